@@ -1,0 +1,214 @@
+/**
+ * Server options: their defaults, the command-line flags that set them and
+ * the `--help` text, all generated from one flag table.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./config.ts";
+ * const { options } = parseOptions(["--port", "0", "--name", "Tea"]);
+ * console.log(options.port, options.name); // 0 "Tea"
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** Every setting of a teaparty server. */
+export interface ServerOptions {
+  /** Address to listen on. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Server name shown in the greeting. */
+  name: string;
+  /** The main room, where users arrive after login. */
+  room: string;
+  /** Longest accepted line in bytes, as received. */
+  maxLine: number;
+  /** Outgoing queue limit per session in bytes; past it the session is dropped. */
+  maxQueue: number;
+  /** Lines per second a session may send (token bucket); 0 disables. */
+  rate: number;
+  /** Token bucket size in lines. */
+  burst: number;
+  /** Total connection limit; 0 disables. */
+  maxClients: number;
+  /** Connections per IP address; 0 disables. */
+  maxPerIp: number;
+  /** Seconds a connection may stay without logging in; 0 disables. */
+  loginTimeout: number;
+  /** Room size above which entry and leave notices are summarised once a second. */
+  crowd: number;
+  /** SQLite database file; empty keeps everything in memory. */
+  db: string;
+  /** Lines of history shown on entering a room. */
+  history: number;
+  /** Registered nicks that are operators. */
+  op: string[];
+  /** Log level: debug, info, warn, error or silent. */
+  logLevel: string;
+  /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
+  shutdownGrace: number;
+}
+
+/** The defaults of every option. */
+export const defaults: Readonly<ServerOptions> = Object.freeze({
+  host: "0.0.0.0",
+  port: 5005,
+  name: "TestChat",
+  room: "main",
+  maxLine: 4096,
+  maxQueue: 1024 * 1024,
+  rate: 5,
+  burst: 10,
+  maxClients: 10000,
+  maxPerIp: 20,
+  loginTimeout: 60,
+  crowd: 200,
+  db: "",
+  history: 20,
+  op: [] as string[],
+  logLevel: "info",
+  shutdownGrace: 5000,
+});
+
+interface Flag {
+  key: keyof ServerOptions;
+  flag: string;
+  kind: "string" | "number" | "list";
+  arg: string;
+  help: string;
+  min?: number;
+}
+
+/** The flag table: one row per command-line flag. */
+export const flags: readonly Flag[] = [
+  { key: "host", flag: "host", kind: "string", arg: "ADDR", help: "address to listen on" },
+  { key: "port", flag: "port", kind: "number", arg: "N", help: "TCP port (0 picks a free port)", min: 0 },
+  { key: "name", flag: "name", kind: "string", arg: "TEXT", help: "server name shown in the greeting" },
+  { key: "room", flag: "room", kind: "string", arg: "NAME", help: "main room, where users arrive" },
+  { key: "maxLine", flag: "max-line", kind: "number", arg: "BYTES", help: "longest accepted input line", min: 16 },
+  {
+    key: "maxQueue",
+    flag: "max-queue",
+    kind: "number",
+    arg: "BYTES",
+    help: "drop a client whose unsent output passes this",
+    min: 1024,
+  },
+  { key: "rate", flag: "rate", kind: "number", arg: "N", help: "lines per second per session (0 = no limit)", min: 0 },
+  { key: "burst", flag: "burst", kind: "number", arg: "N", help: "lines a session may send at once", min: 1 },
+  {
+    key: "maxClients",
+    flag: "max-clients",
+    kind: "number",
+    arg: "N",
+    help: "total connections (0 = no limit)",
+    min: 0,
+  },
+  {
+    key: "maxPerIp",
+    flag: "max-per-ip",
+    kind: "number",
+    arg: "N",
+    help: "connections per IP address (0 = no limit)",
+    min: 0,
+  },
+  {
+    key: "loginTimeout",
+    flag: "login-timeout",
+    kind: "number",
+    arg: "SEC",
+    help: "close connections not logged in by then (0 = never)",
+    min: 0,
+  },
+  {
+    key: "crowd",
+    flag: "crowd",
+    kind: "number",
+    arg: "N",
+    help: "room size above which entries and leaves are summarised each second",
+    min: 1,
+  },
+  { key: "db", flag: "db", kind: "string", arg: "PATH", help: "SQLite database file (default: in memory)" },
+  { key: "history", flag: "history", kind: "number", arg: "N", help: "history lines shown on entering a room", min: 0 },
+  { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
+  { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
+];
+
+const levels = ["debug", "info", "warn", "error", "silent"];
+
+/** The result of {@linkcode parseOptions}: options, or a request for help. */
+export interface ParsedOptions {
+  options: ServerOptions;
+  help: boolean;
+}
+
+/**
+ * Parses command-line arguments into options, starting from the defaults.
+ * Throws an `Error` whose message names the bad flag and why it is bad.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./config.ts";
+ * parseOptions(["--rate", "0"]).options.rate; // 0
+ * ```
+ */
+export function parseOptions(args: string[]): ParsedOptions {
+  const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
+  const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
+  const options: ServerOptions = { ...defaults, op: [] };
+  const record = options as unknown as Record<string, unknown>;
+  for (const f of flags) {
+    const value = values[f.flag];
+    if (value === undefined) continue;
+    if (f.kind === "list") record[f.key] = [...(value as string[])];
+    else if (f.kind === "number") record[f.key] = toNumber(f, value as string);
+    else record[f.key] = value;
+  }
+  if (!levels.includes(options.logLevel)) {
+    throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
+  }
+  if (options.port > 65535) throw new Error(`--port must be at most 65535, not ${options.port}`);
+  return { options, help: values.help === true };
+}
+
+function toNumber(f: Flag, text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n)) {
+    throw new Error(`--${f.flag} needs a number, not "${text}"`);
+  }
+  if (f.min !== undefined && n < f.min) {
+    throw new Error(`--${f.flag} must be at least ${f.min}, not ${n}`);
+  }
+  return n;
+}
+
+/**
+ * The `--help` text: usage, then every flag with its default.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./config.ts";
+ * console.log(helpText());
+ * ```
+ */
+export function helpText(): string {
+  const rows = flags.map((f) => {
+    const left = `  --${f.flag} ${f.arg}`;
+    const value = defaults[f.key];
+    const shown = Array.isArray(value) ? "none" : value === "" ? "none" : String(value);
+    return `${left.padEnd(28)}${f.help} (default: ${shown})`;
+  });
+  return [
+    "teaparty: a multi-user chat server for telnet, MUD clients and nc",
+    "",
+    "Usage: deno run --allow-net main.ts [options]",
+    "",
+    "Options:",
+    ...rows,
+    `  ${"-h, --help".padEnd(26)}show this help and exit`,
+  ].join("\n");
+}

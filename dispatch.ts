@@ -1,0 +1,242 @@
+/**
+ * The command dispatcher. Every command is one {@linkcode Command} entry in a
+ * {@linkcode CommandTable}: its name, aliases, bare (slash-less) form, where
+ * it is allowed, its argument shape and help text, and its handler. The
+ * dispatcher finds the entry for a line and checks all of that, so a handler
+ * is only its behaviour.
+ *
+ * @example
+ * ```ts
+ * import { CommandTable } from "./dispatch.ts";
+ * const table = new CommandTable([{
+ *   name: "roll", where: "member", args: "[sides]", help: "roll a die",
+ *   run: (ctx, [sides]) => ctx.reply(`You rolled ${1 + Math.floor(Math.random() * Number(sides || 6))}.`),
+ * }]);
+ * table.find("roll")?.help; // "roll a die"
+ * ```
+ * @module
+ */
+import type { Session } from "./session.ts";
+import type { ChatServer } from "./server.ts";
+import { cleanLine } from "./text.ts";
+
+/** Where a command may be used: before login, after login, or both. */
+export type Where = "guest" | "member" | "any";
+
+/** What a handler gets besides its arguments. */
+export interface CommandContext {
+  /** The session that sent the command. */
+  session: Session;
+  /** The server it is on. */
+  server: ChatServer;
+  /** Sends the session a server notice (prefixed `*** `). */
+  reply(text: string): void;
+}
+
+/** One row of the command table. */
+export interface Command {
+  /** Name, used as `/name`. */
+  name: string;
+  /** Other names, also used with a slash. */
+  aliases?: string[];
+  /**
+   * The classic slash-less form: `"alone"` when the bare word alone on its
+   * line is the command (`look`), `"leading"` when the bare word starts the
+   * line (`say hello`). Omitted: slash form only.
+   */
+  bare?: "alone" | "leading";
+  /** Where the command is allowed. */
+  where: Where;
+  /** Only operators may use it. */
+  op?: boolean;
+  /**
+   * Argument shape, shown in usage lines: `<x>` a required word, `[x]` an
+   * optional word, `<x...>` / `[x...]` the rest of the line. Empty: none.
+   */
+  args: string;
+  /** One-line description for `/help`. */
+  help: string;
+  /** The behaviour; arguments arrive in the order of `args`. */
+  run(ctx: CommandContext, args: string[]): void | Promise<void>;
+}
+
+interface Param {
+  name: string;
+  optional: boolean;
+  rest: boolean;
+}
+
+const shapes = new Map<string, Param[]>();
+
+/** Parses an argument shape such as `"<nick> [reason...]"`. */
+export function parseShape(shape: string): Param[] {
+  const known = shapes.get(shape);
+  if (known) return known;
+  const params: Param[] = [];
+  for (const token of shape.split(/\s+/).filter(Boolean)) {
+    const m = /^([<\[])([^>\]]+?)(\.\.\.)?[>\]]$/.exec(token);
+    if (!m) throw new Error(`bad argument shape "${shape}": "${token}" is not <x>, [x], <x...> or [x...]`);
+    params.push({ name: m[2], optional: m[1] === "[", rest: m[3] !== undefined });
+  }
+  shapes.set(shape, params);
+  return params;
+}
+
+/**
+ * Splits `text` by a shape. Returns the arguments, or a reason why they do
+ * not fit (a missing argument or too many).
+ *
+ * @example
+ * ```ts
+ * import { splitArgs } from "./dispatch.ts";
+ * splitArgs("<nick> <text...>", "bob hello there"); // ["bob", "hello there"]
+ * ```
+ */
+export function splitArgs(shape: string, text: string): string[] | { error: string } {
+  const params = parseShape(shape);
+  const args: string[] = [];
+  let rest = text.trim();
+  for (const p of params) {
+    if (rest === "") {
+      if (!p.optional) return { error: `missing ${p.name}` };
+      args.push("");
+      continue;
+    }
+    if (p.rest) {
+      args.push(rest);
+      rest = "";
+    } else {
+      const m = /^(\S+)\s*(.*)$/s.exec(rest)!;
+      args.push(m[1]);
+      rest = m[2];
+    }
+  }
+  if (rest !== "") return { error: `too many arguments ("${clip(rest)}")` };
+  return args;
+}
+
+function clip(text: string): string {
+  return text.length > 20 ? text.slice(0, 20) + "…" : text;
+}
+
+/** The set of commands a server understands. */
+export class CommandTable {
+  #byName = new Map<string, Command>();
+  #list: Command[] = [];
+
+  /** Creates a table from entries. */
+  constructor(commands: Iterable<Command> = []) {
+    for (const c of commands) this.add(c);
+  }
+
+  /** Adds (or replaces) a command; throws if its argument shape is malformed. */
+  add(command: Command): void {
+    parseShape(command.args);
+    const old = this.#byName.get(command.name);
+    if (old) this.#list = this.#list.filter((c) => c !== old);
+    this.#list.push(command);
+    for (const n of [command.name, ...(command.aliases ?? [])]) this.#byName.set(n.toLowerCase(), command);
+  }
+
+  /** Finds a command by name or alias (case-insensitive). */
+  find(name: string): Command | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  /** All commands, in the order they were added. */
+  get all(): readonly Command[] {
+    return this.#list;
+  }
+
+  /** The usage line of a command, e.g. `/msg <nick> <text...>`. */
+  usage(command: Command): string {
+    const word = command.bare ? command.name : `/${command.name}`;
+    return command.args ? `${word} ${command.args}` : word;
+  }
+}
+
+/** What a received line turned out to be. */
+export type Parsed =
+  | { kind: "command"; command: Command; name: string; text: string }
+  | { kind: "unknown"; name: string }
+  | { kind: "chat"; text: string }
+  | { kind: "empty" };
+
+/**
+ * Classifies a cleaned line: a `/command`, an `@nick` private message, a
+ * classic bare command word in its own form, or chat. `//text` is chat that
+ * starts with a slash.
+ */
+export function parseLine(table: CommandTable, line: string): Parsed {
+  const text = line.trim();
+  if (text === "") return { kind: "empty" };
+  if (text.startsWith("//")) return { kind: "chat", text: text.slice(1) };
+  if (text[0] === "/") {
+    const m = /^\/(\S*)\s*(.*)$/s.exec(text)!;
+    const command = table.find(m[1]);
+    if (!command) return { kind: "unknown", name: m[1] };
+    return { kind: "command", command, name: m[1], text: m[2] };
+  }
+  if (text[0] === "@" && text.length > 1) {
+    const command = table.find("msg");
+    if (command) return { kind: "command", command, name: "msg", text: text.slice(1) };
+  }
+  const m = /^(\S+)\s*(.*)$/s.exec(text)!;
+  const command = table.find(m[1]);
+  if (command && command.name.toLowerCase() === m[1].toLowerCase()) {
+    if (command.bare === "leading" || (command.bare === "alone" && m[2] === "")) {
+      return { kind: "command", command, name: m[1], text: m[2] };
+    }
+  }
+  return { kind: "chat", text };
+}
+
+/** The reminder a guest gets for anything but login, help and logout. */
+export const LOGIN_HINT = "You are not logged in. Log in with: login <nick>    (help lists the commands)";
+
+/**
+ * Handles one received line for a session: cleans it, finds its command,
+ * checks where it is allowed, who may use it and its arguments, and runs
+ * the handler. A failing handler is logged and answered; it never ends the
+ * session.
+ */
+export async function dispatch(server: ChatServer, session: Session, raw: string): Promise<void> {
+  const parsed = parseLine(server.commands, cleanLine(raw));
+  const reply = (text: string) => session.notice(text);
+  let command: Command | undefined;
+  let text = "";
+  switch (parsed.kind) {
+    case "empty":
+      if (!session.loggedIn) reply(LOGIN_HINT);
+      return;
+    case "unknown":
+      reply(`Unknown command: /${clip(parsed.name)}. Type /help for the list of commands.`);
+      return;
+    case "chat":
+      command = server.commands.find("say");
+      text = parsed.text;
+      break;
+    case "command":
+      command = parsed.command;
+      text = parsed.text;
+      break;
+  }
+  if (!command) return;
+  if (command.where === "member" && !session.loggedIn) return reply(LOGIN_HINT);
+  if (command.where === "guest" && session.loggedIn) {
+    return reply(`You are already logged in as ${session.nick}.`);
+  }
+  if (command.op && !server.isOperator(session)) {
+    return reply(`Only operators may use /${command.name}.`);
+  }
+  const args = splitArgs(command.args, text);
+  if (!Array.isArray(args)) {
+    return reply(`Usage: ${server.commands.usage(command)} (${args.error})`);
+  }
+  try {
+    await command.run({ session, server, reply }, args);
+  } catch (error) {
+    server.log.error("command failed", { command: command.name, nick: session.nick, error: String(error) });
+    reply(`Sorry, ${command.name} failed because of an error on the server; it has been logged.`);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * How every kind of line the server sends looks. Server notices start with
+ * `*** `; no user text can produce a line that starts that way, because chat
+ * lines start with a nick (which starts with a letter), actions with `* `
+ * and a nick, and private messages with `[`.
+ *
+ * @example
+ * ```ts
+ * import { notice, chat } from "./format.ts";
+ * notice("alice has entered the room."); // "*** alice has entered the room."
+ * chat("alice", "hi"); // "alice: hi"
+ * ```
+ * @module
+ */
+
+/** The prefix that marks a server notice. */
+export const NOTICE_PREFIX = "*** ";
+
+/** A server notice line. */
+export function notice(text: string): string {
+  return NOTICE_PREFIX + text;
+}
+
+/** A chat line as the room sees it. */
+export function chat(nick: string, text: string): string {
+  return `${nick}: ${text}`;
+}
+
+/** An action line (`/me`). */
+export function action(nick: string, text: string): string {
+  return `* ${nick} ${text}`;
+}
+
+/** A private message as the recipient sees it. */
+export function privateFrom(nick: string, text: string): string {
+  return `[private] ${nick}: ${text}`;
+}
+
+/** The sender's copy of a private message. */
+export function privateTo(nick: string, text: string): string {
+  return `[private to ${nick}] ${text}`;
+}
+
+/**
+ * Joins names for a summary: `a`, `a and b`, `a, b and c`,
+ * `a, b, c and 35 others`.
+ */
+export function nameList(names: readonly string[], shown = 3): string {
+  if (names.length <= 1) return names.join("");
+  if (names.length <= shown) {
+    return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  }
+  const rest = names.length - shown;
+  return `${names.slice(0, shown).join(", ")} and ${rest} other${rest === 1 ? "" : "s"}`;
+}

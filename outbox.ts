@@ -1,0 +1,162 @@
+/**
+ * A session's outgoing queue: bounded in bytes, drained by its own writer,
+ * which coalesces everything queued into one `write` per turn of the event
+ * loop and loops on partial writes. Pushing never waits, so a broadcast
+ * never awaits one receiver.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "./outbox.ts";
+ * const conn = await Deno.connect({ port: 5005 });
+ * const outbox = new Outbox(conn, 1 << 20, () => conn.close(), () => {});
+ * outbox.push(new TextEncoder().encode("hello\r\n"));
+ * await outbox.drained();
+ * ```
+ * @module
+ */
+
+/** Something to write bytes to, like a `Deno.Conn`. */
+export interface ByteSink {
+  write(p: Uint8Array): Promise<number>;
+}
+
+let dirty: Outbox[] = [];
+let spare: Outbox[] = [];
+let scheduled = false;
+
+function flushAll(): void {
+  scheduled = false;
+  const list = dirty;
+  dirty = spare;
+  spare = list;
+  for (let i = 0; i < list.length; i++) list[i].flush();
+  list.length = 0;
+}
+
+/** A bounded, coalescing outgoing byte queue for one connection. */
+export class Outbox {
+  #sink: ByteSink;
+  #limit: number;
+  #onOverflow: () => void;
+  #onError: (error: unknown) => void;
+  #chunks: Uint8Array[] = [];
+  #queued = 0; // bytes in #chunks
+  #inFlight = 0; // bytes handed to write() and not yet written
+  #writing = false;
+  #marked = false;
+  #closed = false;
+  #waiters: (() => void)[] | undefined;
+
+  /**
+   * @param sink where bytes go
+   * @param limit most unsent bytes; the push that passes it calls `onOverflow`
+   * @param onOverflow called once when the limit is passed
+   * @param onError called once when a write fails
+   */
+  constructor(
+    sink: ByteSink,
+    limit: number,
+    onOverflow: () => void,
+    onError: (error: unknown) => void,
+  ) {
+    this.#sink = sink;
+    this.#limit = limit;
+    this.#onOverflow = onOverflow;
+    this.#onError = onError;
+  }
+
+  /** Unsent bytes, including a write in progress. */
+  get size(): number {
+    return this.#queued + this.#inFlight;
+  }
+
+  /**
+   * Queues bytes (never copied: the same array may go to many outboxes).
+   * Returns false if the outbox is closed or the push overflowed it.
+   */
+  push(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.#queued + this.#inFlight + bytes.length > this.#limit) {
+      this.close();
+      this.#onOverflow();
+      return false;
+    }
+    this.#chunks.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#writing && !this.#marked) {
+      this.#marked = true;
+      dirty.push(this);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flushAll);
+      }
+    }
+    return true;
+  }
+
+  /** Starts writing what is queued (called once per turn for dirty outboxes). */
+  flush(): void {
+    this.#marked = false;
+    if (!this.#writing && this.#queued > 0 && !this.#closed) this.#write();
+  }
+
+  /** Resolves when everything queued so far is written (or the outbox closed). */
+  drained(): Promise<void> {
+    if (this.size === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+  }
+
+  /** Stops writing; queued bytes are dropped. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#chunks = [];
+    this.#queued = 0;
+    this.#wake();
+  }
+
+  async #write(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queued > 0 && !this.#closed) {
+        const chunks = this.#chunks;
+        const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
+        this.#chunks = [];
+        this.#inFlight = this.#queued;
+        this.#queued = 0;
+        let offset = 0;
+        while (offset < data.length) {
+          const n = await this.#sink.write(offset === 0 ? data : data.subarray(offset));
+          offset += n;
+          this.#inFlight -= n;
+        }
+      }
+    } catch (error) {
+      if (!this.#closed) {
+        this.close();
+        this.#onError(error);
+      }
+    } finally {
+      this.#writing = false;
+      this.#inFlight = 0;
+      if (this.#queued === 0) this.#wake();
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    if (!waiters) return;
+    this.#waiters = undefined;
+    for (const w of waiters) w();
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * Cleaning a user's line before anyone else sees it: backspace and DEL
+ * erase the previous character, Ctrl-U erases the line, ANSI escape
+ * sequences and other control characters (and bidirectional overrides) are
+ * removed, tabs become spaces.
+ *
+ * @example
+ * ```ts
+ * import { cleanLine } from "./text.ts";
+ * cleanLine("helo\blo"); // "hello"
+ * cleanLine("\x1b[2Jhi\x1b[31m!"); // "hi!"
+ * ```
+ * @module
+ */
+
+// Controls (C0, DEL, C1) and the invisible direction overrides.
+// deno-lint-ignore no-control-regex
+const suspicious = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Cleans one received line; see the module documentation. */
+export function cleanLine(line: string): string {
+  if (!suspicious.test(line)) return line;
+  const out: string[] = [];
+  const chars = [...line];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    const code = c.codePointAt(0)!;
+    if (code === 8 || code === 0x7f) {
+      out.pop();
+    } else if (code === 21) {
+      out.length = 0;
+    } else if (code === 9) {
+      out.push(" ");
+    } else if (code === 0x1b) {
+      i = skipEscape(chars, i);
+    } else if (code === 0x9b) {
+      i = skipCsi(chars, i + 1);
+    } else if (code === 0x9d) {
+      i = skipString(chars, i + 1);
+    } else if (!suspicious.test(c)) {
+      out.push(c);
+    }
+  }
+  return out.join("");
+}
+
+// Returns the index of the last character of the escape sequence at i.
+function skipEscape(chars: string[], i: number): number {
+  const next = chars[i + 1];
+  if (next === undefined) return i;
+  if (next === "[") return skipCsi(chars, i + 2);
+  if (next === "]" || next === "P" || next === "_" || next === "^" || next === "X") {
+    return skipString(chars, i + 2);
+  }
+  // Two-character escapes (ESC c, ESC 7 …), with intermediate bytes (ESC ( B).
+  let j = i + 1;
+  while (j < chars.length && chars[j] >= " " && chars[j] <= "/") j++;
+  return j < chars.length ? j : chars.length - 1;
+}
+
+// CSI: parameter bytes 0x30-0x3F, intermediate 0x20-0x2F, final 0x40-0x7E.
+function skipCsi(chars: string[], j: number): number {
+  while (j < chars.length) {
+    const code = chars[j].codePointAt(0)!;
+    if (code >= 0x40 && code <= 0x7e) return j;
+    if (code < 0x20 || code > 0x3f) return j - 1; // malformed: stop before it
+    j++;
+  }
+  return chars.length - 1;
+}
+
+// OSC, DCS and friends run to BEL or ST (ESC \ or 0x9C).
+function skipString(chars: string[], j: number): number {
+  while (j < chars.length) {
+    const c = chars[j];
+    if (c === "\x07" || c === "\x9c") return j;
+    if (c === "\x1b" && chars[j + 1] === "\\") return j + 1;
+    j++;
+  }
+  return chars.length - 1;
+}
