@@ -11,11 +11,25 @@
  * ```
  * @module
  */
-import type { Command, CommandContext } from "./dispatch.ts";
+import { type Command, type CommandContext, findUser } from "./dispatch.ts";
 import type { Session } from "./session.ts";
-import { action, chat, privateFrom, privateTo } from "./format.ts";
+import { action, chat, formatTime, privateFrom, privateTo } from "./format.ts";
 import { checkRoomName, roomName } from "./rooms.ts";
 import { foldNick } from "./nick.ts";
+import { describeUntil } from "./moderation.ts";
+import { accountCommands } from "./account_commands.ts";
+import { moderationCommands } from "./moderation_commands.ts";
+
+/** The most lines one /history shows. */
+export const HISTORY_LIMIT = 200;
+
+/** Reads `YYYY-MM-DD HH:MM[:SS]` (UTC) or an ISO time; undefined if unreadable. */
+export function parseTime(text: string): number | undefined {
+  const t = text.trim();
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[3] ?? "Z"}`) : /^\d{4}-\d{2}-\d{2}$/.test(t) ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
 
 /** How many names a listing shows before it says "and N more". */
 const LIST_LIMIT = 100;
@@ -26,31 +40,27 @@ function names(sessions: Iterable<Session>): string {
   return all.length > LIST_LIMIT ? `${shown} and ${all.length - LIST_LIMIT} more` : shown;
 }
 
-function sayToRoom(ctx: CommandContext, line: string): void {
-  const { session } = ctx;
+function sayToRoom(ctx: CommandContext, kind: "chat" | "action", text: string): void {
+  const { session, server } = ctx;
   if (session.quiet) {
     return ctx.reply("You are in quiet mode, so you cannot talk in the room; /quiet turns it off.");
   }
-  session.room?.chat(session, line);
+  const mute = server.moderation.muted(session.key);
+  if (mute) return ctx.reply(`You are muted ${describeUntil(mute.until)}, so you cannot talk in rooms.`);
+  const line = kind === "action" ? action(session.nick, text) : chat(session.nick, text);
+  if (session.room) server.journal.record(session.room, session, kind, text, line);
 }
 
-function target(ctx: CommandContext, nick: string): Session | undefined {
-  const other = ctx.server.find(nick);
-  if (!other) ctx.reply(`No such user: ${nick}.`);
-  return other;
-}
-
-/** Every built-in command, in the order `/help` lists them. */
-export const builtinCommands: Command[] = [
+/** The chat commands, in the order `/help` lists them. */
+export const chatCommands: Command[] = [
   {
     name: "login",
     bare: "leading",
     where: "guest",
-    args: "<nick>",
+    args: "<nick> [password]",
     help: "log in with a nick (1-32 letters, digits and _-.[]{}|^, starting with a letter)",
-    run(ctx, [nick]) {
-      const problem = ctx.server.login(ctx.session, nick);
-      if (problem) ctx.reply(problem);
+    run(ctx, [nick, password]) {
+      return ctx.server.login(ctx.session, nick, password);
     },
   },
   {
@@ -95,7 +105,7 @@ export const builtinCommands: Command[] = [
     args: "<text...>",
     help: "say something to the room (a plain line does the same)",
     run(ctx, [text]) {
-      sayToRoom(ctx, chat(ctx.session.nick, text));
+      sayToRoom(ctx, "chat", text);
     },
   },
   {
@@ -104,7 +114,7 @@ export const builtinCommands: Command[] = [
     args: "<action...>",
     help: "act: /me waves shows * <you> waves",
     run(ctx, [text]) {
-      sayToRoom(ctx, action(ctx.session.nick, text));
+      sayToRoom(ctx, "action", text);
     },
   },
   {
@@ -113,9 +123,14 @@ export const builtinCommands: Command[] = [
     args: "<nick> <text...>",
     help: "private message to one user (also @nick <text>)",
     run(ctx, [nick, text]) {
-      const { session } = ctx;
-      const other = target(ctx, nick);
-      if (!other) return;
+      const { session, server } = ctx;
+      const other = server.find(nick);
+      if (!other) {
+        const account = server.store.account(foldNick(nick));
+        if (!account) return ctx.reply(`No such user: ${nick}.`);
+        server.store.addMail(foldNick(nick), session.nick, text);
+        return ctx.reply(`${account.nick} is offline; your message will be delivered when they next log in.`);
+      }
       if (other.ignores?.has(session.key)) {
         return ctx.reply(`${other.nick} is not accepting your private messages.`);
       }
@@ -184,6 +199,29 @@ export const builtinCommands: Command[] = [
     },
   },
   {
+    name: "history",
+    where: "member",
+    args: "[count] [before...]",
+    help: `more of this room's history: /history 50, or /history 50 before 2026-11-23 12:00 (UTC)`,
+    run({ session, server, reply }, [count, rest]) {
+      const n = count === "" ? server.options.history || 20 : Number(count);
+      if (!Number.isInteger(n) || n < 1) return reply(`"${count}" is not a number of lines (1-${HISTORY_LIMIT}).`);
+      let before: number | undefined;
+      if (rest !== "") {
+        const m = /^before\s+(.+)$/i.exec(rest);
+        before = m ? parseTime(m[1]) : undefined;
+        if (before === undefined) {
+          return reply(`Cannot read "${rest}": write before YYYY-MM-DD HH:MM[:SS] (UTC), as shown in history lines.`);
+        }
+      }
+      const room = session.room!;
+      const shown = Math.min(n, HISTORY_LIMIT);
+      reply(`History of ${room.name}${before !== undefined ? ` before ${formatTime(before)} UTC` : ""}:`);
+      const sent = server.showHistory(session, room.key, shown, before);
+      reply(sent === 0 ? "No history there." : `End of history (${sent} line${sent === 1 ? "" : "s"}).`);
+    },
+  },
+  {
     name: "quiet",
     aliases: ["i"],
     where: "member",
@@ -209,7 +247,7 @@ export const builtinCommands: Command[] = [
         const list = [...(session.ignores ?? [])];
         return reply(list.length ? `You ignore: ${list.join(", ")}` : "You ignore nobody.");
       }
-      const other = target(ctx, nick);
+      const other = findUser(ctx, nick);
       if (!other) return;
       if (other === session) return reply("You cannot ignore yourself.");
       (session.ignores ??= new Set()).add(other.key);
@@ -229,3 +267,6 @@ export const builtinCommands: Command[] = [
     },
   },
 ];
+
+/** Every built-in command, in the order `/help` lists them. */
+export const builtinCommands: Command[] = [...chatCommands, ...accountCommands, ...moderationCommands];

@@ -19,6 +19,7 @@
 import type { Session } from "./session.ts";
 import type { ChatServer } from "./server.ts";
 import { cleanLine } from "./text.ts";
+import { explain } from "./store.ts";
 
 /** Where a command may be used: before login, after login, or both. */
 export type Where = "guest" | "member" | "any";
@@ -236,7 +237,15 @@ export async function dispatch(server: ChatServer, session: Session, raw: string
   try {
     await command.run({ session, server, reply }, args);
   } catch (error) {
-    server.log.error("command failed", { command: command.name, nick: session.nick, error: String(error) });
-    reply(`Sorry, ${command.name} failed because of an error on the server; it has been logged.`);
+    const why = explain(error);
+    server.log.error("command failed", { command: command.name, nick: session.nick, error: why });
+    reply(`Sorry, ${command.name} failed on the server (${why}); it has been logged.`);
   }
+}
+
+/** Finds a logged-in user for a command, or replies "No such user" and returns undefined. */
+export function findUser(ctx: CommandContext, nick: string): Session | undefined {
+  const other = ctx.server.find(nick);
+  if (!other) ctx.reply(`No such user: ${nick}.`);
+  return other;
 }

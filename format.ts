@@ -53,3 +53,18 @@ export function nameList(names: readonly string[], shown = 3): string {
   const rest = names.length - shown;
   return `${names.slice(0, shown).join(", ")} and ${rest} other${rest === 1 ? "" : "s"}`;
 }
+
+/** Formats a time as `YYYY-MM-DD HH:MM:SS` (UTC). */
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/** A stored room message replayed as history, marked with its time (UTC). */
+export function historyLine(at: number, kind: "chat" | "action", nick: string, text: string): string {
+  return `[history ${formatTime(at)}] ${kind === "action" ? action(nick, text) : chat(nick, text)}`;
+}
+
+/** A stored private message delivered at login. */
+export function mailLine(at: number, from: string, text: string): string {
+  return `[mail ${formatTime(at)}] ${from}: ${text}`;
+}

@@ -96,8 +96,8 @@ export async function* readLines(
     if (skipping) { // keep only a trailing CR, which may pair with the next byte
       const keep = end > start && buf[end - 1] === CR ? 1 : 0;
       buf.copyWithin(0, end - keep, end);
-      start = 0;
-      end = scan = keep;
+      start = scan = 0; // the kept CR is looked at again
+      end = keep;
     }
 
     // Make room for the next read.
@@ -131,8 +131,8 @@ export async function* readLines(
 
   // End of input: a last line without its end is still a line.
   if (!skipping && end > start) {
-    const last = buf[end - 1] === CR ? end - 1 : end;
+    const last = buf[end - 1] === CR ? end - 1 : end; // a lone CR ends a line, even an empty one
     if (last - start > maxLine) yield TOO_LONG;
-    else if (last > start) yield decoder.decode(buf.subarray(start, last));
+    else yield decoder.decode(buf.subarray(start, last));
   }
 }

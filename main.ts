@@ -10,6 +10,7 @@
  */
 import { helpText, parseOptions } from "./config.ts";
 import { ChatServer } from "./server.ts";
+import { dirname } from "node:path";
 
 /** Runs the server with command-line arguments; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -24,7 +25,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
-  const server = new ChatServer(parsed.options);
+  let server: ChatServer;
+  try {
+    const dir = parsed.options.db ? dirname(parsed.options.db) : "";
+    if (dir && dir !== ".") Deno.mkdirSync(dir, { recursive: true });
+    server = new ChatServer(parsed.options);
+  } catch (error) {
+    console.error(`teaparty: ${(error as Error).message}`);
+    return 1;
+  }
   let addr;
   try {
     addr = server.listen();

@@ -24,7 +24,13 @@ import { Rooms } from "./rooms.ts";
 import { Session } from "./session.ts";
 import { checkNick, foldNick } from "./nick.ts";
 import { encodeLine } from "./rooms.ts";
-import { notice } from "./format.ts";
+import { historyLine, mailLine, notice } from "./format.ts";
+import { Store } from "./store.ts";
+import { Journal } from "./journal.ts";
+import { describeUntil, Moderation } from "./moderation.ts";
+import { Throttle, verifyPassword } from "./accounts.ts";
+import { cleanLine } from "./text.ts";
+import { ECHO_OFF, ECHO_ON } from "./telnet.ts";
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -32,7 +38,14 @@ export interface ChatServerOptions extends Partial<ServerOptions> {
   commands?: Command[];
   /** Where log lines go (default: stderr at `logLevel`). */
   logger?: Logger;
+  /** An open store to use instead of opening `db` (the server closes it at shutdown). */
+  database?: Store;
 }
+
+/** Failed logins allowed per nick, and per address, in {@linkcode THROTTLE_WINDOW_MS}. */
+export const THROTTLE = { perNick: 5, perAddress: 10 } as const;
+/** The window of the failed-login throttle. */
+export const THROTTLE_WINDOW_MS = 5 * 60_000;
 
 /** A running (or ready to run) teaparty server. */
 export class ChatServer extends EventTarget {
@@ -48,19 +61,36 @@ export class ChatServer extends EventTarget {
   readonly sessions: Set<Session> = new Set();
   /** Logged-in sessions by folded nick. */
   readonly nicks: Map<string, Session> = new Map();
+  /** The database. */
+  readonly store: Store;
+  /** Stores room messages before they are delivered. */
+  readonly journal: Journal;
+  /** Bans and mutes in force. */
+  readonly moderation: Moderation;
+  #ops: Set<string>;
+  #nickFailures = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS);
+  #addressFailures = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS);
   #perIp = new Map<string, number>();
   #listener: Deno.TcpListener | undefined;
   #stopping = false;
   #accepting: Promise<void> | undefined;
 
-  /** Creates a server; call {@linkcode ChatServer.listen} to start it. */
+  /**
+   * Creates a server and opens its database; call {@linkcode ChatServer.listen}
+   * to start it. Throws a `StoreError` if the database cannot be used.
+   */
   constructor(options: ChatServerOptions = {}) {
     super();
-    const { commands, logger, ...rest } = options;
+    const { commands, logger, database, ...rest } = options;
     this.options = { ...defaults, op: [], ...rest };
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.rooms = new Rooms({ main: this.options.room, crowd: this.options.crowd });
+    this.#ops = new Set(this.options.op.map(foldNick));
+    this.store = database ?? Store.open(this.options.db);
+    this.journal = new Journal(this.store, this.log);
+    this.moderation = new Moderation(this.store);
+    this.log.info("database", { file: this.store.path || ":memory:" });
   }
 
   /** Starts listening and accepting; returns the address actually bound. */
@@ -104,6 +134,9 @@ export class ChatServer extends EventTarget {
       refusal = `The server is full (${maxClients} connections); please try again later.`;
     } else if (maxPerIp > 0 && fromIp >= maxPerIp) {
       refusal = `Too many connections from your address (at most ${maxPerIp}).`;
+    } else {
+      const ban = this.moderation.banned("ip", ip);
+      if (ban) refusal = `Your address is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`;
     }
     if (refusal) {
       this.log.warn("refused", { ip, reason: refusal });
@@ -127,23 +160,111 @@ export class ChatServer extends EventTarget {
   }
 
   /**
-   * Logs a session in under `nick` and seats it in the main room. Returns
-   * why not, if the nick is invalid or taken.
+   * Logs a session in under `nick`: checks the nick, bans and (for a
+   * registered nick) the password, which is asked for with echo off when not
+   * given. Replies to the session with every refusal.
    */
-  login(session: Session, nick: string): string | undefined {
+  async login(session: Session, nick: string, password?: string): Promise<void> {
     const problem = checkNick(nick);
-    if (problem) return `Cannot log in as "${nick}": ${problem}.`;
+    if (problem) return session.notice(`Cannot log in as "${nick}": ${problem}.`);
     const key = foldNick(nick);
-    const holder = this.nicks.get(key);
-    if (holder && holder !== session) {
-      return `The nick ${holder.nick} is taken; please choose another.`;
+    const taken = this.#taken(session, key);
+    if (taken) return session.notice(taken);
+    const ban = this.moderation.banned("nick", key);
+    if (ban) {
+      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
+      return session.notice(
+        `The nick ${nick} is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`,
+      );
     }
+    const account = this.store.account(key);
+    if (!account) return this.#admitNick(session, nick, key, false);
+    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
+    if (wait > 0) {
+      this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
+      return session.notice(
+        `Too many failed logins for ${account.nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
+      );
+    }
+    if (password !== undefined && password !== "") {
+      return this.#checkPassword(session, account.nick, key, account.hash, password);
+    }
+    session.telnet.serverEcho = true;
+    session.sendBytes(ECHO_OFF);
+    session.notice(`${account.nick} is a registered nick. Password:`);
+    session.prompt = async (line) => {
+      session.telnet.serverEcho = false;
+      session.sendBytes(ECHO_ON);
+      session.send("");
+      const typed = cleanLine(line).trim();
+      if (typed === "") return session.notice("Login cancelled: no password given.");
+      await this.#checkPassword(session, account.nick, key, account.hash, typed);
+    };
+  }
+
+  #taken(session: Session, key: string): string | undefined {
+    const holder = this.nicks.get(key);
+    if (holder && holder !== session) return `The nick ${holder.nick} is taken; please choose another.`;
+    return undefined;
+  }
+
+  async #checkPassword(session: Session, nick: string, key: string, hash: string, password: string): Promise<void> {
+    const ok = await verifyPassword(password, hash);
+    if (session.closed) return;
+    if (!ok) {
+      this.#nickFailures.fail(key);
+      this.#addressFailures.fail(session.ip);
+      this.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
+      return session.notice(`Wrong password for ${nick}. Try again with: login ${nick}`);
+    }
+    const taken = this.#taken(session, key); // someone may have taken it while we hashed
+    if (taken) return session.notice(taken);
+    this.#nickFailures.clear(key);
+    this.#admitNick(session, nick, key, true);
+  }
+
+  #admitNick(session: Session, nick: string, key: string, registered: boolean): void {
     this.nicks.set(key, session);
     session.loggedInAs(nick, key);
-    this.log.info("login", { id: session.id, nick, ip: session.ip });
+    session.registered = registered;
+    session.operator = registered && this.#ops.has(key);
+    this.log.info("login", { id: session.id, nick, ip: session.ip, registered, operator: session.operator });
     this.dispatchEvent(new CustomEvent("login", { detail: { session } }));
-    this.rooms.enter(session, this.options.room);
-    return undefined;
+    this.seat(session, this.options.room);
+    if (session.operator) session.notice("You are an operator here.");
+    if (registered) this.deliverMail(session);
+  }
+
+  /** Marks a session as logged in to its (just registered) nick. */
+  registered(session: Session): void {
+    session.registered = true;
+    if (this.#ops.has(session.key) && !session.operator) {
+      session.operator = true;
+      session.notice("You are an operator here.");
+    }
+  }
+
+  /** Delivers (and deletes) the private messages stored for a session. */
+  deliverMail(session: Session): void {
+    const mail = this.store.takeMail(session.key);
+    if (mail.length === 0) return;
+    session.notice(`You have ${mail.length} message${mail.length === 1 ? "" : "s"} from while you were away:`);
+    for (const m of mail) session.send(mailLine(m.at, m.from, m.text));
+  }
+
+  /** Puts a session in a room, announces it, and shows the topic and recent history. */
+  seat(session: Session, name: string): void {
+    const room = this.rooms.enter(session, name);
+    const topic = this.store.topic(room.key);
+    if (topic) session.notice(`Topic of ${room.name}: ${topic.text} (set by ${topic.by})`);
+    if (this.options.history > 0) this.showHistory(session, room.key, this.options.history);
+  }
+
+  /** Sends a session up to `count` stored lines of a room before `before` (ms). Returns how many. */
+  showHistory(session: Session, roomKey: string, count: number, before?: number): number {
+    const messages = this.store.recent(roomKey, count, before);
+    for (const m of messages) session.send(historyLine(m.at, m.kind, m.nick, m.text));
+    return messages.length;
   }
 
   /** Whether a session may use operator commands. */
@@ -151,10 +272,15 @@ export class ChatServer extends EventTarget {
     return session.operator;
   }
 
+  /** Whether a folded nick is named by `--op`. */
+  isOperatorNick(key: string): boolean {
+    return this.#ops.has(key);
+  }
+
   /** Moves a logged-in session to another room (created if needed). */
   move(session: Session, room: string): void {
     this.rooms.leave(session);
-    this.rooms.enter(session, room);
+    this.seat(session, room);
   }
 
   /** Finds a logged-in session by nick (case-insensitive). */

@@ -45,6 +45,10 @@ export class Session {
   quiet = false;
   /** Folded nicks whose chat and private messages this session hides. */
   ignores: Set<string> | undefined;
+  /** Logged in to a registered nick (with its password). */
+  registered = false;
+  /** When set, the next line goes here instead of to the dispatcher (a password prompt). */
+  prompt: ((line: string) => void | Promise<void>) | undefined;
   /** Logged in to a registered nick named by `--op`. */
   operator = false;
   /** The outgoing queue. */
@@ -126,6 +130,10 @@ export class Session {
         }
         if (line === TOO_LONG) {
           this.notice(`Line too long: at most ${options.maxLine} bytes; it was not sent.`);
+        } else if (this.prompt) {
+          const prompt = this.prompt;
+          this.prompt = undefined;
+          await prompt(line);
         } else {
           await dispatch(this.server, this, line);
         }

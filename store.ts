@@ -1,0 +1,396 @@
+/**
+ * The embedded SQLite store (`node:sqlite`): history, accounts, offline
+ * mail, bans, mutes and topics. One file (WAL mode) or, without a path, an
+ * in-memory database with the same features. The schema is versioned
+ * (`PRAGMA user_version`) and migrations run at start-up; a file that is not
+ * a database, belongs to another program, comes from a newer teaparty or
+ * cannot be written is refused with a {@linkcode StoreError} that says so.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "./store.ts";
+ * const store = Store.open(""); // in memory
+ * store.addMessages([{ room: "main", at: Date.now(), kind: "chat", nick: "alice", text: "hi" }]);
+ * store.recent("main", 20); // [{ id: 1, room: "main", ... }]
+ * store.close();
+ * ```
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+
+/** A start-up problem with the database, with a message for the operator. */
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+/** Marks our files: `PRAGMA application_id` ("TeaP"). */
+export const APPLICATION_ID = 0x54656150;
+
+/** A stored room message. */
+export interface StoredMessage {
+  id?: number;
+  room: string;
+  at: number;
+  kind: "chat" | "action";
+  nick: string;
+  text: string;
+}
+
+/** A stored private message waiting for its recipient. */
+export interface Mail {
+  id: number;
+  to: string;
+  from: string;
+  at: number;
+  text: string;
+}
+
+/** A ban of a nick (folded) or an IP address. */
+export interface Ban {
+  kind: "nick" | "ip";
+  value: string;
+  until: number | null;
+  reason: string;
+  by: string;
+  at: number;
+}
+
+/** A mute of a nick (folded). */
+export interface Mute {
+  key: string;
+  until: number | null;
+  by: string;
+}
+
+/** A room's topic. */
+export interface Topic {
+  room: string;
+  text: string;
+  by: string;
+  at: number;
+}
+
+/** Options of {@linkcode Store.open}. */
+export interface StoreOptions {
+  /** Caps the database size in pages (tests use it to simulate a full disk). */
+  maxPageCount?: number;
+}
+
+const migrations: string[] = [
+  // 1: the first schema
+  `CREATE TABLE messages (
+     id INTEGER PRIMARY KEY, room TEXT NOT NULL, at INTEGER NOT NULL,
+     kind TEXT NOT NULL, nick TEXT NOT NULL, text TEXT NOT NULL);
+   CREATE INDEX messages_room ON messages (room, id);
+   CREATE TABLE accounts (
+     key TEXT PRIMARY KEY, nick TEXT NOT NULL, hash TEXT NOT NULL, created INTEGER NOT NULL);
+   CREATE TABLE mail (
+     id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+     at INTEGER NOT NULL, text TEXT NOT NULL);
+   CREATE INDEX mail_recipient ON mail (recipient, id);
+   CREATE TABLE bans (
+     kind TEXT NOT NULL, value TEXT NOT NULL, until INTEGER, reason TEXT NOT NULL,
+     by TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (kind, value));
+   CREATE TABLE mutes (key TEXT PRIMARY KEY, until INTEGER, by TEXT NOT NULL);
+   CREATE TABLE topics (room TEXT PRIMARY KEY, text TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = migrations.length;
+
+type Row = Record<string, SQLInputValue>;
+
+/** The database of one server. */
+export class Store {
+  /** The file, or "" in memory. */
+  readonly path: string;
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating if needed) and migrates the database at `path`, or an
+   * in-memory one for "". Throws {@linkcode StoreError} with a clear reason.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const where = path ? `database ${path}` : "in-memory database";
+    if (path) checkFile(path);
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path || ":memory:");
+    } catch (error) {
+      throw new StoreError(`cannot open ${where}: ${message(error)}`);
+    }
+    const store = new Store(path, db);
+    try {
+      store.#prepare(options);
+    } catch (error) {
+      try {
+        db.close();
+      } catch { /* already unusable */ }
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot use ${where}: ${explain(error)}`);
+    }
+    return store;
+  }
+
+  #prepare(options: StoreOptions): void {
+    const db = this.#db;
+    const appId = Number(this.#value("PRAGMA application_id"));
+    const version = Number(this.#value("PRAGMA user_version"));
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      .map((r) => String(r.name));
+    if (appId !== APPLICATION_ID && (tables.length > 0 || version !== 0)) {
+      throw new StoreError(
+        `${this.path} is an SQLite database of another program (tables: ${tables.join(", ") || "none"}); ` +
+          `give --db a new file or teaparty's own`,
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        `${this.path} was written by a newer teaparty (schema version ${version}; this one knows up to ${SCHEMA_VERSION})`,
+      );
+    }
+    if (this.path) {
+      const mode = String(this.#value("PRAGMA journal_mode = WAL")).toLowerCase();
+      if (mode !== "wal") throw new StoreError(`cannot switch ${this.path} to WAL mode (got ${mode})`);
+    }
+    db.exec("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000; PRAGMA foreign_keys = ON;");
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec(migrations[v]);
+        db.exec(`PRAGMA user_version = ${v + 1}; PRAGMA application_id = ${APPLICATION_ID};`);
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+    }
+    // A real write proves the file is writable now, not at the first message.
+    this.#run("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)", [new Date().toISOString()]);
+    if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
+  }
+
+  #value(sql: string): unknown {
+    const row = this.#db.prepare(sql).get();
+    return row ? Object.values(row)[0] : undefined;
+  }
+
+  #statement(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #run(sql: string, params: SQLInputValue[] = []): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    return this.#statement(sql).run(...params);
+  }
+
+  #all(sql: string, params: SQLInputValue[] = []): Row[] {
+    return this.#statement(sql).all(...params) as Row[];
+  }
+
+  /** Runs `fn` in one transaction (IMMEDIATE), rolling back if it throws. */
+  transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch { /* no transaction left to roll back */ }
+      throw error;
+    }
+  }
+
+  // ---- history
+
+  /** Stores room messages in one transaction; sets their ids. */
+  addMessages(messages: StoredMessage[]): void {
+    this.transaction(() => {
+      for (const m of messages) {
+        const r = this.#run("INSERT INTO messages (room, at, kind, nick, text) VALUES (?, ?, ?, ?, ?)", [
+          m.room,
+          m.at,
+          m.kind,
+          m.nick,
+          m.text,
+        ]);
+        m.id = Number(r.lastInsertRowid);
+      }
+    });
+  }
+
+  /** The last `limit` messages of a room before `before` (ms), oldest first. */
+  recent(room: string, limit: number, before = Number.MAX_SAFE_INTEGER): StoredMessage[] {
+    const rows = this.#all(
+      "SELECT id, room, at, kind, nick, text FROM messages WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?",
+      [room, before, limit],
+    );
+    return rows.reverse().map((r) => ({
+      id: Number(r.id),
+      room: String(r.room),
+      at: Number(r.at),
+      kind: r.kind === "action" ? "action" : "chat",
+      nick: String(r.nick),
+      text: String(r.text),
+    }));
+  }
+
+  // ---- accounts
+
+  /** The password hash of a registered nick (folded), if any. */
+  account(key: string): { nick: string; hash: string } | undefined {
+    const row = this.#all("SELECT nick, hash FROM accounts WHERE key = ?", [key])[0];
+    return row ? { nick: String(row.nick), hash: String(row.hash) } : undefined;
+  }
+
+  /** Registers a nick, or replaces its password hash. */
+  saveAccount(key: string, nick: string, hash: string): void {
+    this.#run(
+      "INSERT INTO accounts (key, nick, hash, created) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash",
+      [key, nick, hash, Date.now()],
+    );
+  }
+
+  // ---- offline mail
+
+  /** Stores a private message for an offline user. */
+  addMail(to: string, from: string, text: string, at = Date.now()): void {
+    this.#run("INSERT INTO mail (recipient, sender, at, text) VALUES (?, ?, ?, ?)", [to, from, at, text]);
+  }
+
+  /** Returns and deletes a user's waiting mail, oldest first. */
+  takeMail(to: string): Mail[] {
+    return this.transaction(() => {
+      const rows = this.#all("SELECT id, recipient, sender, at, text FROM mail WHERE recipient = ? ORDER BY id", [to]);
+      this.#run("DELETE FROM mail WHERE recipient = ?", [to]);
+      return rows.map((r) => ({
+        id: Number(r.id),
+        to: String(r.recipient),
+        from: String(r.sender),
+        at: Number(r.at),
+        text: String(r.text),
+      }));
+    });
+  }
+
+  // ---- moderation
+
+  /** Every ban, expired ones included. */
+  bans(): Ban[] {
+    return this.#all("SELECT kind, value, until, reason, by, at FROM bans").map((r) => ({
+      kind: r.kind === "ip" ? "ip" : "nick",
+      value: String(r.value),
+      until: r.until === null ? null : Number(r.until),
+      reason: String(r.reason),
+      by: String(r.by),
+      at: Number(r.at),
+    }));
+  }
+
+  /** Adds or replaces a ban. */
+  saveBan(ban: Ban): void {
+    this.#run("INSERT OR REPLACE INTO bans (kind, value, until, reason, by, at) VALUES (?, ?, ?, ?, ?, ?)", [
+      ban.kind,
+      ban.value,
+      ban.until,
+      ban.reason,
+      ban.by,
+      ban.at,
+    ]);
+  }
+
+  /** Removes a ban; returns whether there was one. */
+  removeBan(kind: "nick" | "ip", value: string): boolean {
+    return Number(this.#run("DELETE FROM bans WHERE kind = ? AND value = ?", [kind, value]).changes) > 0;
+  }
+
+  /** Every mute. */
+  mutes(): Mute[] {
+    return this.#all("SELECT key, until, by FROM mutes").map((r) => ({
+      key: String(r.key),
+      until: r.until === null ? null : Number(r.until),
+      by: String(r.by),
+    }));
+  }
+
+  /** Adds or replaces a mute. */
+  saveMute(mute: Mute): void {
+    this.#run("INSERT OR REPLACE INTO mutes (key, until, by) VALUES (?, ?, ?)", [mute.key, mute.until, mute.by]);
+  }
+
+  /** Removes a mute; returns whether there was one. */
+  removeMute(key: string): boolean {
+    return Number(this.#run("DELETE FROM mutes WHERE key = ?", [key]).changes) > 0;
+  }
+
+  /** The topic of a room (by key). */
+  topic(room: string): Topic | undefined {
+    const r = this.#all("SELECT room, text, by, at FROM topics WHERE room = ?", [room])[0];
+    return r ? { room: String(r.room), text: String(r.text), by: String(r.by), at: Number(r.at) } : undefined;
+  }
+
+  /** Sets (or with "" clears) a room's topic. */
+  saveTopic(topic: Topic): void {
+    if (topic.text === "") this.#run("DELETE FROM topics WHERE room = ?", [topic.room]);
+    else {
+      this.#run("INSERT OR REPLACE INTO topics (room, text, by, at) VALUES (?, ?, ?, ?)", [
+        topic.room,
+        topic.text,
+        topic.by,
+        topic.at,
+      ]);
+    }
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    try {
+      this.#db.close();
+    } catch { /* already closed */ }
+  }
+}
+
+function checkFile(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // created on open
+    throw new StoreError(`cannot open database ${path}: ${message(error)}`);
+  }
+  if (!info.isFile) throw new StoreError(`cannot open database ${path}: it is not a file`);
+  if (info.mode !== null && (info.mode & 0o222) === 0) {
+    throw new StoreError(
+      `database ${path} is read-only (mode ${(info.mode & 0o777).toString(8)}); teaparty must write to it (chmod u+w)`,
+    );
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Turns an SQLite error into a sentence for the operator. */
+export function explain(error: unknown): string {
+  const text = message(error);
+  const code = (error as { errcode?: number }).errcode;
+  if (code === 26 || /not a database/.test(text)) return "the file is not an SQLite database (is --db the right file?)";
+  if (code === 11 || /malformed/.test(text)) return "the database file is corrupt (database disk image is malformed)";
+  if (code === 8 || /readonly/.test(text)) return "the database is read-only; teaparty must be able to write to it";
+  if (code === 13 || /disk is full/.test(text)) return "the disk is full";
+  if (/Requires (read|write) access/.test(text)) return `${text} (grant it with --allow-read/--allow-write)`;
+  return text;
+}
