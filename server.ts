@@ -164,7 +164,7 @@ export class ChatServer extends EventTarget {
    * registered nick) the password, which is asked for with echo off when not
    * given. Replies to the session with every refusal.
    */
-  async login(session: Session, nick: string, password?: string): Promise<void> {
+  login(session: Session, nick: string, password?: string): void | Promise<void> {
     const problem = checkNick(nick);
     if (problem) return session.notice(`Cannot log in as "${nick}": ${problem}.`);
     const key = foldNick(nick);
