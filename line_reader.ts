@@ -31,7 +31,7 @@ export interface LineReaderOptions {
   maxLine: number;
   /** Removes telnet commands from each chunk read. */
   telnet?: TelnetFilter;
-  /** First (and idle) buffer size in bytes. Default 512. */
+  /** First (and idle) buffer size in bytes. Default 256. */
   initialBuffer?: number;
   /** Largest buffer for a busy connection. Default 64 KiB (or more for long lines). */
   maxBuffer?: number;
@@ -48,7 +48,7 @@ export async function* readLines(
   options: LineReaderOptions,
 ): AsyncGenerator<string | typeof TOO_LONG, void, undefined> {
   const { maxLine, telnet } = options;
-  const initial = options.initialBuffer ?? 512;
+  const initial = options.initialBuffer ?? 256;
   const largest = Math.max(options.maxBuffer ?? 65536, maxLine + 2);
   let buf = new Uint8Array(initial);
   let start = 0; // first byte of the current line
@@ -116,7 +116,7 @@ export async function* readLines(
       buf = bigger;
     }
 
-    const n = await source.read(buf.subarray(end));
+    const n = await source.read(end === 0 ? buf : buf.subarray(end)); // no view object when idle
     if (n === null) break;
     lastRead = n;
     const chunkEnd = telnet ? telnet.filter(buf, end, end + n) : end + n;

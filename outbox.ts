@@ -8,12 +8,26 @@
  * ```ts
  * import { Outbox } from "./outbox.ts";
  * const conn = await Deno.connect({ port: 5005 });
- * const outbox = new Outbox(conn, 1 << 20, () => conn.close(), () => {});
+ * const outbox = new Outbox(conn, 1 << 20, {
+ *   overflowed: () => conn.close(),
+ *   writeFailed: (error) => console.error(error),
+ * });
  * outbox.push(new TextEncoder().encode("hello\r\n"));
  * await outbox.drained();
  * ```
  * @module
  */
+
+/**
+ * Who an outbox reports to. An object rather than two callbacks, so that a
+ * session (which implements both) costs no closures.
+ */
+export interface OutboxOwner {
+  /** Called once when a push passes the limit (the outbox is then closed). */
+  overflowed(): void;
+  /** Called once when a write fails (the outbox is then closed). */
+  writeFailed(error: unknown): void;
+}
 
 /** Something to write bytes to, like a `Deno.Conn`. */
 export interface ByteSink {
@@ -37,8 +51,7 @@ function flushAll(): void {
 export class Outbox {
   #sink: ByteSink;
   #limit: number;
-  #onOverflow: () => void;
-  #onError: (error: unknown) => void;
+  #owner: OutboxOwner;
   #chunks: Uint8Array[] = [];
   #queued = 0; // bytes in #chunks
   #inFlight = 0; // bytes handed to write() and not yet written
@@ -49,20 +62,13 @@ export class Outbox {
 
   /**
    * @param sink where bytes go
-   * @param limit most unsent bytes; the push that passes it calls `onOverflow`
-   * @param onOverflow called once when the limit is passed
-   * @param onError called once when a write fails
+   * @param limit most unsent bytes; the push that passes it calls `owner.overflowed()`
+   * @param owner told about overflow and write errors
    */
-  constructor(
-    sink: ByteSink,
-    limit: number,
-    onOverflow: () => void,
-    onError: (error: unknown) => void,
-  ) {
+  constructor(sink: ByteSink, limit: number, owner: OutboxOwner) {
     this.#sink = sink;
     this.#limit = limit;
-    this.#onOverflow = onOverflow;
-    this.#onError = onError;
+    this.#owner = owner;
   }
 
   /** Unsent bytes, including a write in progress. */
@@ -78,7 +84,7 @@ export class Outbox {
     if (this.#closed) return false;
     if (this.#queued + this.#inFlight + bytes.length > this.#limit) {
       this.close();
-      this.#onOverflow();
+      this.#owner.overflowed();
       return false;
     }
     this.#chunks.push(bytes);
@@ -134,7 +140,7 @@ export class Outbox {
     } catch (error) {
       if (!this.#closed) {
         this.close();
-        this.#onError(error);
+        this.#owner.writeFailed(error);
       }
     } finally {
       this.#writing = false;

@@ -18,7 +18,7 @@ import type { Room } from "./rooms.ts";
 import { encodeLine } from "./rooms.ts";
 import { notice } from "./format.ts";
 import { readLines, TOO_LONG } from "./line_reader.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, type OutboxOwner } from "./outbox.ts";
 import { TelnetFilter } from "./telnet.ts";
 import { TokenBucket } from "./rate.ts";
 import { dispatch } from "./dispatch.ts";
@@ -26,7 +26,7 @@ import { dispatch } from "./dispatch.ts";
 let nextId = 1;
 
 /** One connected user. */
-export class Session {
+export class Session implements OutboxOwner {
   /** A number unique in this process. */
   readonly id: number = nextId++;
   /** The connection. */
@@ -68,14 +68,19 @@ export class Session {
     this.conn = conn;
     this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     const { maxQueue, rate, burst } = server.options;
-    this.outbox = new Outbox(
-      conn,
-      maxQueue,
-      () => this.close(`send queue passed ${maxQueue} bytes (client not reading)`, "warn"),
-      (error) => this.close(`write failed: ${errorText(error)}`),
-    );
-    this.telnet = new TelnetFilter((bytes) => this.sendBytes(bytes));
+    this.outbox = new Outbox(conn, maxQueue, this);
+    this.telnet = new TelnetFilter(this);
     if (rate > 0) this.#bucket = new TokenBucket(rate, burst);
+  }
+
+  /** The outbox passed `--max-queue`: the client is not reading. */
+  overflowed(): void {
+    this.close(`send queue passed ${this.server.options.maxQueue} bytes (client not reading)`, "warn");
+  }
+
+  /** Writing to the connection failed. */
+  writeFailed(error: unknown): void {
+    this.close(`write failed: ${errorText(error)}`);
   }
 
   /** True once the session has a nick. */

@@ -41,16 +41,19 @@ const enum State {
   SubIac,
 }
 
+/** Where negotiation answers go: a function, or an object with `sendBytes` (no closure needed). */
+export type ReplyTo = ((bytes: Uint8Array) => void) | { sendBytes(bytes: Uint8Array): void };
+
 /** Removes telnet commands from a byte stream, chunk by chunk. */
 export class TelnetFilter {
   #state = State.Data;
   #verb = 0;
-  #reply: (bytes: Uint8Array) => void;
+  #reply: ReplyTo;
   /** True while the server has asked the client not to echo (password entry). */
   serverEcho = false;
 
   /** @param reply sends negotiation answers back to the client */
-  constructor(reply: (bytes: Uint8Array) => void) {
+  constructor(reply: ReplyTo) {
     this.#reply = reply;
   }
 
@@ -105,11 +108,17 @@ export class TelnetFilter {
 
   #answer(verb: number, option: number): void {
     if (verb === WILL) {
-      this.#reply(new Uint8Array([IAC, DONT, option]));
+      this.#send(new Uint8Array([IAC, DONT, option]));
     } else if (verb === DO) {
       if (option === ECHO && this.serverEcho) return; // the answer to our WILL ECHO
-      this.#reply(new Uint8Array([IAC, WONT, option]));
+      this.#send(new Uint8Array([IAC, WONT, option]));
     }
     // WONT and DONT confirm the state we want (everything off): no answer.
+  }
+
+  #send(bytes: Uint8Array): void {
+    const reply = this.#reply;
+    if (typeof reply === "function") reply(bytes);
+    else reply.sendBytes(bytes);
   }
 }
