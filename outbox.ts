@@ -89,21 +89,59 @@ export class Outbox {
     }
     this.#chunks.push(bytes);
     this.#queued += bytes.length;
-    if (!this.#writing && !this.#marked) {
-      this.#marked = true;
-      dirty.push(this);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flushAll);
-      }
-    }
+    if (!this.#writing) this.#mark();
     return true;
   }
 
-  /** Starts writing what is queued (called once per turn for dirty outboxes). */
+  /**
+   * Writes everything queued in one `write` (called once per turn for dirty
+   * outboxes, after every line of the turn was handled, so a receiver gets
+   * one write per turn however many lines it was sent).
+   */
   flush(): void {
     this.#marked = false;
-    if (!this.#writing && this.#queued > 0 && !this.#closed) this.#write();
+    if (this.#writing || this.#queued === 0 || this.#closed) return;
+    const chunks = this.#chunks;
+    const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
+    this.#chunks = [];
+    this.#inFlight = this.#queued;
+    this.#queued = 0;
+    this.#send(data);
+  }
+
+  #send(data: Uint8Array): void {
+    this.#writing = true;
+    this.#sink.write(data).then(
+      (n) => this.#written(data, n),
+      (error) => this.#failed(error),
+    );
+  }
+
+  #written(data: Uint8Array, n: number): void {
+    this.#inFlight -= n;
+    if (this.#closed) return;
+    if (n < data.length) return this.#send(data.subarray(n)); // partial write: the rest, at once
+    this.#writing = false;
+    if (this.#queued > 0) this.#mark();
+    else this.#wake();
+  }
+
+  #failed(error: unknown): void {
+    this.#writing = false;
+    this.#inFlight = 0;
+    if (this.#closed) return;
+    this.close();
+    this.#owner.writeFailed(error);
+  }
+
+  #mark(): void {
+    if (this.#marked) return;
+    this.#marked = true;
+    dirty.push(this);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flushAll);
+    }
   }
 
   /** Resolves when everything queued so far is written (or the outbox closed). */
@@ -119,34 +157,6 @@ export class Outbox {
     this.#chunks = [];
     this.#queued = 0;
     this.#wake();
-  }
-
-  async #write(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queued > 0 && !this.#closed) {
-        const chunks = this.#chunks;
-        const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
-        this.#chunks = [];
-        this.#inFlight = this.#queued;
-        this.#queued = 0;
-        let offset = 0;
-        while (offset < data.length) {
-          const n = await this.#sink.write(offset === 0 ? data : data.subarray(offset));
-          offset += n;
-          this.#inFlight -= n;
-        }
-      }
-    } catch (error) {
-      if (!this.#closed) {
-        this.close();
-        this.#owner.writeFailed(error);
-      }
-    } finally {
-      this.#writing = false;
-      this.#inFlight = 0;
-      if (this.#queued === 0) this.#wake();
-    }
   }
 
   #wake(): void {
