@@ -11,6 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { checkRoomName } from "./rooms.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -78,15 +79,33 @@ interface Flag {
   arg: string;
   help: string;
   min?: number;
+  /** Only whole numbers make sense (a count, a size or a port). */
+  integer?: boolean;
 }
 
 /** The flag table: one row per command-line flag. */
 export const flags: readonly Flag[] = [
   { key: "host", flag: "host", kind: "string", arg: "ADDR", help: "address to listen on" },
-  { key: "port", flag: "port", kind: "number", arg: "N", help: "TCP port (0 picks a free port)", min: 0 },
+  {
+    key: "port",
+    flag: "port",
+    kind: "number",
+    arg: "N",
+    help: "TCP port (0 picks a free port)",
+    min: 0,
+    integer: true,
+  },
   { key: "name", flag: "name", kind: "string", arg: "TEXT", help: "server name shown in the greeting" },
   { key: "room", flag: "room", kind: "string", arg: "NAME", help: "main room, where users arrive" },
-  { key: "maxLine", flag: "max-line", kind: "number", arg: "BYTES", help: "longest accepted input line", min: 16 },
+  {
+    key: "maxLine",
+    flag: "max-line",
+    kind: "number",
+    arg: "BYTES",
+    help: "longest accepted input line",
+    min: 16,
+    integer: true,
+  },
   {
     key: "maxQueue",
     flag: "max-queue",
@@ -94,9 +113,18 @@ export const flags: readonly Flag[] = [
     arg: "BYTES",
     help: "drop a client whose unsent output passes this",
     min: 1024,
+    integer: true,
   },
   { key: "rate", flag: "rate", kind: "number", arg: "N", help: "lines per second per session (0 = no limit)", min: 0 },
-  { key: "burst", flag: "burst", kind: "number", arg: "N", help: "lines a session may send at once", min: 1 },
+  {
+    key: "burst",
+    flag: "burst",
+    kind: "number",
+    arg: "N",
+    help: "lines a session may send at once",
+    min: 1,
+    integer: true,
+  },
   {
     key: "maxClients",
     flag: "max-clients",
@@ -104,6 +132,7 @@ export const flags: readonly Flag[] = [
     arg: "N",
     help: "total connections (0 = no limit)",
     min: 0,
+    integer: true,
   },
   {
     key: "maxPerIp",
@@ -112,6 +141,7 @@ export const flags: readonly Flag[] = [
     arg: "N",
     help: "connections per IP address (0 = no limit)",
     min: 0,
+    integer: true,
   },
   {
     key: "loginTimeout",
@@ -128,9 +158,18 @@ export const flags: readonly Flag[] = [
     arg: "N",
     help: "room size above which entries and leaves are summarised each second",
     min: 1,
+    integer: true,
   },
-  { key: "db", flag: "db", kind: "string", arg: "PATH", help: "SQLite database file (default: in memory)" },
-  { key: "history", flag: "history", kind: "number", arg: "N", help: "history lines shown on entering a room", min: 0 },
+  { key: "db", flag: "db", kind: "string", arg: "PATH", help: "SQLite database file; none keeps everything in memory" },
+  {
+    key: "history",
+    flag: "history",
+    kind: "number",
+    arg: "N",
+    help: "history lines shown on entering a room",
+    min: 0,
+    integer: true,
+  },
   { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
 ];
@@ -172,6 +211,8 @@ export function parseOptions(args: string[]): ParsedOptions {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
   }
   if (options.port > 65535) throw new Error(`--port must be at most 65535, not ${options.port}`);
+  const roomProblem = checkRoomName(options.room);
+  if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
 }
 
@@ -183,6 +224,7 @@ function toNumber(f: Flag, text: string): number {
   if (f.min !== undefined && n < f.min) {
     throw new Error(`--${f.flag} must be at least ${f.min}, not ${n}`);
   }
+  if (f.integer && !Number.isInteger(n)) throw new Error(`--${f.flag} needs a whole number, not "${text}"`);
   return n;
 }
 

@@ -130,11 +130,19 @@ export class CommandTable {
     for (const c of commands) this.add(c);
   }
 
-  /** Adds (or replaces) a command; throws if its argument shape is malformed. */
+  /**
+   * Adds a command, replacing one of the same name (and all its aliases).
+   * A name or alias that another command also has now means the new one.
+   * Throws if the argument shape is malformed.
+   */
   add(command: Command): void {
     parseShape(command.args);
-    const old = this.#byName.get(command.name);
-    if (old) this.#list = this.#list.filter((c) => c !== old);
+    const name = command.name.toLowerCase();
+    const old = this.#list.find((c) => c.name.toLowerCase() === name);
+    if (old) {
+      this.#list = this.#list.filter((c) => c !== old);
+      for (const [key, value] of this.#byName) if (value === old) this.#byName.delete(key);
+    }
     this.#list.push(command);
     for (const n of [command.name, ...(command.aliases ?? [])]) this.#byName.set(n.toLowerCase(), command);
   }

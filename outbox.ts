@@ -111,7 +111,13 @@ export class Outbox {
 
   #send(data: Uint8Array): void {
     this.#writing = true;
-    this.#sink.write(data).then(
+    let written: Promise<number>;
+    try {
+      written = this.#sink.write(data);
+    } catch (error) { // a sink that throws at once must not break flushAll for every other outbox
+      return this.#failed(error);
+    }
+    written.then(
       (n) => this.#written(data, n),
       (error) => this.#failed(error),
     );

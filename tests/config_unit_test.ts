@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { defaults, flags, helpText, parseOptions, type ServerOptions } from "../config.ts";
+
+const expectedDefaults: ServerOptions = {
+  host: "0.0.0.0",
+  port: 5005,
+  name: "TestChat",
+  room: "main",
+  maxLine: 4096,
+  maxQueue: 1048576,
+  rate: 5,
+  burst: 10,
+  maxClients: 10000,
+  maxPerIp: 20,
+  loginTimeout: 60,
+  crowd: 200,
+  db: "",
+  history: 20,
+  op: [],
+  logLevel: "info",
+  shutdownGrace: 5000,
+};
+
+/** One example per flag: the arguments and the option they set. */
+const examples: [string, string[], Partial<ServerOptions>][] = [
+  ["host", ["--host", "127.0.0.1"], { host: "127.0.0.1" }],
+  ["port", ["--port", "0"], { port: 0 }],
+  ["name", ["--name", "Tea Party"], { name: "Tea Party" }],
+  ["room", ["--room", "lobby"], { room: "lobby" }],
+  ["max-line", ["--max-line", "100"], { maxLine: 100 }],
+  ["max-queue", ["--max-queue", "2048"], { maxQueue: 2048 }],
+  ["rate", ["--rate", "0"], { rate: 0 }],
+  ["burst", ["--burst", "3"], { burst: 3 }],
+  ["max-clients", ["--max-clients", "0"], { maxClients: 0 }],
+  ["max-per-ip", ["--max-per-ip", "2"], { maxPerIp: 2 }],
+  ["login-timeout", ["--login-timeout", "0"], { loginTimeout: 0 }],
+  ["crowd", ["--crowd", "5"], { crowd: 5 }],
+  ["db", ["--db", "/tmp/tea.db"], { db: "/tmp/tea.db" }],
+  ["history", ["--history", "0"], { history: 0 }],
+  ["op", ["--op", "alice"], { op: ["alice"] }],
+  ["log-level", ["--log-level", "debug"], { logLevel: "debug" }],
+];
+
+Deno.test("no arguments give the defaults", () => {
+  assert.deepEqual(parseOptions([]), { options: expectedDefaults, help: false });
+  assert.deepEqual({ ...defaults }, expectedDefaults);
+});
+
+Deno.test("the parsed options do not share the default op list", () => {
+  const { options } = parseOptions([]);
+  options.op.push("mallory");
+  assert.deepEqual(defaults.op, []);
+  assert.deepEqual(parseOptions([]).options.op, []);
+});
+
+Deno.test("each flag sets its option and nothing else", () => {
+  for (const [flag, args, set] of examples) {
+    assert.deepEqual(parseOptions(args).options, { ...expectedDefaults, ...set }, `--${flag}`);
+  }
+});
+
+Deno.test("every flag in the flag table has an example here", () => {
+  assert.deepEqual(examples.map(([flag]) => flag).sort(), flags.map((f) => f.flag).sort());
+});
+
+Deno.test("a flag's value may follow an equals sign", () => {
+  assert.equal(parseOptions(["--port=0"]).options.port, 0);
+  assert.equal(parseOptions(["--name=Tea=Party"]).options.name, "Tea=Party");
+});
+
+Deno.test("several flags combine", () => {
+  assert.deepEqual(parseOptions(["--port", "6000", "--room", "lobby", "--rate", "2.5"]).options, {
+    ...expectedDefaults,
+    port: 6000,
+    room: "lobby",
+    rate: 2.5,
+  });
+});
+
+Deno.test("--op is repeatable and keeps its order", () => {
+  assert.deepEqual(parseOptions(["--op", "alice", "--port", "0", "--op", "bob"]).options.op, ["alice", "bob"]);
+});
+
+Deno.test("--help and -h ask for help", () => {
+  assert.equal(parseOptions(["--help"]).help, true);
+  assert.equal(parseOptions(["-h"]).help, true);
+  assert.equal(parseOptions(["--port", "0"]).help, false);
+});
+
+Deno.test("a value that is not a number is refused naming the flag", () => {
+  assert.throws(() => parseOptions(["--port", "abc"]), { message: '--port needs a number, not "abc"' });
+  assert.throws(() => parseOptions(["--rate", ""]), { message: '--rate needs a number, not ""' });
+  assert.throws(() => parseOptions(["--max-line", " "]), { message: '--max-line needs a number, not " "' });
+  assert.throws(() => parseOptions(["--burst", "Infinity"]), { message: '--burst needs a number, not "Infinity"' });
+  assert.throws(() => parseOptions(["--history", "NaN"]), { message: '--history needs a number, not "NaN"' });
+});
+
+Deno.test("a number below its flag's minimum is refused naming the flag", () => {
+  assert.throws(() => parseOptions(["--port=-1"]), { message: "--port must be at least 0, not -1" });
+  assert.throws(() => parseOptions(["--max-line", "15"]), { message: "--max-line must be at least 16, not 15" });
+  assert.throws(() => parseOptions(["--max-queue", "1023"]), {
+    message: "--max-queue must be at least 1024, not 1023",
+  });
+  assert.throws(() => parseOptions(["--burst", "0"]), { message: "--burst must be at least 1, not 0" });
+  assert.throws(() => parseOptions(["--crowd", "0"]), { message: "--crowd must be at least 1, not 0" });
+  assert.throws(() => parseOptions(["--rate=-1"]), { message: "--rate must be at least 0, not -1" });
+});
+
+Deno.test("a fraction is refused for a flag that counts whole things", () => {
+  assert.throws(() => parseOptions(["--port", "80.5"]), { message: '--port needs a whole number, not "80.5"' });
+  assert.throws(() => parseOptions(["--burst", "1.5"]), { message: '--burst needs a whole number, not "1.5"' });
+  assert.throws(() => parseOptions(["--history", "2.5"]), { message: '--history needs a whole number, not "2.5"' });
+});
+
+Deno.test("a fraction is accepted for the rate", () => {
+  assert.equal(parseOptions(["--rate", "0.5"]).options.rate, 0.5);
+});
+
+Deno.test("a main room that is not a valid room name is refused", () => {
+  assert.throws(() => parseOptions(["--room", "tea room"]), {
+    message: '--room: a room name may hold only letters, digits and _ - ., not "tea room"',
+  });
+  assert.throws(() => parseOptions(["--room", ""]), { message: '--room: a room name cannot be empty, not ""' });
+});
+
+Deno.test("the minimum itself is accepted", () => {
+  assert.equal(parseOptions(["--max-line", "16"]).options.maxLine, 16);
+  assert.equal(parseOptions(["--max-queue", "1024"]).options.maxQueue, 1024);
+  assert.equal(parseOptions(["--burst", "1"]).options.burst, 1);
+});
+
+Deno.test("a port above 65535 is refused", () => {
+  assert.throws(() => parseOptions(["--port", "65536"]), { message: "--port must be at most 65535, not 65536" });
+  assert.equal(parseOptions(["--port", "65535"]).options.port, 65535);
+});
+
+Deno.test("an unknown log level is refused with the known ones", () => {
+  assert.throws(() => parseOptions(["--log-level", "loud"]), {
+    message: '--log-level must be one of debug, info, warn, error, silent, not "loud"',
+  });
+  for (const level of ["debug", "info", "warn", "error", "silent"]) {
+    assert.equal(parseOptions(["--log-level", level]).options.logLevel, level);
+  }
+});
+
+Deno.test("an unknown flag throws naming it", () => {
+  assert.throws(() => parseOptions(["--bogus"]), { message: /--bogus/ });
+  assert.throws(() => parseOptions(["--port", "0", "--maxline", "100"]), { message: /--maxline/ });
+});
+
+Deno.test("a positional argument throws naming it", () => {
+  assert.throws(() => parseOptions(["5005"]), { message: /'5005'/ });
+});
+
+Deno.test("a flag without its value throws naming it", () => {
+  assert.throws(() => parseOptions(["--port"]), { message: /--port/ });
+});
+
+Deno.test("helpText lists every flag with its argument, help and default", () => {
+  const shown: Record<string, string> = {
+    host: "0.0.0.0",
+    port: "5005",
+    name: "TestChat",
+    room: "main",
+    "max-line": "4096",
+    "max-queue": "1048576",
+    rate: "5",
+    burst: "10",
+    "max-clients": "10000",
+    "max-per-ip": "20",
+    "login-timeout": "60",
+    crowd: "200",
+    db: "none",
+    history: "20",
+    op: "none",
+    "log-level": "info",
+  };
+  const lines = helpText().split("\n");
+  assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());
+  for (const f of flags) {
+    const row = lines.filter((line) => line.startsWith(`  --${f.flag} `));
+    assert.equal(row.length, 1, `one row for --${f.flag}`);
+    assert.equal(row[0], `${`  --${f.flag} ${f.arg}`.padEnd(28)}${f.help} (default: ${shown[f.flag]})`);
+  }
+});
+
+Deno.test("helpText starts with usage and ends with --help", () => {
+  const lines = helpText().split("\n");
+  assert.equal(lines[0], "teaparty: a multi-user chat server for telnet, MUD clients and nc");
+  assert.equal(lines[2], "Usage: deno run --allow-net main.ts [options]");
+  assert.equal(lines[4], "Options:");
+  assert.equal(lines.length, 5 + flags.length + 1);
+  assert.equal(lines[lines.length - 1], `  ${"-h, --help".padEnd(26)}show this help and exit`);
+});

@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { type ByteSink, Outbox } from "../outbox.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const bytes = (s: string) => encoder.encode(s);
+
+/** Lets every queued microtask (and the promises they resolve) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** A sink that writes everything at once and keeps a copy of each write. */
+class RecordingSink implements ByteSink {
+  writes: Uint8Array[] = [];
+  given: Uint8Array[] = [];
+  write(p: Uint8Array): Promise<number> {
+    this.given.push(p);
+    this.writes.push(p.slice());
+    return Promise.resolve(p.length);
+  }
+  get text(): string[] {
+    return this.writes.map((w) => decoder.decode(w));
+  }
+}
+
+/** A sink that writes at most 3 bytes per call. */
+class TrickleSink implements ByteSink {
+  writes: Uint8Array[] = [];
+  write(p: Uint8Array): Promise<number> {
+    const n = Math.min(3, p.length);
+    this.writes.push(p.slice(0, n));
+    return Promise.resolve(n);
+  }
+}
+
+/** A sink whose writes finish only when released. */
+class GatedSink implements ByteSink {
+  writes: string[] = [];
+  #pending: (() => void)[] = [];
+  write(p: Uint8Array): Promise<number> {
+    this.writes.push(decoder.decode(p));
+    return new Promise((resolve) => this.#pending.push(() => resolve(p.length)));
+  }
+  release(): void {
+    const next = this.#pending.shift();
+    assert.ok(next, "a write to release");
+    next();
+  }
+}
+
+/** An outbox that counts its overflows and errors. */
+function outbox(sink: ByteSink, limit = 1024) {
+  const events = { overflows: 0, errors: [] as unknown[] };
+  const box = new Outbox(sink, limit, {
+    overflowed: () => events.overflows++,
+    writeFailed: (error) => events.errors.push(error),
+  });
+  return { box, events };
+}
+
+Deno.test("several pushes in one turn are coalesced into one write", async () => {
+  const sink = new RecordingSink();
+  const { box } = outbox(sink);
+  assert.equal(box.push(bytes("one\r\n")), true);
+  assert.equal(box.push(bytes("two\r\n")), true);
+  assert.equal(box.push(bytes("three\r\n")), true);
+  assert.deepEqual(sink.writes, [], "nothing is written before the turn ends");
+  await box.drained();
+  assert.deepEqual(sink.text, ["one\r\ntwo\r\nthree\r\n"]);
+});
+
+Deno.test("a single pushed chunk is written as is, without a copy", async () => {
+  const sink = new RecordingSink();
+  const { box } = outbox(sink);
+  const chunk = bytes("hello");
+  box.push(chunk);
+  await box.drained();
+  assert.equal(sink.given.length, 1);
+  assert.equal(sink.given[0], chunk);
+});
+
+Deno.test("pushes made while a write is in flight go out together in the next write", async () => {
+  const sink = new GatedSink();
+  const { box } = outbox(sink);
+  box.push(bytes("a"));
+  await settle();
+  assert.deepEqual(sink.writes, ["a"]);
+  box.push(bytes("b"));
+  box.push(bytes("c"));
+  await settle();
+  assert.deepEqual(sink.writes, ["a"], "no second write while the first is in flight");
+  sink.release();
+  await settle();
+  assert.deepEqual(sink.writes, ["a", "bc"]);
+  sink.release();
+  await box.drained();
+  assert.equal(box.size, 0);
+});
+
+Deno.test("each outbox pushed in the same turn gets its own single write", async () => {
+  const first = new RecordingSink();
+  const second = new RecordingSink();
+  const a = outbox(first).box;
+  const b = outbox(second).box;
+  a.push(bytes("1"));
+  b.push(bytes("x"));
+  a.push(bytes("2"));
+  b.push(bytes("y"));
+  await Promise.all([a.drained(), b.drained()]);
+  assert.deepEqual(first.text, ["12"]);
+  assert.deepEqual(second.text, ["xy"]);
+});
+
+Deno.test("partial writes are continued until all bytes are delivered in order", async () => {
+  const sink = new TrickleSink();
+  const { box, events } = outbox(sink);
+  box.push(bytes("hello, "));
+  box.push(bytes("world!"));
+  await box.drained();
+  assert.deepEqual(sink.writes.map((w) => decoder.decode(w)), ["hel", "lo,", " wo", "rld", "!"]);
+  assert.deepEqual(events, { overflows: 0, errors: [] });
+  assert.equal(box.size, 0);
+});
+
+Deno.test("partial writes deliver every byte of a large queue in order", async () => {
+  const sink = new TrickleSink();
+  const { box } = outbox(sink, 1 << 16);
+  const expected: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const chunk = new Uint8Array(i + 1).map((_, j) => (i * 7 + j) & 0xff);
+    expected.push(...chunk);
+    box.push(chunk);
+  }
+  await box.drained();
+  const written = sink.writes.flatMap((w) => [...w]);
+  assert.deepEqual(written, expected);
+  assert.ok(sink.writes.every((w) => w.length <= 3 && w.length > 0));
+});
+
+Deno.test("size counts queued and in-flight bytes", async () => {
+  const sink = new GatedSink();
+  const { box } = outbox(sink);
+  assert.equal(box.size, 0);
+  box.push(bytes("abcde"));
+  assert.equal(box.size, 5);
+  await settle();
+  box.push(bytes("fg"));
+  assert.equal(box.size, 7, "5 in flight and 2 queued");
+  sink.release();
+  await settle();
+  assert.equal(box.size, 2);
+  sink.release();
+  await box.drained();
+  assert.equal(box.size, 0);
+});
+
+Deno.test("a push that fills the outbox exactly to its limit is accepted", async () => {
+  const sink = new RecordingSink();
+  const { box, events } = outbox(sink, 10);
+  assert.equal(box.push(bytes("12345")), true);
+  assert.equal(box.push(bytes("67890")), true);
+  await box.drained();
+  assert.deepEqual(sink.text, ["1234567890"]);
+  assert.equal(events.overflows, 0);
+});
+
+Deno.test("the push that passes the limit calls onOverflow once and later pushes return false", async () => {
+  const sink = new RecordingSink();
+  const { box, events } = outbox(sink, 10);
+  assert.equal(box.push(bytes("123456")), true);
+  assert.equal(box.push(bytes("78901")), false);
+  assert.equal(events.overflows, 1);
+  assert.equal(box.push(bytes("x")), false);
+  assert.equal(box.push(bytes("")), false);
+  assert.equal(events.overflows, 1);
+  await settle();
+  assert.deepEqual(sink.writes, [], "the queued bytes are dropped");
+  assert.equal(box.size, 0);
+});
+
+Deno.test("bytes in flight count against the limit", async () => {
+  const sink = new GatedSink();
+  const { box, events } = outbox(sink, 10);
+  box.push(bytes("12345678"));
+  await settle();
+  assert.deepEqual(sink.writes, ["12345678"]);
+  assert.equal(box.push(bytes("abc")), false);
+  assert.equal(events.overflows, 1);
+});
+
+Deno.test("a failed write calls onError once with the error and closes the outbox", async () => {
+  const failure = new Error("connection reset");
+  let calls = 0;
+  const sink: ByteSink = {
+    write() {
+      calls++;
+      return Promise.reject(failure);
+    },
+  };
+  const { box, events } = outbox(sink);
+  box.push(bytes("hello"));
+  await box.drained();
+  assert.deepEqual(events, { overflows: 0, errors: [failure] });
+  assert.equal(box.push(bytes("more")), false);
+  await settle();
+  assert.equal(calls, 1);
+  assert.deepEqual(events, { overflows: 0, errors: [failure] });
+});
+
+Deno.test("a write that throws at once calls onError once and does not stop other outboxes", async () => {
+  const failure = new Error("bad resource");
+  const sink: ByteSink = {
+    write() {
+      throw failure;
+    },
+  };
+  const { box, events } = outbox(sink);
+  const other = new RecordingSink();
+  const { box: otherBox } = outbox(other);
+  box.push(bytes("hello"));
+  otherBox.push(bytes("still here"));
+  box.push(bytes("world"));
+  await box.drained();
+  await otherBox.drained();
+  await settle();
+  assert.deepEqual(events.errors, [failure]);
+  assert.equal(box.push(bytes("more")), false);
+  assert.deepEqual(other.text, ["still here"]);
+});
+
+Deno.test("drained() resolves only after the queued bytes are written", async () => {
+  const sink = new GatedSink();
+  const { box } = outbox(sink);
+  const order: string[] = [];
+  box.push(bytes("a"));
+  const drained = box.drained().then(() => order.push("drained"));
+  await settle();
+  assert.equal(order.length, 0);
+  box.push(bytes("b"));
+  order.push("release a");
+  sink.release();
+  await settle();
+  assert.deepEqual(order, ["release a"], "b is still queued");
+  order.push("release b");
+  sink.release();
+  await drained;
+  assert.deepEqual(order, ["release a", "release b", "drained"]);
+  assert.deepEqual(sink.writes, ["a", "b"]);
+});
+
+Deno.test("drained() resolves at once when nothing is queued", async () => {
+  const { box } = outbox(new RecordingSink());
+  let done = false;
+  const drained = box.drained().then(() => (done = true));
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(done, true);
+  await drained;
+});
+
+Deno.test("closing drops queued bytes, wakes drained() and refuses later pushes", async () => {
+  const sink = new RecordingSink();
+  const { box, events } = outbox(sink);
+  box.push(bytes("never sent"));
+  const drained = box.drained();
+  box.close();
+  await drained;
+  await settle();
+  assert.deepEqual(sink.writes, []);
+  assert.equal(box.push(bytes("x")), false);
+  assert.deepEqual(events, { overflows: 0, errors: [] });
+});
