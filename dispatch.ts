@@ -220,6 +220,7 @@ export async function dispatch(server: ChatServer, session: Session, raw: string
       return;
     case "unknown":
       reply(`Unknown command: /${clip(parsed.name)}. Type /help for the list of commands.`);
+      if (!session.loggedIn) reply(LOGIN_HINT);
       return;
     case "chat":
       command = server.commands.find("say");

@@ -42,7 +42,11 @@ function describe(c: string): string {
   return `"${c}"`;
 }
 
-/** The case-insensitive key of a nick: two nicks clash when their keys match. */
+/**
+ * The case-insensitive key of a nick: two nicks clash when their keys match.
+ * Final sigma (ς) folds to σ as in Unicode case folding: `toLowerCase()`
+ * turns a word-final Σ into ς, so without this "ΚΩΣ" and "κωσ" would differ.
+ */
 export function foldNick(nick: string): string {
-  return nick.normalize("NFKC").toLowerCase();
+  return nick.normalize("NFKC").toLowerCase().replaceAll("ς", "σ");
 }

@@ -178,7 +178,12 @@ export class ChatServer extends EventTarget {
       );
     }
     const account = this.store.account(key);
-    if (!account) return this.#admitNick(session, nick, key, false);
+    if (!account) {
+      if (password) {
+        return session.notice(`${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`);
+      }
+      return this.#admitNick(session, nick, key, false);
+    }
     const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
     if (wait > 0) {
       this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });

@@ -32,6 +32,18 @@ export interface TestServer extends AsyncDisposable {
   login(nick: string): Promise<TestClient>;
   /** Every client made through this server. */
   clients: TestClient[];
+  /**
+   * Connects a raw TCP connection that the test reads from only if it wants
+   * to (e.g. a client that never reads). It is closed by `close()`.
+   */
+  connectRaw(): Promise<Deno.TcpConn>;
+  /**
+   * Resolves with the `detail` of the next server event of `type` (`connect`,
+   * `refuse`, `login`, `close`) that passes `test`. Call it before the action
+   * that causes the event. Rejects after `ms`.
+   */
+  // deno-lint-ignore no-explicit-any
+  event(type: string, test?: (detail: any) => boolean, ms?: number): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -46,6 +58,7 @@ export function startServer(options: ChatServerOptions = {}): Promise<TestServer
   });
   const { port } = server.listen();
   const clients: TestClient[] = [];
+  const raws: Deno.TcpConn[] = [];
   const test: TestServer = {
     server,
     port,
@@ -63,9 +76,38 @@ export function startServer(options: ChatServerOptions = {}): Promise<TestServer
       await client.waitFor(`*** ${nick} has entered the room.`);
       return client;
     },
+    async connectRaw() {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      raws.push(conn);
+      return conn;
+    },
+    event(type, test, ms = WAIT_MS) {
+      return new Promise((resolve, reject) => {
+        const on = (e: Event) => {
+          const detail = (e as CustomEvent).detail;
+          if (test && !test(detail)) return;
+          clearTimeout(timer);
+          server.removeEventListener(type, on);
+          resolve(detail);
+        };
+        const timer = setTimeout(() => {
+          server.removeEventListener(type, on);
+          reject(new Error(`no "${type}" event within ${ms} ms`));
+        }, ms);
+        server.addEventListener(type, on);
+      });
+    },
     async close() {
       for (const c of clients) c.close();
+      for (const c of raws) {
+        try {
+          c.close();
+        } catch {
+          // already closed
+        }
+      }
       await server.shutdown();
+      await Promise.all(clients.map((c) => c.done));
     },
     async [Symbol.asyncDispose]() {
       await test.close();
@@ -95,6 +137,7 @@ export class TestClient {
   /** Connects to 127.0.0.1:port. */
   static async connect(port: number): Promise<TestClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
     return new TestClient(conn);
   }
 
@@ -141,6 +184,15 @@ export class TestClient {
     return this.sendRaw(encoder.encode(line + "\r\n"));
   }
 
+  /**
+   * Sends raw bytes (or a string, UTF-8 encoded, without adding a line end)
+   * one byte per write, so the server sees them split across many reads.
+   */
+  async sendSlowly(data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    for (let i = 0; i < bytes.length; i++) await this.sendRaw(bytes.subarray(i, i + 1));
+  }
+
   /** Sends raw bytes (or a string, UTF-8 encoded, without adding a line end). */
   async sendRaw(data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
@@ -174,6 +226,17 @@ export class TestClient {
       await Promise.race([this.#changed(), new Promise((r) => timer = setTimeout(r, left))]);
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Like {@linkcode TestClient.waitFor}, but returns every line consumed on
+   * the way, the matching one last. Used to prove that something did not
+   * arrive before a later marker line.
+   */
+  async until(match: string | RegExp | ((line: string) => boolean), ms = WAIT_MS): Promise<string[]> {
+    const from = this.#read;
+    await this.waitFor(match, ms);
+    return this.lines.slice(from, this.#read);
   }
 
   /** Lines received since the last waitFor position up to now, consuming them. */
@@ -212,4 +275,194 @@ export class TestClient {
       // already closed
     }
   }
+}
+
+/** The project directory, where main.ts is. */
+const ROOT = new URL("..", import.meta.url);
+
+/** Splits a byte stream into text lines as they come, calling `wake` after each chunk. */
+async function pumpLines(stream: ReadableStream<Uint8Array>, into: string[], wake: () => void): Promise<void> {
+  let rest = "";
+  try {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      const parts = rest.split("\n");
+      rest = parts.pop()!;
+      into.push(...parts);
+      wake();
+    }
+  } catch {
+    // the stream broke: whatever came is all there is
+  }
+  if (rest !== "") into.push(rest);
+  wake();
+}
+
+/**
+ * The real server as a child process (`deno run --allow-net main.ts ...`),
+ * with its stdout and stderr collected line by line.
+ */
+export class ServerProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  /** Lines written to stdout so far. */
+  readonly stdout: string[] = [];
+  /** Lines written to stderr (the log) so far. */
+  readonly stderr: string[] = [];
+  /** Resolves when the process has exited. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** The port it listens on, once {@linkcode ServerProcess.listening} resolved. */
+  port = 0;
+  /** The host it printed, once {@linkcode ServerProcess.listening} resolved. */
+  hostname = "";
+  #output: Promise<void>;
+  #waiters: (() => void)[] = [];
+  #exited = false;
+
+  /** Spawns `main.ts` with `args`; does not wait for anything. */
+  constructor(args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "main.ts", ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const wake = () => this.#wake();
+    this.#output = Promise.all([
+      pumpLines(this.child.stdout, this.stdout, wake),
+      pumpLines(this.child.stderr, this.stderr, wake),
+    ]).then(() => {});
+    this.status = this.child.status.then((s) => {
+      this.#exited = true;
+      this.#wake();
+      return s;
+    });
+  }
+
+  /** Spawns the server and waits until it prints `listening on HOST:PORT`. */
+  static async start(args: string[]): Promise<ServerProcess> {
+    const proc = new ServerProcess(args);
+    try {
+      await proc.listening();
+    } catch (error) {
+      await proc[Symbol.asyncDispose]();
+      throw error;
+    }
+    return proc;
+  }
+
+  /** Waits for the `listening on HOST:PORT` line on stdout and returns the address. */
+  async listening(ms = 15000): Promise<{ hostname: string; port: number }> {
+    const line = await this.#waitIn(this.stdout, /^listening on /, ms, "stdout");
+    const m = /^listening on (.+):(\d+)$/.exec(line);
+    if (!m) throw new Error(`unexpected listening line: ${line}`);
+    this.hostname = m[1];
+    this.port = Number(m[2]);
+    return { hostname: this.hostname, port: this.port };
+  }
+
+  /** Waits for a stderr (log) line matching `match` and returns it. */
+  waitForLog(match: RegExp, ms = WAIT_MS): Promise<string> {
+    return this.#waitIn(this.stderr, match, ms, "stderr");
+  }
+
+  /** Connects a {@linkcode TestClient} to the server. */
+  connect(): Promise<TestClient> {
+    return TestClient.connect(this.port);
+  }
+
+  /** Sends a signal. */
+  kill(signal: Deno.Signal): void {
+    this.child.kill(signal);
+  }
+
+  /** Waits (at most `ms`) for the process to exit and for its output to end. */
+  async exited(ms = 15000): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new Error(`the server did not exit within ${ms} ms; stderr:\n${this.stderr.join("\n")}`)),
+        ms,
+      )
+    );
+    try {
+      const status = await Promise.race([this.status, timeout]);
+      await this.#output;
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #waitIn(lines: string[], match: RegExp, ms: number, what: string): Promise<string> {
+    const deadline = Date.now() + ms;
+    let seen = 0;
+    while (true) {
+      for (; seen < lines.length; seen++) if (match.test(lines[seen])) return lines[seen];
+      if (this.#exited) {
+        await this.#output;
+        for (; seen < lines.length; seen++) if (match.test(lines[seen])) return lines[seen];
+        throw new Error(
+          `the server exited before ${what} matched ${match}; stdout:\n${this.stdout.join("\n")}\nstderr:\n${
+            this.stderr.join("\n")
+          }`,
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`timed out waiting for ${what} to match ${match}; got:\n${lines.join("\n")}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#waiters.push(resolve)),
+        new Promise((r) => timer = setTimeout(r, left)),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Kills the process if it still runs and waits for it and its output. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#exited) {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // it exited meanwhile
+      }
+    }
+    await this.status;
+    await this.#output;
+  }
+}
+
+/**
+ * Runs `main.ts` with `args` and returns its exit code and output. If it
+ * starts listening (when it should have refused its arguments) or is still
+ * running after `ms`, it is killed and `started` or `timedOut` is true.
+ */
+export async function runCli(
+  args: string[],
+  ms = 15000,
+): Promise<{ code: number; stdout: string; stderr: string; started: boolean; timedOut: boolean }> {
+  await using proc = new ServerProcess(args);
+  let started = false;
+  let timedOut = false;
+  const ended = proc.status.then(() => {});
+  const listening = proc.listening(ms).then(() => {
+    started = true;
+  }, (error: Error) => {
+    if (/timed out/.test(error.message)) timedOut = true;
+  });
+  await Promise.race([ended, listening]);
+  if (started || timedOut) proc.kill("SIGKILL");
+  await listening;
+  const status = await proc.exited();
+  return { code: status.code, stdout: proc.stdout.join("\n"), stderr: proc.stderr.join("\n"), started, timedOut };
 }
