@@ -78,11 +78,21 @@ export class Throttle {
     return times[times.length - this.#max] + this.#window - now;
   }
 
-  /** Records a failure. */
-  fail(key: string, now = Date.now()): void {
+  /** Records a failure; returns its time, which {@linkcode Throttle.forgive} takes. */
+  fail(key: string, now = Date.now()): number {
     const times = this.#recent(key, now);
     times.push(now);
     this.#failures.set(key, times);
+    return now;
+  }
+
+  /** Takes back one failure recorded at `time` (an attempt that succeeded). */
+  forgive(key: string, time: number): void {
+    const times = this.#failures.get(key);
+    const i = times?.indexOf(time) ?? -1;
+    if (i < 0) return;
+    times!.splice(i, 1);
+    if (times!.length === 0) this.#failures.delete(key);
   }
 
   /** Forgets a key's failures (after a success). */

@@ -19,10 +19,15 @@ import type { Session } from "./session.ts";
 import { checkNick, foldNick } from "./nick.ts";
 import { describeUntil, isAddress, parseDuration } from "./moderation.ts";
 
-/** Announces an operator action in the operator's room and the target's, and logs it. */
-function announce(ctx: CommandContext, text: string, target?: Session, fields: Record<string, string> = {}): void {
+/** Announces an operator action in the operator's room and the targets', and logs it. */
+function announce(
+  ctx: CommandContext,
+  text: string,
+  targets: (Session | undefined)[] = [],
+  fields: Record<string, string> = {},
+): void {
   const { session, server } = ctx;
-  const rooms = new Set([session.room, target?.room]);
+  const rooms = new Set([session.room, ...targets.map((t) => t?.room)]);
   for (const room of rooms) room?.notice(text);
   server.log.info("moderation", { op: session.nick, action: text, ...fields });
 }
@@ -50,7 +55,7 @@ export const moderationCommands: Command[] = [
       if (!other) return;
       if (other === session) return ctx.reply("You cannot kick yourself.");
       const why = reason ? `: ${reason}` : ".";
-      announce(ctx, `${other.nick} was kicked from ${other.room?.name} by ${session.nick}${why}`, other, {
+      announce(ctx, `${other.nick} was kicked from ${other.room?.name} by ${session.nick}${why}`, [other], {
         target: other.nick,
       });
       if (other.room === server.rooms.main) {
@@ -86,7 +91,7 @@ export const moderationCommands: Command[] = [
       });
       const victims = [...server.sessions].filter((s) => kind === "ip" ? s.ip === value : s.key === value);
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
-      announce(ctx, `${target} is banned ${describeUntil(parsed.until)} by ${session.nick}${why}`, victims[0], {
+      announce(ctx, `${target} is banned ${describeUntil(parsed.until)} by ${session.nick}${why}`, victims, {
         target,
       });
       for (const v of victims) {
@@ -104,7 +109,7 @@ export const moderationCommands: Command[] = [
       const kind = isAddress(target) ? "ip" : "nick";
       const value = kind === "nick" ? foldNick(target) : target;
       if (!ctx.server.moderation.unban(kind, value)) return ctx.reply(`${target} is not banned.`);
-      announce(ctx, `${target} is no longer banned (by ${ctx.session.nick}).`, undefined, { target });
+      announce(ctx, `${target} is no longer banned (by ${ctx.session.nick}).`, [], { target });
     },
   },
   {
@@ -125,7 +130,7 @@ export const moderationCommands: Command[] = [
       const key = foldNick(nick);
       server.moderation.mute({ key, until, by: session.nick });
       const other = server.nicks.get(key);
-      announce(ctx, `${other?.nick ?? nick} is muted ${describeUntil(until)} by ${session.nick}.`, other, {
+      announce(ctx, `${other?.nick ?? nick} is muted ${describeUntil(until)} by ${session.nick}.`, [other], {
         target: nick,
       });
     },
@@ -140,7 +145,7 @@ export const moderationCommands: Command[] = [
       const key = foldNick(nick);
       if (!ctx.server.moderation.unmute(key)) return ctx.reply(`${nick} is not muted.`);
       const other = ctx.server.nicks.get(key);
-      announce(ctx, `${other?.nick ?? nick} may talk again (unmuted by ${ctx.session.nick}).`, other, {
+      announce(ctx, `${other?.nick ?? nick} may talk again (unmuted by ${ctx.session.nick}).`, [other], {
         target: nick,
       });
     },

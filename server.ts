@@ -21,7 +21,7 @@ import { Logger } from "./log.ts";
 import { type Command, CommandTable } from "./dispatch.ts";
 import { builtinCommands } from "./commands.ts";
 import { Rooms } from "./rooms.ts";
-import { Session } from "./session.ts";
+import { clientAddress, Session } from "./session.ts";
 import { checkNick, foldNick } from "./nick.ts";
 import { encodeLine } from "./rooms.ts";
 import { historyLine, mailLine, notice } from "./format.ts";
@@ -126,7 +126,7 @@ export class ChatServer extends EventTarget {
   }
 
   #admit(conn: Deno.TcpConn): void {
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const ip = clientAddress(conn);
     const { maxClients, maxPerIp } = this.options;
     const fromIp = this.#perIp.get(ip) ?? 0;
     let refusal: string | undefined;
@@ -180,7 +180,9 @@ export class ChatServer extends EventTarget {
     const account = this.store.account(key);
     if (!account) {
       if (password) {
-        return session.notice(`${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`);
+        return session.notice(
+          `${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`,
+        );
       }
       return this.#admitNick(session, nick, key, false);
     }
@@ -214,17 +216,35 @@ export class ChatServer extends EventTarget {
   }
 
   async #checkPassword(session: Session, nick: string, key: string, hash: string, password: string): Promise<void> {
+    // The throttle is checked again here (a prompt may have been opened before
+    // it closed), and every attempt counts as a failure until it has
+    // succeeded, so guesses sent at once on many connections count too.
+    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
+    if (wait > 0) {
+      this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
+      return session.notice(
+        `Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
+      );
+    }
+    this.#nickFailures.fail(key);
+    const addressAttempt = this.#addressFailures.fail(session.ip);
     const ok = await verifyPassword(password, hash);
     if (session.closed) return;
     if (!ok) {
-      this.#nickFailures.fail(key);
-      this.#addressFailures.fail(session.ip);
       this.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
       return session.notice(`Wrong password for ${nick}. Try again with: login ${nick}`);
     }
+    this.#nickFailures.clear(key);
+    this.#addressFailures.forgive(session.ip, addressAttempt);
     const taken = this.#taken(session, key); // someone may have taken it while we hashed
     if (taken) return session.notice(taken);
-    this.#nickFailures.clear(key);
+    const ban = this.moderation.banned("nick", key); // or an operator banned it meanwhile
+    if (ban) {
+      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
+      return session.notice(
+        `The nick ${nick} is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`,
+      );
+    }
     this.#admitNick(session, nick, key, true);
   }
 
@@ -326,9 +346,11 @@ export class ChatServer extends EventTarget {
     await this.#accepting;
     const grace = Math.min(5000, this.options.shutdownGrace);
     const sessions = [...this.sessions];
+    this.journal.flush(); // what was said before the signal is stored and delivered
     await Promise.all(
       sessions.map((s) => s.end("server shutting down", "The server is shutting down. Goodbye!", grace)),
     );
     this.rooms.dispose();
+    this.store.close();
   }
 }

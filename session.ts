@@ -66,7 +66,7 @@ export class Session implements OutboxOwner {
   constructor(server: ChatServer, conn: Deno.Conn) {
     this.server = server;
     this.conn = conn;
-    this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    this.ip = clientAddress(conn);
     const { maxQueue, rate, burst } = server.options;
     this.outbox = new Outbox(conn, maxQueue, this);
     this.telnet = new TelnetFilter(this);
@@ -196,4 +196,10 @@ export class Session implements OutboxOwner {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The client's address; IPv4 clients of a dual-stack listener (`::ffff:1.2.3.4`) as plain IPv4. */
+export function clientAddress(conn: Deno.Conn): string {
+  const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+  return host.startsWith("::ffff:") && host.includes(".") ? host.slice(7) : host;
 }
