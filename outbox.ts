@@ -4,6 +4,13 @@
  * loop and loops on partial writes. Pushing never waits, so a broadcast
  * never awaits one receiver.
  *
+ * The flush runs with `setImmediate`, one event-loop turn after the first
+ * push: by then every read that was ready has been handled, so a receiver
+ * gets the lines of all senders in one write. (A microtask flush writes after
+ * each read instead, and under load the server settles into one line per
+ * sender per write: measured 0.77M against 2.39M deliveries/s in the burst
+ * benchmark. `setTimeout(0)` waits about 2 ms here.)
+ *
  * @example
  * ```ts
  * import { Outbox } from "./outbox.ts";
@@ -17,6 +24,7 @@
  * ```
  * @module
  */
+import { setImmediate } from "node:timers";
 
 /**
  * Who an outbox reports to. An object rather than two callbacks, so that a
@@ -95,8 +103,8 @@ export class Outbox {
 
   /**
    * Writes everything queued in one `write` (called once per turn for dirty
-   * outboxes, after every line of the turn was handled, so a receiver gets
-   * one write per turn however many lines it was sent).
+   * outboxes, after every ready read was handled, so a receiver gets one
+   * write per turn however many lines it was sent).
    */
   flush(): void {
     this.#marked = false;
@@ -146,7 +154,7 @@ export class Outbox {
     dirty.push(this);
     if (!scheduled) {
       scheduled = true;
-      queueMicrotask(flushAll);
+      setImmediate(flushAll);
     }
   }
 

@@ -5,9 +5,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const bytes = (s: string) => encoder.encode(s);
 
-/** Lets every queued microtask (and the promises they resolve) run. */
+/**
+ * Lets the outbox's flush (scheduled with setImmediate, one event-loop turn
+ * later), the writes it starts and any flush they schedule run.
+ */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  for (let turn = 0; turn < 5; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+  }
 }
 
 /** A sink that writes everything at once and keeps a copy of each write. */

@@ -1,0 +1,1203 @@
+/**
+ * The benchmark runner: starts teaparty and the C `limit_server` (the
+ * "one core, no overhead" ceiling) on loopback, drives each with the shared
+ * load generator (`../shared/loadgen`, built into `bench/out/loadgen/`), and
+ * prints one table with a PASS/FAIL verdict for every goal.
+ *
+ * Scenarios: `burst`, `steady-5`, `steady-50`, `crowd`, `idle`, `stuck`,
+ * `startup` (see {@linkcode SCENARIOS}).
+ *
+ * @example
+ * ```sh
+ * deno task bench                      # the full run, several minutes
+ * npm run bench -- --quick             # under a minute
+ * deno run -A bench/run.ts --only burst,startup --json
+ * deno run -A bench/run.ts --out bench/out/table.md
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { formatSummary, summarise } from "./cpuprofile.ts";
+
+/** The scenario names, in the order they run. */
+export const SCENARIOS = ["burst", "steady-5", "steady-50", "crowd", "idle", "stuck", "startup"] as const;
+/** One scenario name. */
+export type ScenarioName = typeof SCENARIOS[number];
+/** Which server a row measured. */
+export type ServerKind = "teaparty" | "limit";
+
+/** One goal and how it went. */
+export interface Goal {
+  /** What is required, e.g. "≥1.5M deliveries/s". */
+  name: string;
+  /** Whether the measurement meets it. */
+  pass: boolean;
+  /** The measured value, as shown. */
+  measured: string;
+}
+
+/** One line of the result table: one scenario on one server. */
+export interface Row {
+  scenario: ScenarioName;
+  server: ServerKind;
+  /** Message deliveries per second in the measured window. */
+  deliveriesPerS?: number;
+  /** Delivery latency percentiles in milliseconds. */
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Lost deliveries (percent and count). */
+  lossPct?: number;
+  lost?: number;
+  /** Server CPU in the measured window, percent of one core. */
+  cpuPct?: number;
+  /** Server resident memory at the end of the run, KiB. */
+  rssKb?: number;
+  /** teaparty / limit for the figure named in `ratioOf`. */
+  ratio?: number;
+  ratioOf?: string;
+  /** Scenario-specific figures. */
+  notes: string[];
+  /** Goals (teaparty rows only). */
+  goals: Goal[];
+  /** Why the run failed, if it did. */
+  error?: string;
+  /** Scenario-specific numbers for `--json`. */
+  extra: Record<string, unknown>;
+  /** The load generator's JSON object, if it ran. */
+  loadgen?: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- paths
+
+function filePath(url: URL): string {
+  return decodeURIComponent(url.pathname);
+}
+
+const ROOT = new URL("../", import.meta.url);
+const MAIN_TS = filePath(new URL("main.ts", ROOT));
+const LOADGEN_SRC = new URL("../../shared/loadgen/", import.meta.url);
+const LOADGEN_BUILD = new URL("./out/loadgen/", import.meta.url);
+const PROF_DIR = filePath(new URL("./out/prof/", import.meta.url));
+const LOADGEN_SOURCES = ["Makefile", "loadgen.c", "limit_server.c"];
+
+/** An error with a message meant for the user; printed without a stack. */
+class BenchError extends Error {}
+
+// ---------------------------------------------------------------- command line
+
+interface Cli {
+  quick: boolean;
+  cpuProf: boolean;
+  only: ScenarioName[];
+  db?: string;
+  json: boolean;
+  out?: string;
+}
+
+const HELP = `Usage: deno run -A bench/run.ts [options]    (or: deno task bench, npm run bench -- [options])
+
+Runs every scenario against teaparty and the C limit_server (same run, same machine)
+and prints one table with deliveries/s, latency, loss, server CPU and RSS, the
+teaparty/limit ratio and a PASS/FAIL verdict for each goal.
+
+Options:
+  --quick          shorter runs and fewer clients (2,000 instead of 10,000); under a minute
+  --only NAMES     run only these scenarios (comma separated or repeated):
+                   ${SCENARIOS.join(", ")}
+  --db PATH        start teaparty with --db PATH (SQLite file) instead of in memory
+  --json           print the results as JSON on stdout (the table goes to stderr)
+  --out FILE       also write the markdown table (with machine details) to FILE
+  --cpu-prof       run teaparty under 'deno run --cpu-prof' (profiles in bench/out/prof/) and
+                   print the functions with the most self time (see bench/cpuprofile.ts)
+  -h, --help       show this help
+
+The load generator is built from ../shared/loadgen (beside the project root) into
+bench/out/loadgen/. Servers run under 'ulimit -n 65536' (or the hard limit if lower).
+Exit status: 0 when every scenario ran (whatever the goals say), 1 on errors.`;
+
+function parseCli(args: string[]): Cli | undefined {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean" },
+      only: { type: "string", multiple: true },
+      db: { type: "string" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      "cpu-prof": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return undefined;
+  let only: ScenarioName[] = [...SCENARIOS];
+  if (values.only) {
+    const names = values.only.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+    for (const name of names) {
+      if (!(SCENARIOS as readonly string[]).includes(name)) {
+        throw new BenchError(`unknown scenario "${name}" for --only; the scenarios are: ${SCENARIOS.join(", ")}`);
+      }
+    }
+    only = SCENARIOS.filter((s) => names.includes(s));
+  }
+  if (values.db !== undefined && values.db.trim() === "") throw new BenchError("--db needs a file path");
+  return {
+    quick: values.quick === true,
+    cpuProf: values["cpu-prof"] === true,
+    only,
+    db: values.db,
+    json: values.json === true,
+    out: values.out,
+  };
+}
+
+// ---------------------------------------------------------------- small helpers
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function progress(text: string): void {
+  console.error(`[bench] ${text}`);
+}
+
+/** Resolves with the promise's value, or `undefined` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function mtime(path: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(path)).mtime?.getTime() ?? 0;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** VmRSS of a process in KiB, from /proc/PID/status. */
+async function vmRss(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft open-files limit of a process, from /proc/PID/limits. */
+async function openFilesLimit(pid: number): Promise<number | undefined> {
+  try {
+    const limits = await Deno.readTextFile(`/proc/${pid}/limits`);
+    const m = /^Max open files\s+(\d+)/m.exec(limits);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  let buffer = "";
+  try {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        onLine(buffer.slice(0, nl).replace(/\r$/, ""));
+        buffer = buffer.slice(nl + 1);
+      }
+    }
+  } catch { /* the process went away */ }
+  if (buffer) onLine(buffer);
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  await sleep(0);
+  return port;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function num(json: Record<string, unknown>, key: string): number | undefined {
+  const v = json[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const fmtInt = (n: number) => int.format(n);
+const fmtMs = (n: number | undefined) => n === undefined ? "—" : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const fmtMiB = (kb: number | undefined) => kb === undefined ? "—" : (kb / 1024).toFixed(1);
+const fmtRate = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0);
+
+// ---------------------------------------------------------------- child processes
+
+/** Every child process still running, so that any exit path can kill it. */
+const live = new Set<Deno.ChildProcess>();
+
+function track(child: Deno.ChildProcess): Deno.ChildProcess {
+  live.add(child);
+  child.status.finally(() => live.delete(child));
+  return child;
+}
+
+function killAll(): void {
+  for (const child of live) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+}
+
+/** Raise the open files limit (to 65536, or the hard limit if that is lower), then exec the command. */
+const RAISE_AND_EXEC = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
+/** A server started by the benchmark, listening on 127.0.0.1. */
+class Server {
+  readonly kind: ServerKind;
+  readonly child: Deno.ChildProcess;
+  readonly pid: number;
+  port = 0;
+  /** The last lines the server wrote to stderr. */
+  readonly tail: string[] = [];
+  #watchers = new Set<(line: string) => void>();
+  #streams: Promise<void>[];
+  #exit: Deno.CommandStatus | undefined;
+
+  private constructor(kind: ServerKind, command: string, args: string[]) {
+    this.kind = kind;
+    this.child = track(
+      new Deno.Command("bash", {
+        args: ["-c", RAISE_AND_EXEC, "bench-server", command, ...args],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn(),
+    );
+    this.pid = this.child.pid; // bash execs the server: same pid
+    this.child.status.then((s) => this.#exit = s);
+    const onLine = (line: string) => {
+      this.tail.push(line);
+      if (this.tail.length > 40) this.tail.shift();
+      for (const watch of this.#watchers) watch(line);
+    };
+    this.#streams = [eachLine(this.child.stdout, onLine), eachLine(this.child.stderr, onLine)];
+  }
+
+  /** Calls `watch` with every further line of output; returns the unsubscriber. */
+  watch(watch: (line: string) => void): () => void {
+    this.#watchers.add(watch);
+    return () => this.#watchers.delete(watch);
+  }
+
+  get alive(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Why the server is not usable, with its last output. */
+  describeDeath(): string {
+    const how = this.#exit
+      ? `exited with ${this.#exit.signal ? `signal ${this.#exit.signal}` : `code ${this.#exit.code}`}`
+      : "is not responding";
+    const tail = this.tail.slice(-8).join("\n    ");
+    return `${this.kind} (pid ${this.pid}) ${how}${tail ? `; last output:\n    ${tail}` : ""}`;
+  }
+
+  /** Waits for a line matching `pattern`; fails if the server exits first or after `ms`. */
+  async waitFor(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+    const found = Promise.withResolvers<RegExpExecArray>();
+    for (const line of this.tail) {
+      const m = pattern.exec(line);
+      if (m) return m;
+    }
+    const stop = this.watch((line) => {
+      const m = pattern.exec(line);
+      if (m) found.resolve(m);
+    });
+    try {
+      const result = await within(
+        Promise.race([found.promise, this.child.status.then(() => undefined)]),
+        ms,
+      );
+      if (!result) {
+        throw new BenchError(`${this.describeDeath()}\n  (waited ${ms} ms for output matching ${pattern})`);
+      }
+      return result;
+    } finally {
+      stop();
+    }
+  }
+
+  /** Starts teaparty with the benchmark flags and waits for `listening on`. */
+  static async teaparty(cli: Cli, profile = cli.cpuProf): Promise<Server> {
+    const perms = ["--allow-net"];
+    if (profile) perms.push("--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`);
+    const extra: string[] = [];
+    if (cli.db) {
+      perms.push("--allow-read", "--allow-write");
+      extra.push("--db", cli.db);
+    }
+    const server = new Server("teaparty", Deno.execPath(), [
+      "run",
+      ...perms,
+      MAIN_TS,
+      ...teapartyFlags,
+      ...extra,
+    ]);
+    try {
+      const m = await server.waitFor(/^listening on (\S+):(\d+)\s*$/, 20_000);
+      server.port = Number(m[2]);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** Starts the C limit_server on a free port and waits for its banner. */
+  static async limit(bin: string): Promise<Server> {
+    const port = await freePort();
+    const server = new Server("limit", bin, ["--port", String(port), "--host", "127.0.0.1"]);
+    try {
+      await server.waitFor(/^limit_server: \w+ mode on /, 10_000);
+      server.port = port;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after a few seconds. */
+  async stop(): Promise<void> {
+    if (this.alive) {
+      try {
+        this.child.kill("SIGTERM");
+      } catch { /* gone */ }
+      if (!(await within(this.child.status, 7000))) {
+        try {
+          this.child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }
+    }
+    await this.child.status;
+    await within(Promise.all(this.#streams), 2000);
+  }
+}
+
+const teapartyFlags = [
+  "--port",
+  "0",
+  "--host",
+  "127.0.0.1",
+  "--rate",
+  "0",
+  "--max-per-ip",
+  "0",
+  "--max-clients",
+  "0",
+  "--log-level",
+  "warn",
+];
+
+// ---------------------------------------------------------------- the load generator
+
+interface Tools {
+  loadgen: string;
+  limit: string;
+}
+
+/** Copies the loadgen sources to bench/out/loadgen/ and builds them there if needed. */
+async function buildTools(): Promise<Tools> {
+  const src = filePath(LOADGEN_SRC);
+  const build = filePath(LOADGEN_BUILD);
+  const srcInfo = await Deno.stat(src).catch(() => undefined);
+  if (!srcInfo?.isDirectory) {
+    throw new BenchError(
+      `the load generator is missing: ${src} does not exist.\n` +
+        `  bench/run.ts needs the shared loadgen sources (Makefile, loadgen.c, limit_server.c) in ` +
+        `../shared/loadgen, beside the project root (${filePath(ROOT)}).`,
+    );
+  }
+  let newest = 0;
+  for (const name of LOADGEN_SOURCES) {
+    const t = await mtime(src + name);
+    if (t === undefined) throw new BenchError(`the load generator is incomplete: ${src}${name} is missing`);
+    newest = Math.max(newest, t);
+  }
+  await Deno.mkdir(build, { recursive: true });
+  for (const name of LOADGEN_SOURCES) {
+    const copyTime = await mtime(build + name);
+    const srcTime = (await mtime(src + name))!;
+    if (copyTime === undefined || copyTime < srcTime) await Deno.copyFile(src + name, build + name);
+  }
+  const tools = { loadgen: build + "loadgen", limit: build + "limit_server" };
+  const stale = async (bin: string) => {
+    const t = await mtime(bin);
+    return t === undefined || t < newest;
+  };
+  if ((await stale(tools.loadgen)) || (await stale(tools.limit))) {
+    progress(`building loadgen and limit_server in ${build}`);
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command("make", { args: ["-C", build, "loadgen", "limit_server"], stdin: "null" })
+        .output();
+    } catch (error) {
+      throw new BenchError(`cannot run make to build the load generator: ${(error as Error).message}`);
+    }
+    if (!out.success) {
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      throw new BenchError(`building the load generator failed (make -C ${build}):\n${text.trim()}`);
+    }
+  }
+  for (const bin of [tools.loadgen, tools.limit]) {
+    const info = await Deno.stat(bin).catch(() => undefined);
+    if (!info?.isFile || ((info.mode ?? 0o755) & 0o111) === 0) {
+      throw new BenchError(`${bin} was not built (or is not executable); try: make -C ${build}`);
+    }
+  }
+  return tools;
+}
+
+/** Loadgen settings for one run (the port, --pid, --json and --quiet are added). */
+interface LoadgenRun {
+  clients: number;
+  senders?: number;
+  rate?: number;
+  window?: number;
+  duration: number;
+  warmup?: number;
+  idle?: boolean;
+  senderThread?: boolean;
+  loginProbe?: string;
+  connectRate?: number;
+  loginTimeout?: number;
+}
+
+function loadgenArgs(run: LoadgenRun): string[] {
+  const args = ["--clients", String(run.clients), "--duration", String(run.duration)];
+  if (run.idle) args.push("--idle");
+  else {
+    args.push("--senders", String(run.senders ?? 1), "--rate", String(run.rate ?? 0));
+    if (run.window !== undefined) args.push("--window", String(run.window));
+    if (run.warmup !== undefined) args.push("--warmup", String(run.warmup));
+  }
+  if (run.senderThread) args.push("--sender-thread");
+  if (run.loginProbe !== undefined) args.push("--login-probe", run.loginProbe);
+  if (run.connectRate !== undefined) args.push("--connect-rate", String(run.connectRate));
+  if (run.loginTimeout !== undefined) args.push("--login-timeout", String(run.loginTimeout));
+  return args;
+}
+
+/** Runs loadgen against a server and returns its JSON result (the last line of its output). */
+async function runLoadgen(tools: Tools, server: Server, run: LoadgenRun): Promise<Record<string, unknown>> {
+  const args = ["--port", String(server.port), "--json", "--quiet", "--pid", String(server.pid), ...loadgenArgs(run)];
+  const child = track(
+    new Deno.Command(tools.loadgen, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn(),
+  );
+  const limitS = (run.loginTimeout ?? 30) + (run.warmup ?? 2) + run.duration + 2 + 30;
+  let timedOut = false;
+  const soft = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGINT"); // loadgen finishes early and still reports
+    } catch { /* gone */ }
+  }, limitS * 1000);
+  const hard = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, (limitS + 15) * 1000);
+  let out: Deno.CommandOutput;
+  try {
+    out = await child.output();
+  } finally {
+    clearTimeout(soft);
+    clearTimeout(hard);
+  }
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  const last = stdout.trim().split("\n").pop() ?? "";
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(last);
+  } catch {
+    const why = out.signal ? `was killed by ${out.signal}` : `exited with code ${out.code}`;
+    throw new BenchError(
+      `loadgen ${why} without a JSON result (loadgen ${args.join(" ")})` +
+        `${stderr ? `\n  stderr: ${stderr.split("\n").slice(-5).join("\n  ")}` : ""}` +
+        `${server.alive ? "" : `\n  ${server.describeDeath()}`}`,
+    );
+  }
+  if (timedOut) (json.warnings as string[] | undefined)?.push(`stopped after ${limitS} s (time limit)`);
+  if (json.server_alive_at_end === 0 || !server.alive) {
+    await sleep(200);
+    throw new BenchError(`the server died during the run: ${server.describeDeath()}`);
+  }
+  return json;
+}
+
+/** Scenarios with latency goals: their notes show loadgen's kernel-arrival latency too. */
+const LATENCY_SCENARIOS = new Set<ScenarioName>(["steady-5", "steady-50", "crowd"]);
+
+/** A table row from a loadgen result. */
+function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
+  const windowS = num(json, "window_s");
+  const cpu = num(json, "server_cpu_s");
+  const row: Row = {
+    scenario,
+    server,
+    deliveriesPerS: num(json, "deliveries_per_s"),
+    p50Ms: num(json, "lat_ms_p50"),
+    p99Ms: num(json, "lat_ms_p99"),
+    lossPct: num(json, "loss_pct"),
+    lost: num(json, "lost"),
+    cpuPct: cpu !== undefined && windowS ? (100 * cpu) / windowS : undefined,
+    rssKb: num(json, "server_rss_kb_end"),
+    notes: [],
+    goals: [],
+    extra: {},
+    loadgen: json,
+  };
+  const kp50 = num(json, "klat_ms_p50"), kp99 = num(json, "klat_ms_p99");
+  if (kp50 !== undefined && kp99 !== undefined && (num(json, "klat_n") ?? 0) > 0) {
+    row.extra.kernelP50Ms = kp50;
+    row.extra.kernelP99Ms = kp99;
+    if (LATENCY_SCENARIOS.has(scenario)) row.notes.push(`kernel-arrival p50/p99 ${fmtMs(kp50)}/${fmtMs(kp99)} ms`);
+  }
+  const clients = num(json, "clients") ?? 0;
+  const ready = num(json, "ready") ?? 0;
+  if (ready < clients) row.notes.push(`only ${fmtInt(ready)} of ${fmtInt(clients)} logged in`);
+  const dropped = num(json, "disconnected_after_ready") ?? 0;
+  if (dropped) row.notes.push(`${fmtInt(dropped)} clients disconnected`);
+  const other = num(json, "host_other_cores");
+  if (other !== undefined && other > 0.3) row.notes.push(`other processes used ${other.toFixed(1)} cores`);
+  const warnings = Array.isArray(json.warnings) ? json.warnings as string[] : [];
+  for (const w of warnings) {
+    if (/logged in|lost their connection/.test(w)) continue; // said above
+    row.notes.push(`loadgen: ${w.replace(/: results may be a lower bound for the server/, " (lower bound)")}`);
+  }
+  return row;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+interface Context {
+  cli: Cli;
+  tools: Tools;
+  quick: boolean;
+}
+
+type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
+
+async function startServer(ctx: Context, kind: ServerKind): Promise<Server> {
+  return kind === "teaparty" ? await Server.teaparty(ctx.cli) : await Server.limit(ctx.tools.limit);
+}
+
+async function withServer<T>(ctx: Context, kind: ServerKind, fn: (server: Server) => Promise<T>): Promise<T> {
+  const server = await startServer(ctx, kind);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+function loadgenScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun): Runner {
+  return (ctx, kind) =>
+    withServer(ctx, kind, async (server) => {
+      const json = await runLoadgen(ctx.tools, server, run(ctx.quick));
+      return rowFrom(scenario, kind, json);
+    });
+}
+
+const burst = loadgenScenario("burst", (quick) => ({
+  clients: 100,
+  senders: 4,
+  rate: 0,
+  window: 8,
+  duration: quick ? 2 : 10,
+  warmup: quick ? 0.5 : 2,
+}));
+
+const steady = (rate: number) =>
+  loadgenScenario(rate === 5 ? "steady-5" : "steady-50", (quick) => ({
+    clients: 1000,
+    senders: 10,
+    rate,
+    senderThread: true,
+    duration: quick ? 2 : 10,
+    warmup: quick ? 0.5 : 2,
+  }));
+
+const crowdClients = (quick: boolean) => quick ? 2000 : 10_000;
+
+const crowd: Runner = (ctx, kind) =>
+  withServer(ctx, kind, async (server) => {
+    const clients = crowdClients(ctx.quick);
+    const json = await runLoadgen(ctx.tools, server, {
+      clients,
+      senders: 1,
+      rate: 2,
+      senderThread: true,
+      loginProbe: "none",
+      duration: ctx.quick ? 2 : 10,
+      warmup: ctx.quick ? 0.5 : 2,
+      loginTimeout: 60,
+    });
+    const row = rowFrom("crowd", kind, json);
+    row.notes.push(`login of ${fmtInt(clients)} took ${(num(json, "login_s") ?? 0).toFixed(1)} s`);
+    return row;
+  });
+
+const idle: Runner = (ctx, kind) =>
+  withServer(ctx, kind, async (server) => {
+    const clients = crowdClients(ctx.quick);
+    await sleep(300);
+    const emptyKb = await vmRss(server.pid);
+    if (emptyKb === undefined) throw new BenchError(`cannot read /proc/${server.pid}/status`);
+    const json = await runLoadgen(ctx.tools, server, {
+      clients,
+      idle: true,
+      loginProbe: "none",
+      duration: ctx.quick ? 1.5 : 5,
+      loginTimeout: 60,
+    });
+    const row = rowFrom("idle", kind, json);
+    row.deliveriesPerS =
+      row.p50Ms =
+      row.p99Ms =
+      row.lossPct =
+      row.lost =
+      row.cpuPct =
+        undefined;
+    const endKb = num(json, "server_rss_kb_end") ?? 0;
+    const alive = num(json, "alive_end") ?? 0;
+    const growthKb = endKb - emptyKb;
+    const perConnKb = alive > 0 ? growthKb / alive : NaN;
+    row.extra = { emptyRssKb: emptyKb, endRssKb: endKb, growthKb, perConnKb, connections: alive };
+    row.notes.push(
+      `${fmtInt(alive)} idle conns: empty ${fmtMiB(emptyKb)} MiB, +${fmtMiB(growthKb)} MiB, ` +
+        `${perConnKb.toFixed(2)} KiB/conn`,
+    );
+    return row;
+  });
+
+/** A client that logs in and then never reads. */
+async function stuckClient(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    conn.setNoDelay(true);
+  } catch { /* fine */ }
+  await conn.write(new TextEncoder().encode("login stuck\r\n"));
+  return conn;
+}
+
+/** Reads what the server sent the stuck client; true if the connection was closed by the server. */
+async function wasClosed(conn: Deno.TcpConn): Promise<boolean> {
+  const buf = new Uint8Array(1 << 16);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const n = await within(conn.read(buf).catch(() => null), 1500);
+    if (n === undefined) return false; // quiet and still open
+    if (n === null) return true; // EOF or reset
+  }
+  return false;
+}
+
+const stuck: Runner = (ctx, kind) =>
+  withServer(ctx, kind, async (server) => {
+    const duration = ctx.quick ? 10 : 60;
+    const warmup = 2;
+    const conn = await stuckClient(server.port);
+    let droppedAt: number | undefined;
+    const t0 = performance.now();
+    const unwatch = server.watch((line) => {
+      if (/disconnect/.test(line) && /nick=stuck\b/.test(line)) droppedAt ??= (performance.now() - t0) / 1000;
+    });
+    const samples: { t: number; kb: number }[] = [];
+    const sampler = setInterval(async () => {
+      const kb = await vmRss(server.pid);
+      if (kb !== undefined) samples.push({ t: (performance.now() - t0) / 1000, kb });
+    }, 1000);
+    let json: Record<string, unknown>;
+    try {
+      json = await runLoadgen(ctx.tools, server, { clients: 100, senders: 4, rate: 0, window: 8, duration, warmup });
+    } finally {
+      clearInterval(sampler);
+      unwatch();
+    }
+    const closed = await wasClosed(conn);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+    const row = rowFrom("stuck", kind, json);
+    // Flatness over the measured window: from the end of login + warm-up on.
+    const start = (num(json, "login_s") ?? 0) + warmup;
+    const window = samples.filter((s) => s.t >= start);
+    const used = window.length >= 3 ? window : samples;
+    const kbs = used.map((s) => s.kb);
+    const min = Math.min(...kbs), max = Math.max(...kbs);
+    const spread = kbs.length ? (max - min) / (max + min) : NaN; // ±spread around the midpoint
+    row.rssKb = max;
+    row.extra = {
+      rssSamplesKb: samples,
+      rssMinKb: min,
+      rssMaxKb: max,
+      rssSpread: spread,
+      stuckDisconnected: closed,
+      stuckDroppedAfterS: droppedAt,
+    };
+    row.notes.push(
+      `RSS ${fmtMiB(min)}–${fmtMiB(max)} MiB over ${kbs.length} samples (±${(100 * spread).toFixed(1)}%)`,
+      closed
+        ? `stuck client disconnected${droppedAt !== undefined ? ` after ${droppedAt.toFixed(1)} s` : ""}`
+        : "stuck client still connected",
+    );
+    return row;
+  });
+
+async function startupOnce(cli: Cli): Promise<number> {
+  const perms = cli.db ? ["--allow-net", "--allow-read", "--allow-write"] : ["--allow-net"];
+  const args = ["run", ...perms, MAIN_TS, ...teapartyFlags, ...(cli.db ? ["--db", cli.db] : [])];
+  const t0 = performance.now();
+  const child = track(
+    new Deno.Command(Deno.execPath(), { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn(),
+  );
+  const seen = Promise.withResolvers<number>();
+  const lines: string[] = [];
+  const onLine = (line: string) => {
+    if (/^listening on /.test(line)) seen.resolve(performance.now() - t0);
+    lines.push(line);
+  };
+  const streams = [eachLine(child.stdout, onLine), eachLine(child.stderr, onLine)];
+  try {
+    const ms = await within(Promise.race([seen.promise, child.status.then(() => undefined)]), 20_000);
+    if (ms === undefined) {
+      throw new BenchError(`teaparty did not print "listening on" (output: ${lines.slice(-5).join(" | ")})`);
+    }
+    return ms;
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    if (!(await within(child.status, 7000))) child.kill("SIGKILL");
+    await within(Promise.all(streams), 2000);
+  }
+}
+
+const startup: Runner = async (ctx, kind) => {
+  if (kind !== "teaparty") throw new Error("startup is measured for teaparty only");
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push(await startupOnce(ctx.cli));
+  const ms = median(times);
+  return {
+    scenario: "startup",
+    server: "teaparty",
+    notes: [
+      `spawn → "listening on": median ${ms.toFixed(0)} ms of 5 (${times.map((t) => t.toFixed(0)).join(", ")} ms)`,
+    ],
+    goals: [],
+    extra: { startupMs: times, medianMs: ms },
+  };
+};
+
+interface Scenario {
+  name: ScenarioName;
+  run: Runner;
+  /** Which servers it runs on (given quick mode). */
+  servers: (quick: boolean) => ServerKind[];
+  /** The figure compared in the teaparty/limit column. */
+  ratio?: { of: string; get: (row: Row) => number | undefined };
+  /** Goals, judged on the teaparty row (and the limit row, if any). */
+  goals: (tp: Row, limit: Row | undefined, quick: boolean) => Goal[];
+}
+
+const both = () => ["teaparty", "limit"] as ServerKind[];
+const lossGoal = (row: Row): Goal => ({
+  name: "zero loss",
+  pass: row.lost === 0 && (row.deliveriesPerS ?? 0) > 0,
+  measured: row.lost === undefined ? "—" : fmtInt(row.lost),
+});
+const below = (name: string, value: number | undefined, limit: number, unit: string): Goal => ({
+  name,
+  pass: value !== undefined && value < limit,
+  measured: value === undefined ? "—" : `${value < 10 ? value.toFixed(2) : value.toFixed(1)}${unit}`,
+});
+
+/** Every scenario, its servers, ratio and goals. */
+const scenarios: Scenario[] = [
+  {
+    name: "burst",
+    run: burst,
+    servers: both,
+    ratio: { of: "deliveries/s", get: (r) => r.deliveriesPerS },
+    goals: (tp, limit) => [
+      {
+        name: "≥1.5M deliveries/s",
+        pass: (tp.deliveriesPerS ?? 0) >= 1_500_000,
+        measured: tp.deliveriesPerS === undefined ? "—" : fmtRate(tp.deliveriesPerS),
+      },
+      {
+        name: "≥70% of limit",
+        pass: tp.ratio !== undefined && tp.ratio >= 0.7,
+        measured: tp.ratio === undefined ? (limit ? "—" : "no limit run") : `${(100 * tp.ratio).toFixed(0)}%`,
+      },
+      lossGoal(tp),
+    ],
+  },
+  {
+    name: "steady-5",
+    run: steady(5),
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp) => [below("p99 < 30 ms", tp.p99Ms, 30, " ms"), below("p50 < 5 ms", tp.p50Ms, 5, " ms")],
+  },
+  {
+    name: "steady-50",
+    run: steady(50),
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp) => [below("p99 < 50 ms", tp.p99Ms, 50, " ms"), below("CPU < 70%", tp.cpuPct, 70, "%")],
+  },
+  {
+    name: "crowd",
+    run: crowd,
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp, _limit, quick) => {
+      const clients = crowdClients(quick);
+      const json = tp.loadgen ?? {};
+      const ready = num(json, "ready") ?? 0;
+      const expected = num(json, "expected") ?? 0;
+      const delivered = num(json, "delivered") ?? 0;
+      return [
+        {
+          name: `all ${fmtInt(clients)} get every message`,
+          pass: ready === clients && expected > 0 && delivered === expected && (num(json, "lost") ?? 1) === 0,
+          measured: `${fmtInt(ready)} in, ${fmtInt(delivered)}/${fmtInt(expected)}`,
+        },
+        below("p99 < 150 ms", tp.p99Ms, 150, " ms"),
+      ];
+    },
+  },
+  {
+    name: "idle",
+    run: idle,
+    servers: both,
+    ratio: { of: "KiB/conn", get: (r) => r.extra.perConnKb as number | undefined },
+    goals: (tp) => [
+      below("< 10 KiB/conn", tp.extra.perConnKb as number | undefined, 10, " KiB"),
+      below("< 100 MiB above empty", (tp.extra.growthKb as number | undefined ?? NaN) / 1024, 100, " MiB"),
+    ],
+  },
+  {
+    name: "stuck",
+    run: stuck,
+    servers: (quick) => quick ? ["teaparty"] : both(),
+    ratio: { of: "deliveries/s", get: (r) => r.deliveriesPerS },
+    goals: (tp) => {
+      const spread = tp.extra.rssSpread as number | undefined;
+      return [{
+        name: "RSS flat ±10%",
+        pass: spread !== undefined && spread <= 0.1,
+        measured: spread === undefined || Number.isNaN(spread) ? "—" : `±${(100 * spread).toFixed(1)}%`,
+      }];
+    },
+  },
+  {
+    name: "startup",
+    run: startup,
+    servers: () => ["teaparty"],
+    goals: (tp) => [below("< 300 ms", tp.extra.medianMs as number | undefined, 300, " ms")],
+  },
+];
+
+// ---------------------------------------------------------------- the table
+
+const COLUMNS = [
+  "scenario",
+  "server",
+  "deliveries/s",
+  "p50 ms",
+  "p99 ms",
+  "loss",
+  "CPU %",
+  "RSS MiB",
+  "teaparty/limit",
+  "goals",
+  "result",
+  "notes",
+];
+
+function cells(row: Row): string[] {
+  const loss = row.error
+    ? "—"
+    : row.lost === undefined
+    ? "—"
+    : row.lost === 0
+    ? "0"
+    : `${fmtInt(row.lost)} (${(row.lossPct ?? 0).toFixed(3)}%)`;
+  const goals = row.goals.map((g) => `${g.pass ? "PASS" : "FAIL"} ${g.name} (${g.measured})`).join("; ");
+  const failed = row.goals.filter((g) => !g.pass).length;
+  const result = row.server !== "teaparty"
+    ? ""
+    : row.error
+    ? "FAIL (error)"
+    : row.goals.length === 0
+    ? ""
+    : failed === 0
+    ? "PASS"
+    : `FAIL (${failed}/${row.goals.length})`;
+  const notes = row.error ? `error: ${row.error.split("\n")[0]}` : row.notes.join("; ");
+  return [
+    row.scenario,
+    row.server,
+    row.deliveriesPerS === undefined ? "—" : fmtInt(row.deliveriesPerS),
+    fmtMs(row.p50Ms),
+    fmtMs(row.p99Ms),
+    loss,
+    row.cpuPct === undefined ? "—" : row.cpuPct.toFixed(0),
+    fmtMiB(row.rssKb),
+    row.ratio === undefined ? "—" : `${row.ratio.toFixed(2)} (${row.ratioOf})`,
+    goals || "—",
+    result || "—",
+    notes.replaceAll("|", "\\|") || "",
+  ];
+}
+
+function markdownTable(rows: Row[]): string {
+  const body = rows.map(cells);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(COLUMNS), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+function failures(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const row of rows) {
+    if (row.server !== "teaparty") continue;
+    if (row.error) out.push(`${row.scenario}: error: ${row.error.split("\n")[0]}`);
+    for (const g of row.goals) if (!g.pass) out.push(`${row.scenario}: ${g.name} (measured ${g.measured})`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- machine
+
+interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memTotalMiB: number;
+  deno: string;
+  v8: string;
+  kernel: string;
+}
+
+async function machine(): Promise<Machine> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  return {
+    cpus: navigator.hardwareConcurrency,
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1].trim() ?? "unknown",
+    memTotalMiB: Math.round(Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) / 1024),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    kernel: Deno.osRelease(),
+  };
+}
+
+function machineLine(m: Machine): string {
+  return `${m.cpus} CPUs (${m.cpuModel}), ${fmtInt(m.memTotalMiB)} MiB RAM, Linux ${m.kernel}, ` +
+    `deno ${m.deno} (V8 ${m.v8})`;
+}
+
+// ---------------------------------------------------------------- main
+
+async function runAll(cli: Cli): Promise<{ rows: Row[]; errors: number; fdLimit?: number }> {
+  const tools = await buildTools();
+  const ctx: Context = { cli, tools, quick: cli.quick };
+  const rows: Row[] = [];
+  let errors = 0;
+  let fdLimit: number | undefined;
+
+  // One check up front, so that a broken teaparty fails fast and clearly.
+  {
+    const server = await Server.teaparty(cli, false);
+    fdLimit = await openFilesLimit(server.pid);
+    await server.stop();
+    if (
+      fdLimit !== undefined && fdLimit < crowdClients(cli.quick) + 100 &&
+      cli.only.some((s) => s === "crowd" || s === "idle")
+    ) {
+      progress(`warning: the servers get only ${fdLimit} open files (ulimit -Hn); the crowd runs may fail`);
+    }
+  }
+
+  for (const scenario of scenarios) {
+    if (!cli.only.includes(scenario.name)) continue;
+    const started = performance.now();
+    const byServer = new Map<ServerKind, Row>();
+    for (const kind of scenario.servers(cli.quick)) {
+      progress(`${scenario.name}: ${kind} ...`);
+      let row: Row;
+      try {
+        row = await scenario.run(ctx, kind);
+      } catch (error) {
+        errors++;
+        const message = error instanceof BenchError ? error.message : (error as Error).stack ?? String(error);
+        progress(`${scenario.name}: ${kind} failed: ${message}`);
+        row = { scenario: scenario.name, server: kind, notes: [], goals: [], extra: {}, error: message };
+      }
+      byServer.set(kind, row);
+      const brief = [
+        row.deliveriesPerS !== undefined ? `${fmtRate(row.deliveriesPerS)} deliveries/s` : "",
+        row.p99Ms !== undefined ? `p99 ${fmtMs(row.p99Ms)} ms` : "",
+        row.cpuPct !== undefined ? `CPU ${row.cpuPct.toFixed(0)}%` : "",
+        ...row.notes,
+      ].filter((s) => s).join(", ");
+      if (!row.error) progress(`${scenario.name}: ${kind}: ${brief}`);
+    }
+    const tp = byServer.get("teaparty");
+    const limit = byServer.get("limit");
+    if (tp && !tp.error) {
+      if (scenario.ratio && limit && !limit.error) {
+        const a = scenario.ratio.get(tp), b = scenario.ratio.get(limit);
+        if (a !== undefined && b !== undefined && b > 0 && Number.isFinite(a / b)) {
+          tp.ratio = a / b;
+          tp.ratioOf = scenario.ratio.of;
+        }
+      }
+      tp.goals = scenario.goals(tp, limit && !limit.error ? limit : undefined, cli.quick);
+    } else if (tp) {
+      tp.goals = [];
+    }
+    if (tp) rows.push(tp);
+    if (limit) rows.push(limit);
+    progress(`${scenario.name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return { rows, errors, fdLimit };
+}
+
+async function main(args: string[]): Promise<number> {
+  let cli: Cli | undefined;
+  try {
+    cli = parseCli(args);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\nTry --help.`);
+    return 2;
+  }
+  if (!cli) {
+    console.log(HELP);
+    return 0;
+  }
+  const onSignal = () => {
+    killAll();
+    console.error("\nbench: interrupted; servers stopped");
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  globalThis.addEventListener("unload", killAll);
+
+  const began = performance.now();
+  const started = new Date();
+  const profilesBefore = cli.cpuProf ? await listProfiles() : new Set<string>();
+  const info = await machine();
+  progress(`${cli.quick ? "quick" : "full"} run: ${cli.only.join(", ")}`);
+  progress(machineLine(info));
+  let result;
+  try {
+    result = await runAll(cli);
+  } catch (error) {
+    killAll();
+    console.error(`bench: ${error instanceof BenchError ? error.message : (error as Error).stack ?? error}`);
+    return 1;
+  }
+  const { rows, errors, fdLimit } = result;
+  const seconds = (performance.now() - began) / 1000;
+  const table = markdownTable(rows);
+  const failed = failures(rows);
+  const goalCount = rows.reduce((n, r) => n + r.goals.length, 0);
+  const summary = failed.length === 0
+    ? `All ${goalCount} goal${goalCount === 1 ? "" : "s"} pass.`
+    : `${goalCount - failed.length} of ${goalCount} goals pass. Failed:\n${failed.map((f) => `- ${f}`).join("\n")}`;
+  const header = `teaparty benchmark (${cli.quick ? "--quick" : "full"}), ${started.toISOString()}, ` +
+    `${seconds.toFixed(0)} s\nMachine: ${machineLine(info)}; server open-files limit ${fdLimit ?? "?"}`;
+  const text = `${header}\n\n${table}\n\n${summary}`;
+  if (cli.json) {
+    console.error(text);
+    console.log(JSON.stringify(
+      {
+        quick: cli.quick,
+        startedAt: started.toISOString(),
+        seconds,
+        machine: info,
+        serverOpenFiles: fdLimit,
+        teapartyFlags,
+        rows,
+        failedGoals: failed,
+        errors,
+      },
+      null,
+      2,
+    ));
+  } else {
+    console.log(text);
+  }
+  if (cli.out) {
+    const markdown = `# teaparty benchmark\n\n${header.replace("\n", "  \n")}\n\n${table}\n\n${summary}\n`;
+    const dir = cli.out.includes("/") ? cli.out.slice(0, cli.out.lastIndexOf("/")) : "";
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(cli.out, markdown);
+    progress(`wrote ${cli.out}`);
+  }
+  if (cli.cpuProf) {
+    const fresh = [...await listProfiles()].filter((p) => !profilesBefore.has(p)).sort();
+    if (fresh.length === 0) progress(`--cpu-prof: no profile was written to ${PROF_DIR}`);
+    for (const path of fresh) {
+      try {
+        const summary = summarise(JSON.parse(await Deno.readTextFile(path)));
+        console.error(`\n== ${path}\n${formatSummary(summary, 20)}`);
+      } catch (error) {
+        progress(`cannot read ${path}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return errors > 0 ? 1 : 0;
+}
+
+async function listProfiles(): Promise<Set<string>> {
+  const found = new Set<string>();
+  try {
+    for await (const entry of Deno.readDir(PROF_DIR)) {
+      if (entry.isFile && entry.name.endsWith(".cpuprofile")) found.add(PROF_DIR + entry.name);
+    }
+  } catch { /* no directory yet */ }
+  return found;
+}
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } finally {
+    killAll();
+  }
+  Deno.exit(code);
+}
