@@ -70,8 +70,13 @@ export interface Topic {
   at: number;
 }
 
+/** Lines per room an in-memory store keeps (a file keeps all). */
+export const MEMORY_KEEP = 5000;
+
 /** Options of {@linkcode Store.open}. */
 export interface StoreOptions {
+  /** Lines kept per room; older ones are deleted. Default: all for a file, {@linkcode MEMORY_KEEP} in memory. */
+  keep?: number;
   /** Caps the database size in pages (tests use it to simulate a full disk). */
   maxPageCount?: number;
 }
@@ -96,6 +101,9 @@ const migrations: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
+/** Most rows in one INSERT statement (5 parameters each, well under SQLite's limit). */
+export const INSERT_ROWS = 64;
+
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length;
 
@@ -107,6 +115,8 @@ export class Store {
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #keep = 0; // lines kept per room (0: all)
+  #added = new Map<string, number>(); // lines added per room since its last trim
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -175,6 +185,7 @@ export class Store {
     // A real write proves the file is writable now, not at the first message.
     this.#run("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)", [new Date().toISOString()]);
     if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
+    this.#keep = options.keep ?? (this.path ? 0 : MEMORY_KEEP);
   }
 
   #value(sql: string): unknown {
@@ -216,20 +227,54 @@ export class Store {
 
   // ---- history
 
-  /** Stores room messages in one transaction; sets their ids. */
+  /**
+   * Stores room messages atomically and sets their ids. Up to
+   * {@linkcode INSERT_ROWS} messages go in one multi-row INSERT (atomic by
+   * itself, no transaction needed); more are chunked inside a transaction.
+   */
   addMessages(messages: StoredMessage[]): void {
+    if (messages.length === 0) return;
+    if (messages.length <= INSERT_ROWS) return this.#insertMessages(messages, 0, messages.length);
     this.transaction(() => {
-      for (const m of messages) {
-        const r = this.#run("INSERT INTO messages (room, at, kind, nick, text) VALUES (?, ?, ?, ?, ?)", [
-          m.room,
-          m.at,
-          m.kind,
-          m.nick,
-          m.text,
-        ]);
-        m.id = Number(r.lastInsertRowid);
+      for (let i = 0; i < messages.length; i += INSERT_ROWS) {
+        this.#insertMessages(messages, i, Math.min(messages.length, i + INSERT_ROWS));
       }
     });
+  }
+
+  #insertMessages(messages: StoredMessage[], from: number, to: number): void {
+    const count = to - from;
+    const sql = "INSERT INTO messages (room, at, kind, nick, text) VALUES " +
+      Array(count).fill("(?, ?, ?, ?, ?)").join(", ");
+    const params: SQLInputValue[] = new Array(count * 5);
+    for (let i = 0; i < count; i++) {
+      const m = messages[from + i];
+      params[i * 5] = m.room;
+      params[i * 5 + 1] = m.at;
+      params[i * 5 + 2] = m.kind;
+      params[i * 5 + 3] = m.nick;
+      params[i * 5 + 4] = m.text;
+    }
+    const last = Number(this.#run(sql, params).lastInsertRowid);
+    for (let i = 0; i < count; i++) messages[from + i].id = last - count + 1 + i;
+    if (this.#keep > 0) this.#trim(messages, from, to);
+  }
+
+  // Deletes a room's lines beyond the newest `keep`, once per `keep / 4` added.
+  #trim(messages: StoredMessage[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const room = messages[i].room;
+      const added = (this.#added.get(room) ?? 0) + 1;
+      if (added < Math.max(1, this.#keep >> 2)) {
+        this.#added.set(room, added);
+        continue;
+      }
+      this.#added.set(room, 0);
+      this.#run(
+        "DELETE FROM messages WHERE room = ? AND id < (SELECT id FROM messages WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        [room, room, this.#keep - 1],
+      );
+    }
   }
 
   /** The last `limit` messages of a room before `before` (ms), oldest first. */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { APPLICATION_ID, explain, SCHEMA_VERSION, Store, type StoredMessage, StoreError } from "../store.ts";
+import {
+  APPLICATION_ID,
+  explain,
+  MEMORY_KEEP,
+  SCHEMA_VERSION,
+  Store,
+  type StoredMessage,
+  StoreError,
+} from "../store.ts";
 import { checkPassword, hashPassword, PASSWORD_LENGTH, Throttle, verifyPassword } from "../accounts.ts";
 import { describeUntil, formatDuration, isAddress, Moderation, parseDuration } from "../moderation.ts";
 
@@ -491,4 +499,46 @@ Deno.test("Moderation writes bans and mutes through to the store", () => {
   assert.equal(moderation.unmute("eve"), false);
   assert.deepEqual(store.bans(), []);
   assert.deepEqual(store.mutes(), []);
+});
+
+Deno.test("a store with keep N trims each room to its newest N lines", () => {
+  const store = Store.open("", { keep: 8 });
+  try {
+    const at = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 50; i++) {
+      store.addMessages([
+        { room: "busy", at: at + i, kind: "chat", nick: "a", text: `b${i}` },
+        ...(i < 3 ? [{ room: "quiet", at: at + i, kind: "chat" as const, nick: "q", text: `q${i}` }] : []),
+      ]);
+    }
+    const busy = store.recent("busy", 100).map((m) => m.text);
+    assert.ok(busy.length >= 8 && busy.length < 8 + 2, `kept ${busy.length}`);
+    assert.deepEqual(busy.slice(-8), ["b42", "b43", "b44", "b45", "b46", "b47", "b48", "b49"]);
+    assert.deepEqual(store.recent("quiet", 100).map((m) => m.text), ["q0", "q1", "q2"]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("an in-memory store keeps MEMORY_KEEP lines per room and a file keeps all", async () => {
+  const memory = Store.open("");
+  const dir = await Deno.makeTempDir();
+  const file = Store.open(`${dir}/all.db`);
+  try {
+    const batch = Array.from(
+      { length: 60 },
+      (_, i) => ({ room: "r", at: i, kind: "chat" as const, nick: "a", text: `${i}` }),
+    );
+    for (let n = 0; n < Math.ceil((MEMORY_KEEP + 600) / 60); n++) {
+      memory.addMessages(batch.map((m) => ({ ...m })));
+      file.addMessages(batch.map((m) => ({ ...m })));
+    }
+    const total = Math.ceil((MEMORY_KEEP + 600) / 60) * 60;
+    assert.ok(memory.recent("r", total).length <= MEMORY_KEEP + MEMORY_KEEP / 4);
+    assert.equal(file.recent("r", total).length, total);
+  } finally {
+    memory.close();
+    file.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
