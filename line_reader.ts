@@ -15,7 +15,6 @@
  * ```
  * @module
  */
-import type { TelnetFilter } from "./telnet.ts";
 
 /** Yielded in place of a line that was longer than `maxLine` bytes. */
 export const TOO_LONG: unique symbol = Symbol("line too long");
@@ -25,13 +24,18 @@ export interface ByteSource {
   read(p: Uint8Array): Promise<number | null>;
 }
 
+/** Filters `buf[start, end)` in place and returns the new end, like `TelnetFilter`. */
+export interface ByteFilter {
+  filter(buf: Uint8Array, start: number, end: number): number;
+}
+
 /** Options of {@linkcode readLines}. */
 export interface LineReaderOptions {
   /** Longest line in bytes, without its end. */
   maxLine: number;
-  /** Removes telnet commands from each chunk read. */
-  telnet?: TelnetFilter;
-  /** First (and idle) buffer size in bytes. Default 256. */
+  /** Removes telnet commands from each chunk read (a `TelnetFilter`, or anything that filters in place). */
+  telnet?: ByteFilter;
+  /** First (and idle) buffer size in bytes. Default 128. */
   initialBuffer?: number;
   /** Largest buffer for a busy connection. Default 64 KiB (or more for long lines). */
   maxBuffer?: number;
@@ -48,7 +52,7 @@ export async function* readLines(
   options: LineReaderOptions,
 ): AsyncGenerator<string | typeof TOO_LONG, void, undefined> {
   const { maxLine, telnet } = options;
-  const initial = options.initialBuffer ?? 256;
+  const initial = options.initialBuffer ?? 128;
   const largest = Math.max(options.maxBuffer ?? 65536, maxLine + 2);
   let buf = new Uint8Array(initial);
   let start = 0; // first byte of the current line

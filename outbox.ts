@@ -43,90 +43,69 @@ export interface ByteSink {
   write(p: Uint8Array): Promise<number>;
 }
 
-let dirty: Outbox[] = [];
-let spare: Outbox[] = [];
+let dirty: Outbox[] = []; // outboxes with bytes to write
+let flushing: Outbox[] = []; // the flush under way (it may take several turns)
+let flushingFrom = 0; // outboxes before this index in `flushing` were written
 let scheduled = false;
+let flushWork = 0; // ms the last flush spent writing (its turns added up)
+let flushEnd = 0; // when it finished (performance.now())
+let busy = 0; // flushes in a row that were wanted again sooner than they took
 
-/** One flush and the writes it started; it ends when they all completed. */
-class Cycle {
-  start = performance.now();
-  pending = 0;
-  done = false;
-  more = false; // more output came while it ran
-  end = 0;
-  timer: ReturnType<typeof setTimeout> | undefined;
-
-  /** A write of this cycle completed (or failed). */
-  settle(): void {
-    if (--this.pending === 0) this.finish();
-  }
-
-  /** The cycle is over: every write completed, or the cap passed (a client not reading). */
-  finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.end = performance.now();
-    clearTimeout(this.timer);
-    busy = this.more ? busy + 1 : 0;
-    if (flushWanted && this === cycle) {
-      flushWanted = false;
-      schedule();
-    }
-  }
-}
-
-/** A cycle whose writes have not all completed after this long counts as over. */
-export const CYCLE_CAP_MS = 50;
+/** Most writes one turn starts; the rest follow one event-loop turn later. */
+export const TURN_WRITES = 256;
+/** After this many busy flushes in a row the server counts as loaded, and flushes are spaced out. */
+export const BUSY_FLUSHES = 3;
+/** When loaded, the pause after a flush, as a share of the time it spent writing. */
+export const PAUSE_SHARE = 2.5;
 /** Below this, a wait is not worth a timer (whose delay is about 1-2 ms). */
-const MIN_WAIT_MS = 1;
-
-let cycle: Cycle | undefined; // the latest flush
-let flushWanted = false; // an outbox has bytes while a cycle runs
-let busy = 0; // cycles in a row that ended with more to send
-
-/** After this many busy cycles in a row the server counts as loaded, and flushes are spaced out. */
-export const BUSY_CYCLES = 3;
-/** When loaded, the pause before the next flush, as a share of the last cycle's length. */
-export const PAUSE_SHARE = 0.75;
+const MIN_WAIT_MS = 3;
 
 function flushAll(): void {
   scheduled = false;
-  const current = new Cycle();
-  cycle = current;
-  const list = dirty;
-  dirty = spare;
-  spare = list;
-  for (let i = 0; i < list.length; i++) list[i].flush(current);
-  list.length = 0;
-  if (current.pending === 0) current.finish();
-  else {
-    current.timer = setTimeout(() => current.finish(), CYCLE_CAP_MS);
-    Deno.unrefTimer(current.timer as unknown as number);
+  const start = performance.now();
+  if (flushingFrom === 0) { // a new flush takes everything dirty so far
+    const list = dirty;
+    dirty = flushing;
+    flushing = list;
+    flushWork = 0;
   }
+  const end = Math.min(flushing.length, flushingFrom + TURN_WRITES);
+  for (let i = flushingFrom; i < end; i++) flushing[i].flush();
+  flushEnd = performance.now();
+  flushWork += flushEnd - start;
+  if (end < flushing.length) {
+    // The rest next turn: a fan-out to ten thousand would otherwise hold ten
+    // thousand writes' promises at once, long enough for V8 to promote them
+    // to the old generation, where they linger as garbage. Output queued
+    // meanwhile waits for the next flush.
+    flushingFrom = end;
+    scheduled = true;
+    setImmediate(flushAll);
+    return;
+  }
+  flushing.length = 0;
+  flushingFrom = 0;
+  if (dirty.length > 0) schedule();
 }
 
 /**
  * Schedules the next flush: one event-loop turn from now while the server
- * keeps up. Deno sends in its own event-loop phase, so a flush's writes
- * complete over the following turns (a cycle). When several cycles in a row
- * had more output arrive while they ran, the server is loaded: then the next
- * flush starts only when the cycle is over, and waits three quarters as long
- * again as it took. Sending then takes at most about 60% of the time however
- * busy the server is, and more lines gather per write (a write costs about the same
- * for one line or thirty).
+ * keeps up. A write to a socket costs about the same for one line or thirty,
+ * and `conn.write` sends at once, so a flush to a thousand receivers takes
+ * milliseconds. When output keeps coming back sooner after a flush than the
+ * flush took (several times in a row) while writes are small, the server is
+ * loaded with many small writes: then the next flush waits 2.5 times as long
+ * as the last one took (whose writes cost as much again in completions and
+ * kernel work outside the loop), so more lines gather in each write and the
+ * server keeps CPU to spare. Writes that are already large (a closed-loop
+ * burst) are not held back: waiting would only add latency.
  */
 function schedule(): void {
   if (scheduled) return;
-  const loaded = busy >= BUSY_CYCLES;
-  if (cycle && !cycle.done) {
-    cycle.more = true;
-    if (loaded) {
-      flushWanted = true; // the cycle's end schedules the flush
-      return;
-    }
-  }
   scheduled = true;
-  const wait = loaded && cycle ? cycle.end + PAUSE_SHARE * (cycle.end - cycle.start) - performance.now() : 0;
+  const gap = performance.now() - flushEnd;
+  busy = gap < flushWork ? busy + 1 : 0;
+  const wait = busy >= BUSY_FLUSHES ? PAUSE_SHARE * flushWork - gap : 0;
   if (wait >= MIN_WAIT_MS) setTimeout(flushAll, wait);
   else setImmediate(flushAll);
 }
@@ -143,7 +122,6 @@ export class Outbox {
   #marked = false;
   #closed = false;
   #waiters: (() => void)[] | undefined;
-  #cycle: Cycle | undefined; // the flush whose write is in flight
 
   /**
    * @param sink where bytes go
@@ -181,19 +159,19 @@ export class Outbox {
   /**
    * Writes everything queued in one `write` (called once per turn for dirty
    * outboxes, after every ready read was handled, so a receiver gets one
-   * write per turn however many lines it was sent).
+   * write per turn however many lines it was sent). Returns the bytes
+   * handed to the write (0 if none was started).
    */
-  flush(cycle?: Cycle): void {
+  flush(): number {
     this.#marked = false;
-    if (this.#writing || this.#queued === 0 || this.#closed) return;
-    this.#cycle = cycle;
-    if (cycle) cycle.pending++;
+    if (this.#writing || this.#queued === 0 || this.#closed) return 0;
     const chunks = this.#chunks;
     const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
     this.#chunks = [];
     this.#inFlight = this.#queued;
     this.#queued = 0;
     this.#send(data);
+    return data.length;
   }
 
   #send(data: Uint8Array): void {
@@ -212,25 +190,16 @@ export class Outbox {
 
   #written(data: Uint8Array, n: number): void {
     this.#inFlight -= n;
-    if (this.#closed) return this.#settle();
+    if (this.#closed) return;
     if (n < data.length) return this.#send(data.subarray(n)); // partial write: the rest, at once
     this.#writing = false;
-    this.#settle();
     if (this.#queued > 0) this.#mark();
     else this.#wake();
-  }
-
-  #settle(): void {
-    const cycle = this.#cycle;
-    if (!cycle) return;
-    this.#cycle = undefined;
-    cycle.settle();
   }
 
   #failed(error: unknown): void {
     this.#writing = false;
     this.#inFlight = 0;
-    this.#settle();
     if (this.#closed) return;
     this.close();
     this.#owner.writeFailed(error);

@@ -70,7 +70,10 @@ export class ChatServer extends EventTarget {
   #ops: Set<string>;
   #nickFailures = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS);
   #addressFailures = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS);
+  /** The greeting every connection gets, encoded once. */
+  readonly greeting: Uint8Array;
   #perIp = new Map<string, number>();
+  #listened = new Set<string>(); // event types someone listens to
   #listener: Deno.TcpListener | undefined;
   #stopping = false;
   #accepting: Promise<void> | undefined;
@@ -91,6 +94,27 @@ export class ChatServer extends EventTarget {
     this.journal = new Journal(this.store, this.log);
     this.moderation = new Moderation(this.store);
     this.log.info("database", { file: this.store.path || ":memory:" });
+    this.greeting = encodeLine(
+      `${notice(`Welcome to ${this.options.name}!`)}\r\n${
+        notice("Log in with: login <nick>    (help lists the commands)")
+      }`,
+    );
+  }
+
+  /** Listens to a lifecycle event (see the module documentation). */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    this.#listened.add(type);
+    super.addEventListener(type, listener, options);
+  }
+
+  // Events are made only for types someone listens to: a connection storm
+  // should not also be a storm of unused event objects.
+  #emit(type: string, detail: unknown): void {
+    if (this.#listened.has(type)) this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   /** Starts listening and accepting; returns the address actually bound. */
@@ -100,7 +124,7 @@ export class ChatServer extends EventTarget {
     const addr = listener.addr as Deno.NetAddr;
     this.log.info("listening", { host: addr.hostname, port: addr.port });
     this.#accepting = this.#accept(listener);
-    this.dispatchEvent(new CustomEvent("listening", { detail: { addr } }));
+    this.#emit("listening", { addr });
     return addr;
   }
 
@@ -140,7 +164,7 @@ export class ChatServer extends EventTarget {
     }
     if (refusal) {
       this.log.warn("refused", { ip, reason: refusal });
-      this.dispatchEvent(new CustomEvent("refuse", { detail: { ip, reason: refusal } }));
+      this.#emit("refuse", { ip, reason: refusal });
       conn.write(encodeLine(notice(refusal))).catch(() => {}).finally(() => {
         try {
           conn.close();
@@ -155,7 +179,7 @@ export class ChatServer extends EventTarget {
     const session = new Session(this, conn);
     this.sessions.add(session);
     this.log.info("connect", { id: session.id, ip });
-    this.dispatchEvent(new CustomEvent("connect", { detail: { session } }));
+    this.#emit("connect", { session });
     session.run();
   }
 
@@ -254,7 +278,7 @@ export class ChatServer extends EventTarget {
     session.registered = registered;
     session.operator = registered && this.#ops.has(key);
     this.log.info("login", { id: session.id, nick, ip: session.ip, registered, operator: session.operator });
-    this.dispatchEvent(new CustomEvent("login", { detail: { session } }));
+    this.#emit("login", { session });
     this.seat(session, this.options.room);
     if (session.operator) session.notice("You are an operator here.");
     if (registered) this.deliverMail(session);
@@ -329,7 +353,7 @@ export class ChatServer extends EventTarget {
     if (left > 0) this.#perIp.set(session.ip, left);
     else this.#perIp.delete(session.ip);
     this.log[level]("disconnect", { id: session.id, nick: session.nick || undefined, ip: session.ip, reason });
-    this.dispatchEvent(new CustomEvent("close", { detail: { session, reason } }));
+    this.#emit("close", { session, reason });
   }
 
   /**

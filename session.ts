@@ -17,16 +17,16 @@ import type { ChatServer } from "./server.ts";
 import type { Room } from "./rooms.ts";
 import { encodeLine } from "./rooms.ts";
 import { notice } from "./format.ts";
-import { readLines, TOO_LONG } from "./line_reader.ts";
+import { type ByteFilter, readLines, TOO_LONG } from "./line_reader.ts";
 import { Outbox, type OutboxOwner } from "./outbox.ts";
-import { TelnetFilter } from "./telnet.ts";
+import { IAC, TelnetFilter } from "./telnet.ts";
 import { TokenBucket } from "./rate.ts";
 import { dispatch } from "./dispatch.ts";
 
 let nextId = 1;
 
 /** One connected user. */
-export class Session implements OutboxOwner {
+export class Session implements OutboxOwner, ByteFilter {
   /** A number unique in this process. */
   readonly id: number = nextId++;
   /** The connection. */
@@ -53,8 +53,7 @@ export class Session implements OutboxOwner {
   operator = false;
   /** The outgoing queue. */
   readonly outbox: Outbox;
-  /** Telnet negotiation state. */
-  readonly telnet: TelnetFilter;
+  #telnet: TelnetFilter | undefined;
   /** Why the session ended, once it has. */
   closeReason = "";
   #bucket: TokenBucket | undefined;
@@ -69,7 +68,6 @@ export class Session implements OutboxOwner {
     this.ip = clientAddress(conn);
     const { maxQueue, rate, burst } = server.options;
     this.outbox = new Outbox(conn, maxQueue, this);
-    this.telnet = new TelnetFilter(this);
     if (rate > 0) this.#bucket = new TokenBucket(rate, burst);
   }
 
@@ -81,6 +79,20 @@ export class Session implements OutboxOwner {
   /** Writing to the connection failed. */
   writeFailed(error: unknown): void {
     this.close(`write failed: ${errorText(error)}`);
+  }
+
+  /** Telnet negotiation state, made when first needed (most clients never send IAC). */
+  get telnet(): TelnetFilter {
+    return this.#telnet ??= new TelnetFilter(this);
+  }
+
+  /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
+  filter(buf: Uint8Array, start: number, end: number): number {
+    if (this.#telnet === undefined) {
+      const iac = buf.indexOf(IAC, start);
+      if (iac === -1 || iac >= end) return end;
+    }
+    return this.telnet.filter(buf, start, end);
   }
 
   /** True once the session has a nick. */
@@ -111,8 +123,7 @@ export class Session implements OutboxOwner {
   /** Runs the session until the connection ends. Never throws. */
   async run(): Promise<void> {
     const { options } = this.server;
-    this.notice(`Welcome to ${options.name}!`);
-    this.notice("Log in with: login <nick>    (help lists the commands)");
+    this.sendBytes(this.server.greeting);
     if (options.loginTimeout > 0) {
       this.#loginTimer = setTimeout(() => {
         this.#loginTimer = undefined;
@@ -126,7 +137,7 @@ export class Session implements OutboxOwner {
     }
     let reason = "connection closed by client";
     try {
-      for await (const line of readLines(this.conn, { maxLine: options.maxLine, telnet: this.telnet })) {
+      for await (const line of readLines(this.conn, { maxLine: options.maxLine, telnet: this })) {
         if (this.closed) break;
         const wait = this.#bucket?.take() ?? 0;
         if (wait > 0) {
