@@ -75,6 +75,24 @@ function filePath(url: URL): string {
 
 const ROOT = new URL("../", import.meta.url);
 const MAIN_TS = filePath(new URL("main.ts", ROOT));
+
+let dbCount = 0;
+/**
+ * A fresh database file for each server started with `--db PATH`
+ * (`PATH.1`, `PATH.2`, …): history replayed from an earlier scenario would
+ * reach loadgen's clients as stale messages.
+ */
+function freshDb(base: string): string {
+  const file = `${base}.${++dbCount}`;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      Deno.removeSync(f);
+    } catch {
+      // not there
+    }
+  }
+  return file;
+}
 /** The V8 flags of the `start` task (deno.json, package.json): a small young generation. */
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
 const LOADGEN_SRC = new URL("../../shared/loadgen/", import.meta.url);
@@ -106,7 +124,7 @@ Options:
   --quick          shorter runs and fewer clients (2,000 instead of 10,000); under a minute
   --only NAMES     run only these scenarios (comma separated or repeated):
                    ${SCENARIOS.join(", ")}
-  --db PATH        start teaparty with --db PATH (SQLite file) instead of in memory
+  --db PATH        start teaparty with an SQLite file (a fresh PATH.N per server) instead of in memory
   --json           print the results as JSON on stdout (the table goes to stderr)
   --out FILE       also write the markdown table (with machine details) to FILE
   --cpu-prof       run teaparty under 'deno run --cpu-prof' (profiles in bench/out/prof/) and
@@ -352,7 +370,7 @@ class Server {
     const extra: string[] = [];
     if (cli.db) {
       perms.push("--allow-read", "--allow-write");
-      extra.push("--db", cli.db);
+      extra.push("--db", freshDb(cli.db));
     }
     const server = new Server("teaparty", Deno.execPath(), [
       "run",
@@ -776,7 +794,7 @@ const stuck: Runner = (ctx, kind) =>
 
 async function startupOnce(cli: Cli): Promise<number> {
   const perms = cli.db ? ["--allow-net", "--allow-read", "--allow-write"] : ["--allow-net"];
-  const args = ["run", V8_FLAGS, ...perms, MAIN_TS, ...teapartyFlags, ...(cli.db ? ["--db", cli.db] : [])];
+  const args = ["run", V8_FLAGS, ...perms, MAIN_TS, ...teapartyFlags, ...(cli.db ? ["--db", freshDb(cli.db)] : [])];
   const t0 = performance.now();
   const child = track(
     new Deno.Command(Deno.execPath(), { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn(),

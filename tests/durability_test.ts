@@ -1,130 +1,29 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { TestClient } from "./helpers.ts";
+import { ServerProcess, TestClient } from "./helpers.ts";
 import { startDbServer, tempDir } from "./db_helpers.ts";
 import { SCHEMA_VERSION, Store } from "../store.ts";
 import { hashPassword } from "../accounts.ts";
 
-const ROOT = new URL("..", import.meta.url);
 /** How long a process may take to start listening or to exit. */
 const PROCESS_MS = 20_000;
 
 /** The real server (`main.ts`) as a child process on a database file. */
-class ChatProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
-  readonly status: Promise<Deno.CommandStatus>;
-  #output: Promise<void>;
-  #wake: (() => void)[] = [];
-  #exited = false;
-
-  constructor(file: string, extra: string[] = []) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        "main.ts",
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--db",
-        file,
-        ...extra,
-      ],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    const wake = () => {
-      const w = this.#wake;
-      this.#wake = [];
-      for (const f of w) f();
-    };
-    this.#output = Promise.all([
-      collect(this.child.stdout, this.stdout, wake),
-      collect(this.child.stderr, this.stderr, wake),
-    ])
-      .then(() => {});
-    this.status = this.child.status.then((s) => {
-      this.#exited = true;
-      wake();
-      return s;
-    });
-  }
-
-  /** Waits for `listening on 127.0.0.1:PORT` and returns the port. */
-  async port(): Promise<number> {
-    const deadline = Date.now() + PROCESS_MS;
-    while (true) {
-      const line = this.stdout.find((l) => /^listening on /.test(l));
-      if (line) {
-        const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-        assert.ok(m, `unexpected line: ${line}`);
-        return Number(m[1]);
-      }
-      if (this.#exited || Date.now() > deadline) {
-        await this.#output;
-        assert.fail(`the server did not start listening; stderr:\n${this.stderr.join("\n")}`);
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.#wake.push(r)),
-        new Promise((r) => timer = setTimeout(r, deadline - Date.now())),
-      ]);
-      clearTimeout(timer);
-    }
-  }
-
-  /** Waits for the process to exit (killing it after PROCESS_MS) and for its output. */
-  async exited(): Promise<Deno.CommandStatus & { timedOut: boolean }> {
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.status,
-      new Promise<void>((r) =>
-        timer = setTimeout(() => {
-          timedOut = true;
-          r();
-        }, PROCESS_MS)
-      ),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) this.child.kill("SIGKILL");
-    const status = await this.status;
-    await this.#output;
-    return { ...status, timedOut };
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-    }
-    await this.status;
-    await this.#output;
-  }
+function chatProcess(file: string, extra: string[] = []): ServerProcess {
+  return new ServerProcess(
+    ["--port", "0", "--host", "127.0.0.1", "--db", file, ...extra],
+    ["--allow-net", "--allow-read", "--allow-write"],
+  );
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, into: string[], wake: () => void): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    rest += chunk;
-    const parts = rest.split("\n");
-    rest = parts.pop()!;
-    into.push(...parts);
-    wake();
+/** Waits for the process to exit (killing it after PROCESS_MS); says whether it had to be killed. */
+async function exited(proc: ServerProcess): Promise<Deno.CommandStatus & { timedOut: boolean }> {
+  try {
+    return { ...await proc.exited(PROCESS_MS), timedOut: false };
+  } catch {
+    proc.kill("SIGKILL");
+    return { ...await proc.exited(), timedOut: true };
   }
-  if (rest !== "") into.push(rest);
-  wake();
 }
 
 /** Connects a client, logs in as `nick` and waits for its entry line. */
@@ -147,8 +46,8 @@ async function close(client: TestClient): Promise<void> {
  * checks the exit code (1) and that stderr is one clear line.
  */
 async function expectStartupError(file: string, message: RegExp): Promise<void> {
-  await using proc = new ChatProcess(file);
-  const status = await proc.exited();
+  await using proc = chatProcess(file);
+  const status = await exited(proc);
   assert.equal(status.timedOut, false, `the server kept running; stdout:\n${proc.stdout.join("\n")}`);
   assert.equal(status.code, 1, `exit code ${status.code}; stderr:\n${proc.stderr.join("\n")}`);
   assert.ok(!proc.stdout.some((l) => /listening on/.test(l)), "the server started listening");
@@ -165,8 +64,8 @@ Deno.test("a line the room saw is in the history after the server is killed with
   await using dir = await tempDir();
   const file = `${dir.path}/chat.db`;
   {
-    await using proc = new ChatProcess(file);
-    const port = await proc.port();
+    await using proc = chatProcess(file);
+    const port = (await proc.listening(PROCESS_MS)).port;
     const alice = await login(port, "alice");
     try {
       for (let i = 1; i <= 8; i++) alice.send(`durable line ${i}`);
@@ -178,8 +77,8 @@ Deno.test("a line the room saw is in the history after the server is killed with
       await close(alice);
     }
   }
-  await using proc = new ChatProcess(file);
-  const bob = await login(await proc.port(), "bob");
+  await using proc = chatProcess(file);
+  const bob = await login((await proc.listening(PROCESS_MS)).port, "bob");
   try {
     const history: string[] = [];
     for (let i = 1; i <= 8; i++) {
@@ -197,8 +96,8 @@ Deno.test("a registration, a topic and mail survive SIGKILL too", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/chat.db`;
   {
-    await using proc = new ChatProcess(file, ["--op", "alice"]);
-    const port = await proc.port();
+    await using proc = chatProcess(file, ["--op", "alice"]);
+    const port = (await proc.listening(PROCESS_MS)).port;
     const alice = await login(port, "alice");
     const bob = await login(port, "bob");
     try {
@@ -219,8 +118,8 @@ Deno.test("a registration, a topic and mail survive SIGKILL too", async () => {
       await close(bob);
     }
   }
-  await using proc = new ChatProcess(file, ["--op", "alice"]);
-  const alice = await TestClient.connect(await proc.port());
+  await using proc = chatProcess(file, ["--op", "alice"]);
+  const alice = await TestClient.connect((await proc.listening(PROCESS_MS)).port);
   try {
     alice.send("login alice secret123");
     await alice.waitFor("*** Topic of main: Survives kill -9 (set by alice)");
@@ -287,8 +186,8 @@ Deno.test("the real server refuses a read-only database file: exit code 1 and on
 Deno.test("the real server creates the folder of a new --db file", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/data/deeper/chat.db`;
-  await using proc = new ChatProcess(file);
-  await proc.port();
+  await using proc = chatProcess(file);
+  (await proc.listening(PROCESS_MS)).port;
   assert.ok((await Deno.stat(file)).isFile);
 });
 

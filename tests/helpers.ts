@@ -299,8 +299,8 @@ async function pumpLines(stream: ReadableStream<Uint8Array>, into: string[], wak
 }
 
 /**
- * The real server as a child process (`deno run --allow-net main.ts ...`),
- * with its stdout and stderr collected line by line.
+ * The real server as a child process (`deno run --allow-net main.ts ...`,
+ * or other permissions), with its stdout and stderr collected line by line.
  */
 export class ServerProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
@@ -318,10 +318,10 @@ export class ServerProcess implements AsyncDisposable {
   #waiters: (() => void)[] = [];
   #exited = false;
 
-  /** Spawns `main.ts` with `args`; does not wait for anything. */
-  constructor(args: string[]) {
+  /** Spawns `main.ts` with `args` and `permissions`; does not wait for anything. */
+  constructor(args: string[], permissions: string[] = ["--allow-net"]) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "main.ts", ...args],
+      args: ["run", ...permissions, "main.ts", ...args],
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",
@@ -341,8 +341,8 @@ export class ServerProcess implements AsyncDisposable {
   }
 
   /** Spawns the server and waits until it prints `listening on HOST:PORT`. */
-  static async start(args: string[]): Promise<ServerProcess> {
-    const proc = new ServerProcess(args);
+  static async start(args: string[], permissions?: string[]): Promise<ServerProcess> {
+    const proc = new ServerProcess(args, permissions);
     try {
       await proc.listening();
     } catch (error) {
