@@ -102,6 +102,7 @@ export const chatCommands: Command[] = [
     name: "say",
     bare: "leading",
     where: "member",
+    journaled: true,
     args: "<text...>",
     help: "say something to the room (a plain line does the same)",
     run(ctx, [text]) {
@@ -111,6 +112,7 @@ export const chatCommands: Command[] = [
   {
     name: "me",
     where: "member",
+    journaled: true,
     args: "<action...>",
     help: "act: /me waves shows * <you> waves",
     run(ctx, [text]) {

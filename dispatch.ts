@@ -51,6 +51,12 @@ export interface Command {
   /** Only operators may use it. */
   op?: boolean;
   /**
+   * Its output goes through the journal (stored, then delivered a turn
+   * later). Any other command first flushes the journal, so that a user's
+   * lines reach everyone in the order they were sent.
+   */
+  journaled?: boolean;
+  /**
    * Argument shape, shown in usage lines: `<x>` a required word, `[x]` an
    * optional word, `<x...>` / `[x...]` the rest of the line. Empty: none.
    */
@@ -211,7 +217,11 @@ export const LOGIN_HINT = "You are not logged in. Log in with: login <nick>    (
  */
 export async function dispatch(server: ChatServer, session: Session, raw: string): Promise<void> {
   const parsed = parseLine(server.commands, cleanLine(raw));
-  const reply = (text: string) => session.notice(text);
+  // A reply comes after the user's own chat lines still in the journal.
+  const reply = (text: string) => {
+    server.journal.flush();
+    session.notice(text);
+  };
   let command: Command | undefined;
   let text = "";
   switch (parsed.kind) {
@@ -232,6 +242,7 @@ export async function dispatch(server: ChatServer, session: Session, raw: string
       break;
   }
   if (!command) return;
+  if (!command.journaled) server.journal.flush();
   if (command.where === "member" && !session.loggedIn) return reply(LOGIN_HINT);
   if (command.where === "guest" && session.loggedIn) {
     return reply(`You are already logged in as ${session.nick}.`);

@@ -1,8 +1,12 @@
 /**
  * The journal: room messages are stored before anyone sees them. Messages
- * said in one turn of the event loop are written in one transaction, then
- * delivered in order; if the write fails, nobody sees them and each sender
- * is told their line was not delivered.
+ * said in one turn of the event loop are written in one statement (one
+ * commit), then delivered in order; if the write fails, nobody sees them and
+ * each sender is told their line was not delivered. The flush runs with
+ * `setImmediate`, one event-loop turn after the first line: a microtask would
+ * run after the first line of each read (the session awaits each line) and
+ * commit nearly every line alone (measured with `--db`: 1.77M against 2.60M
+ * deliveries/s in the burst benchmark).
  *
  * @example
  * ```ts
@@ -14,6 +18,7 @@
  * ```
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { Room } from "./rooms.ts";
 import type { Session } from "./session.ts";
 import type { Logger } from "./log.ts";
@@ -41,13 +46,13 @@ export class Journal {
 
   /**
    * Queues a message said in a room; it is stored, then `line` is delivered
-   * to the room (respecting quiet mode and ignores), at the end of this turn.
+   * to the room (respecting quiet mode and ignores), one turn later.
    */
   record(room: Room, from: Session, kind: "chat" | "action", text: string, line: string): void {
     this.#pending.push({ message: { room: room.key, at: Date.now(), kind, nick: from.nick, text }, room, from, line });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 

@@ -267,3 +267,22 @@ Deno.test("no chat text can produce a line that starts with *** ", async () => {
   // deno-lint-ignore no-control-regex
   assert.ok(!/[\r\x1b\x08\x7f\u202e]\*\*\* fake/.test(text), "a control character before a forged notice");
 });
+
+Deno.test("a user's chat, private messages and command replies arrive in the order they were sent", async () => {
+  await using chat = await startServer();
+  const alice = await chat.login("alice");
+  const bob = await chat.login("bob");
+  await alice.waitFor("*** bob has entered the room.");
+  // One write, so the server reads all four lines in the same turn.
+  await alice.sendRaw("first\r\n@bob second\r\n/me third\r\n@bob fourth\r\n");
+  const seen = await bob.until("[private] alice: fourth");
+  assert.deepEqual(seen.filter((l) => l.includes("alice")), [
+    "alice: first",
+    "[private] alice: second",
+    "* alice third",
+    "[private] alice: fourth",
+  ]);
+  await alice.sendRaw("fifth\r\n/frobnicate\r\n");
+  const mine = await alice.until(/^\*\*\* Unknown command/);
+  assert.ok(mine.includes("alice: fifth"), `the chat line came after the reply: ${mine.join(" | ")}`);
+});
