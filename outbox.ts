@@ -9,8 +9,9 @@
  * gets the lines of all senders in one write. (A microtask flush writes after
  * each read instead, and under load the server settles into one line per
  * sender per write: measured 0.77M against 2.39M deliveries/s in the burst
- * benchmark. `setTimeout(0)` waits about 2 ms here.) After a long flush the
- * next one waits as long as that flush took; see `schedule`.
+ * benchmark. `setTimeout(0)` waits about 2 ms here.) A flush starts at most
+ * {@linkcode TURN_WRITES} writes per turn, and under sustained load flushes
+ * are spaced out; see `schedule`.
  *
  * @example
  * ```ts
@@ -58,7 +59,7 @@ export const BUSY_FLUSHES = 3;
 /** When loaded, the pause after a flush, as a share of the time it spent writing. */
 export const PAUSE_SHARE = 2.5;
 /** Below this, a wait is not worth a timer (whose delay is about 1-2 ms). */
-const MIN_WAIT_MS = 3;
+export const MIN_WAIT_MS = 3;
 
 function flushAll(): void {
   scheduled = false;
@@ -85,6 +86,8 @@ function flushAll(): void {
   }
   flushing.length = 0;
   flushingFrom = 0;
+  joinedFrom = []; // let the chunks go
+  joined = new Uint8Array(0);
   if (dirty.length > 0) schedule();
 }
 
@@ -93,12 +96,14 @@ function flushAll(): void {
  * keeps up. A write to a socket costs about the same for one line or thirty,
  * and `conn.write` sends at once, so a flush to a thousand receivers takes
  * milliseconds. When output keeps coming back sooner after a flush than the
- * flush took (several times in a row) while writes are small, the server is
- * loaded with many small writes: then the next flush waits 2.5 times as long
- * as the last one took (whose writes cost as much again in completions and
- * kernel work outside the loop), so more lines gather in each write and the
- * server keeps CPU to spare. Writes that are already large (a closed-loop
- * burst) are not held back: waiting would only add latency.
+ * flush took ({@linkcode BUSY_FLUSHES} times in a row), the server is loaded:
+ * then the next flush waits {@linkcode PAUSE_SHARE} times as long as the last
+ * one spent writing (its writes cost about as much again outside the loop, in
+ * completions and kernel work), so more lines gather in each write and the
+ * server keeps CPU to spare (steady-50 benchmark: CPU above 100% and p99 in
+ * seconds without it; about 60% and 45 ms with it). A short flush, such as a
+ * closed-loop burst to 100 receivers, is never held back (the wait would be
+ * under {@linkcode MIN_WAIT_MS}): waiting would only add latency there.
  */
 function schedule(): void {
   if (scheduled) return;
@@ -166,7 +171,7 @@ export class Outbox {
     this.#marked = false;
     if (this.#writing || this.#queued === 0 || this.#closed) return 0;
     const chunks = this.#chunks;
-    const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
+    const data = chunks.length === 1 ? chunks[0] : join(chunks, this.#queued);
     this.#chunks = [];
     this.#inFlight = this.#queued;
     this.#queued = 0;
@@ -233,6 +238,23 @@ export class Outbox {
     this.#waiters = undefined;
     for (const w of waiters) w();
   }
+}
+
+// The last join of a flush: receivers in one room usually got the very same
+// chunks in the same order, so they can share one joined buffer.
+let joinedFrom: Uint8Array[] = [];
+let joined: Uint8Array = new Uint8Array(0);
+
+/** Joins chunks into one buffer, reusing the previous join when the chunks are the same ones. */
+function join(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === joinedFrom.length && total === joined.length) {
+    let same = true;
+    for (let i = 0; i < chunks.length && same; i++) same = chunks[i] === joinedFrom[i];
+    if (same) return joined;
+  }
+  joinedFrom = chunks;
+  joined = concat(chunks, total);
+  return joined;
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -339,6 +339,7 @@ export class ChatServer extends EventTarget {
 
   /** Frees a session's nick and takes it out of its room. Idempotent. */
   release(session: Session): void {
+    this.journal.flush(); // its last words reach the room before its leaving does
     if (session.room) this.rooms.leave(session, this.#stopping);
     if (session.key && this.nicks.get(session.key) === session) {
       this.nicks.delete(session.key);

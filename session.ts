@@ -145,6 +145,7 @@ export class Session implements OutboxOwner, ByteFilter {
           if (this.closed) break;
         }
         if (line === TOO_LONG) {
+          this.server.journal.flush(); // after the user's earlier lines
           this.notice(`Line too long: at most ${options.maxLine} bytes; it was not sent.`);
         } else if (this.prompt) {
           const prompt = this.prompt;

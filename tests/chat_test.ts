@@ -286,3 +286,14 @@ Deno.test("a user's chat, private messages and command replies arrive in the ord
   const mine = await alice.until(/^\*\*\* Unknown command/);
   assert.ok(mine.includes("alice: fifth"), `the chat line came after the reply: ${mine.join(" | ")}`);
 });
+
+Deno.test("a user's last line before disconnecting reaches the room before the leaving notice", async () => {
+  await using chat = await startServer();
+  const alice = await chat.login("alice");
+  const bob = await chat.login("bob");
+  await alice.waitFor("*** bob has entered the room.");
+  await bob.sendRaw("bye all\r\n");
+  bob.close();
+  const seen = await alice.until("*** bob has left the room.");
+  assert.ok(seen.includes("bob: bye all"), `the last line came after the leaving notice: ${seen.join(" | ")}`);
+});

@@ -277,3 +277,25 @@ Deno.test("closing drops queued bytes, wakes drained() and refuses later pushes"
   assert.equal(box.push(bytes("x")), false);
   assert.deepEqual(events, { overflows: 0, errors: [] });
 });
+
+Deno.test("outboxes given the same chunks in a flush share one joined buffer; others get their own", async () => {
+  const [one, two, three] = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
+  const a = outbox(one).box;
+  const b = outbox(two).box;
+  const c = outbox(three).box;
+  const hello = bytes("hello\r\n");
+  const world = bytes("world\r\n");
+  for (const box of [a, b]) {
+    box.push(hello);
+    box.push(world);
+  }
+  c.push(hello);
+  c.push(bytes("other\r\n"));
+  await Promise.all([a.drained(), b.drained(), c.drained()]);
+  assert.equal(one.given.length, 1);
+  assert.equal(one.given[0], two.given[0], "the same buffer object for the same chunks");
+  assert.notEqual(three.given[0], one.given[0]);
+  assert.deepEqual([one.text, two.text, three.text], [["hello\r\nworld\r\n"], ["hello\r\nworld\r\n"], [
+    "hello\r\nother\r\n",
+  ]]);
+});
