@@ -321,11 +321,6 @@ export class ChatServer extends EventTarget {
     return session.operator;
   }
 
-  /** Whether a folded nick is named by `--op`. */
-  isOperatorNick(key: string): boolean {
-    return this.#ops.has(key);
-  }
-
   /** Moves a logged-in session to another room (created if needed). */
   move(session: Session, room: string): void {
     this.rooms.leave(session);
