@@ -173,7 +173,8 @@ export class ChatServer extends EventTarget {
       return;
     }
     try {
-      conn.setNoDelay(true);
+      conn.setNoDelay(true); // lines go out at once (no Nagle delay)
+      conn.setKeepAlive(true); // a peer whose network vanished is noticed even if nobody writes to it
     } catch { /* gone */ }
     this.#perIp.set(ip, fromIp + 1);
     const session = new Session(this, conn);
