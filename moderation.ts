@@ -42,6 +42,11 @@ export function describeUntil(until: number | null, now = Date.now()): string {
   return until === null ? "for good" : `until ${formatTime(until)} UTC (${formatDuration(until - now)} from now)`;
 }
 
+/** How long a ban lasts and why: "until … (1h from now): spam" or "for good." */
+export function describeBan(ban: Pick<Ban, "until" | "reason">, now = Date.now()): string {
+  return `${describeUntil(ban.until, now)}${ban.reason ? `: ${ban.reason}` : "."}`;
+}
+
 /** True for an IPv4 or IPv6 address (nicks never look like one). */
 export function isAddress(text: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || (text.includes(":") && /^[0-9a-f:.]+$/i.test(text));

@@ -17,7 +17,7 @@
 import { type Command, type CommandContext, findUser } from "./dispatch.ts";
 import type { Session } from "./session.ts";
 import { checkNick, foldNick } from "./nick.ts";
-import { describeUntil, isAddress, parseDuration } from "./moderation.ts";
+import { describeBan, describeUntil, isAddress, parseDuration } from "./moderation.ts";
 
 /** Announces an operator action in the operator's room and the targets', and logs it. */
 function announce(
@@ -95,7 +95,7 @@ export const moderationCommands: Command[] = [
         target,
       });
       for (const v of victims) {
-        v.end(`banned by ${session.nick}`, `You are banned ${describeUntil(parsed.until)}${why}`);
+        v.end(`banned by ${session.nick}`, `You are banned ${describeBan(parsed)}`);
       }
     },
   },

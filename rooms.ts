@@ -57,8 +57,6 @@ export class Room {
   readonly key: string;
   /** Who is in the room. */
   readonly members: Set<Session> = new Set();
-  /** The topic shown on entry ("" for none). */
-  topic = "";
   #entered: string[] = [];
   #left: string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;

@@ -27,7 +27,7 @@ import { encodeLine } from "./rooms.ts";
 import { historyLine, mailLine, notice } from "./format.ts";
 import { Store } from "./store.ts";
 import { Journal } from "./journal.ts";
-import { describeUntil, Moderation } from "./moderation.ts";
+import { describeBan, Moderation } from "./moderation.ts";
 import { Throttle, verifyPassword } from "./accounts.ts";
 import { cleanLine } from "./text.ts";
 import { ECHO_OFF, ECHO_ON } from "./telnet.ts";
@@ -160,7 +160,7 @@ export class ChatServer extends EventTarget {
       refusal = `Too many connections from your address (at most ${maxPerIp}).`;
     } else {
       const ban = this.moderation.banned("ip", ip);
-      if (ban) refusal = `Your address is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`;
+      if (ban) refusal = `Your address is banned ${describeBan(ban)}`;
     }
     if (refusal) {
       this.log.warn("refused", { ip, reason: refusal });
@@ -193,15 +193,7 @@ export class ChatServer extends EventTarget {
     const problem = checkNick(nick);
     if (problem) return session.notice(`Cannot log in as "${nick}": ${problem}.`);
     const key = foldNick(nick);
-    const taken = this.#taken(session, key);
-    if (taken) return session.notice(taken);
-    const ban = this.moderation.banned("nick", key);
-    if (ban) {
-      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
-      return session.notice(
-        `The nick ${nick} is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`,
-      );
-    }
+    if (this.#refused(session, nick, key)) return;
     const account = this.store.account(key);
     if (!account) {
       if (password) {
@@ -211,13 +203,7 @@ export class ChatServer extends EventTarget {
       }
       return this.#admitNick(session, nick, key, false);
     }
-    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
-    if (wait > 0) {
-      this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
-      return session.notice(
-        `Too many failed logins for ${account.nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
-      );
-    }
+    if (this.#throttled(session, account.nick, key)) return;
     if (password !== undefined && password !== "") {
       return this.#checkPassword(session, account.nick, key, account.hash, password);
     }
@@ -234,23 +220,38 @@ export class ChatServer extends EventTarget {
     };
   }
 
-  #taken(session: Session, key: string): string | undefined {
+  /** Refuses (with a notice) a nick someone else holds or that is banned. */
+  #refused(session: Session, nick: string, key: string): boolean {
     const holder = this.nicks.get(key);
-    if (holder && holder !== session) return `The nick ${holder.nick} is taken; please choose another.`;
-    return undefined;
+    if (holder && holder !== session) {
+      session.notice(`The nick ${holder.nick} is taken; please choose another.`);
+      return true;
+    }
+    const ban = this.moderation.banned("nick", key);
+    if (ban) {
+      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
+      session.notice(`The nick ${nick} is banned ${describeBan(ban)}`);
+      return true;
+    }
+    return false;
+  }
+
+  /** Refuses (with a notice) a login while the nick or the address has too many recent failures. */
+  #throttled(session: Session, nick: string, key: string): boolean {
+    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
+    if (wait <= 0) return false;
+    this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
+    session.notice(
+      `Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
+    );
+    return true;
   }
 
   async #checkPassword(session: Session, nick: string, key: string, hash: string, password: string): Promise<void> {
     // The throttle is checked again here (a prompt may have been opened before
     // it closed), and every attempt counts as a failure until it has
     // succeeded, so guesses sent at once on many connections count too.
-    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
-    if (wait > 0) {
-      this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
-      return session.notice(
-        `Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
-      );
-    }
+    if (this.#throttled(session, nick, key)) return;
     this.#nickFailures.fail(key);
     const addressAttempt = this.#addressFailures.fail(session.ip);
     const ok = await verifyPassword(password, hash);
@@ -261,15 +262,8 @@ export class ChatServer extends EventTarget {
     }
     this.#nickFailures.clear(key);
     this.#addressFailures.forgive(session.ip, addressAttempt);
-    const taken = this.#taken(session, key); // someone may have taken it while we hashed
-    if (taken) return session.notice(taken);
-    const ban = this.moderation.banned("nick", key); // or an operator banned it meanwhile
-    if (ban) {
-      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
-      return session.notice(
-        `The nick ${nick} is banned ${describeUntil(ban.until)}${ban.reason ? `: ${ban.reason}` : "."}`,
-      );
-    }
+    // Someone may have taken the nick while we hashed, or an operator banned it.
+    if (this.#refused(session, nick, key)) return;
     this.#admitNick(session, nick, key, true);
   }
 
