@@ -46,12 +46,26 @@ export function privateTo(nick: string, text: string): string {
  * `a, b, c and 35 others`.
  */
 export function nameList(names: readonly string[], shown = 3): string {
-  if (names.length <= 1) return names.join("");
-  if (names.length <= shown) {
-    return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return countedList(names.slice(0, shown), names.length);
+}
+
+/**
+ * Joins the first names of `count` for a summary: `a, b, c and 35 others`
+ * for `countedList(["a", "b", "c"], 38)`.
+ */
+export function countedList(first: readonly string[], count: number): string {
+  if (count <= 1) return first.join("");
+  if (count <= first.length) {
+    return `${first.slice(0, -1).join(", ")} and ${first[first.length - 1]}`;
   }
-  const rest = names.length - shown;
-  return `${names.slice(0, shown).join(", ")} and ${rest} other${rest === 1 ? "" : "s"}`;
+  const rest = count - first.length;
+  return `${first.join(", ")} and ${rest} other${rest === 1 ? "" : "s"}`;
+}
+
+/** A listing of (at most a listing's worth of) `count` names: `a, b and 5 more`. */
+export function names(shown: readonly string[], count: number): string {
+  const list = shown.join(", ");
+  return count > shown.length ? `${list} and ${count - shown.length} more` : list;
 }
 
 /** Formats a time as `YYYY-MM-DD HH:MM:SS` (UTC). */

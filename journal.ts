@@ -1,77 +1,213 @@
 /**
- * The journal: room messages are stored before anyone sees them. Messages
- * said in one turn of the event loop are written in one statement (one
- * commit), then delivered in order; if the write fails, nobody sees them and
- * each sender is told their line was not delivered. The flush runs with
- * `setImmediate`, one event-loop turn after the first line: a microtask would
- * run after the first line of each read (the session awaits each line) and
- * commit nearly every line alone (measured with `--db`: 1.77M against 2.60M
+ * The journal: the one way out for everything the room engine and the
+ * commands send. Room lines are stored before anyone sees them: lines said in
+ * one turn of the event loop are written in one batch (one commit), then
+ * delivered. Everything else (notices, replies, private messages) is
+ * delivered at once while nothing waits to be stored, and queued behind the
+ * waiting lines otherwise, so every user's lines reach everyone in the order
+ * they were sent, on every door, by construction. If a write fails, nobody
+ * sees those lines and each sender is told.
+ *
+ * The flush runs with `setImmediate`, one event-loop turn after the first
+ * line: a microtask would run after the first line of each read and commit
+ * nearly every line alone (measured with `--db`: 1.77M against 2.60M
  * deliveries/s in the burst benchmark).
  *
  * @example
  * ```ts
  * import { Journal } from "./journal.ts";
- * import { Store } from "./store.ts";
  * import { Logger } from "./log.ts";
- * const journal = new Journal(Store.open(""), new Logger("silent"));
- * // journal.record(room, session, "chat", "hello", "alice: hello");
+ * const journal = new Journal({ addMessages() {} }, new Logger("silent"));
+ * journal.tell({ receive: (d) => console.log(d.event) }, { type: "notice", text: "hi" });
  * ```
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { Room } from "./rooms.ts";
-import type { Session } from "./session.ts";
+import type { Member, Post, Room } from "./rooms.ts";
+import { Delivery, type Receiver } from "./dialects/dialect.ts";
+import type { ChatEvent, SaidEvent } from "./events.ts";
 import type { Logger } from "./log.ts";
-import { explain, type Store, type StoredMessage } from "./store.ts";
+import type { StoredMessage } from "./store.ts";
 
-interface Entry {
-  message: StoredMessage;
-  room: Room;
-  from: Session;
-  line: string;
+/** A value, or a promise of it (the SQLite store answers at once, a network store later). */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Where room lines are stored (sets each message's `id`). */
+export interface MessageStore {
+  addMessages(messages: StoredMessage[]): Awaitable<void>;
 }
 
-/** Stores room messages in batches, then delivers them. */
-export class Journal {
-  #store: Store;
+/** Reports about the journal's writes (for metrics). */
+export interface JournalWatcher {
+  /** A batch was stored in `ms` milliseconds. */
+  stored?(count: number, ms: number): void;
+  /** A batch could not be stored. */
+  failed?(count: number): void;
+}
+
+type Entry =
+  | { kind: "said"; message: StoredMessage; room: Room; from: Member; event: SaidEvent }
+  | { kind: "announce"; room: Room; event: ChatEvent }
+  | { kind: "tell"; to: Receiver; event: ChatEvent }
+  | { kind: "settled"; resolve: () => void };
+
+/** Turns a store error into a sentence for users and the log. */
+export type Explain = (error: unknown) => string;
+
+/** Stores room lines in batches, then delivers them; keeps everything else in order behind them. */
+export class Journal implements Post {
+  #store: MessageStore;
   #log: Logger;
+  #explain: Explain;
+  #watcher: JournalWatcher;
   #pending: Entry[] = [];
+  #said = 0; // "said" entries in #pending
+  #writing = false;
   #scheduled = false;
 
-  /** @param store where messages go @param log where failures are logged */
-  constructor(store: Store, log: Logger) {
+  /**
+   * @param store where room lines are stored
+   * @param log where failures are logged
+   * @param explain turns a store error into a sentence
+   * @param watcher told about writes (metrics)
+   */
+  constructor(store: MessageStore, log: Logger, explain: Explain = String, watcher: JournalWatcher = {}) {
     this.#store = store;
     this.#log = log;
+    this.#explain = explain;
+    this.#watcher = watcher;
+  }
+
+  /** True while lines wait to be stored (everything sent meanwhile waits behind them). */
+  get busy(): boolean {
+    return this.#said > 0 || this.#writing;
   }
 
   /**
-   * Queues a message said in a room; it is stored, then `line` is delivered
-   * to the room (respecting quiet mode and ignores), one turn later.
+   * Says a line in a room: it is stored, then delivered to the room's members
+   * (respecting quiet mode, ignores and echo), one turn later.
    */
-  record(room: Room, from: Session, kind: "chat" | "action", text: string, line: string): void {
-    this.#pending.push({ message: { room: room.key, at: Date.now(), kind, nick: from.nick, text }, room, from, line });
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.flush());
-    }
+  say(room: Room, from: Member, kind: "chat" | "action", text: string, at = Date.now()): void {
+    const event: SaidEvent = { type: kind, room: room.name, nick: from.nick, text, at };
+    this.#pending.push({
+      kind: "said",
+      message: { room: room.key, at, kind, nick: from.nick, text },
+      room,
+      from,
+      event,
+    });
+    this.#said++;
+    this.#schedule();
   }
 
-  /** Stores and delivers everything queued (normally called automatically). */
+  /** Sends an event to every member of a room, after anything still waiting to be stored. */
+  announce(room: Room, event: ChatEvent): void {
+    if (this.busy) this.#pending.push({ kind: "announce", room, event });
+    else deliverToRoom(room, new Delivery(event));
+  }
+
+  /** Sends an event to one receiver, after anything still waiting to be stored. */
+  tell(to: Receiver, event: ChatEvent): void {
+    if (this.busy) this.#pending.push({ kind: "tell", to, event });
+    else to.receive(new Delivery(event));
+  }
+
+  /** Resolves once everything sent so far has been delivered (at once when nothing waits). */
+  settled(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.#pending.push({ kind: "settled", resolve }));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /**
+   * Stores what waits and delivers everything queued, in order (normally
+   * called one turn after the first line; call it to hurry, e.g. at shutdown).
+   */
   flush(): void {
     this.#scheduled = false;
+    if (this.#writing || this.#pending.length === 0) return;
     const entries = this.#pending;
-    if (entries.length === 0) return;
     this.#pending = [];
+    this.#said = 0;
+    const messages: StoredMessage[] = [];
+    for (const e of entries) if (e.kind === "said") messages.push(e.message);
+    if (messages.length === 0) return this.#deliver(entries, undefined);
+    const started = performance.now();
+    let result: Awaitable<void>;
     try {
-      this.#store.addMessages(entries.map((e) => e.message));
+      result = this.#store.addMessages(messages);
     } catch (error) {
-      const why = explain(error);
-      this.#log.error("history write failed", { messages: entries.length, error: why });
-      for (const e of entries) {
-        e.from.notice(`Your message could not be stored (${why}), so it was not delivered; please try again later.`);
-      }
-      return;
+      return this.#deliver(entries, error);
     }
-    for (const e of entries) e.room.chat(e.from, e.line);
+    if (!(result instanceof Promise)) {
+      this.#watcher.stored?.(messages.length, performance.now() - started);
+      return this.#deliver(entries, undefined);
+    }
+    this.#writing = true;
+    result.then(
+      () => {
+        this.#watcher.stored?.(messages.length, performance.now() - started);
+        this.#written(entries, undefined);
+      },
+      (error) => this.#written(entries, error),
+    );
   }
+
+  #written(entries: Entry[], error: unknown): void {
+    this.#writing = false;
+    this.#deliver(entries, error);
+    if (this.#pending.length > 0) this.flush();
+  }
+
+  #deliver(entries: Entry[], error: unknown): void {
+    let why = "";
+    if (error !== undefined) {
+      why = this.#explain(error);
+      const count = entries.filter((e) => e.kind === "said").length;
+      this.#watcher.failed?.(count);
+      this.#log.error("history write failed", { messages: count, error: why });
+    }
+    for (const e of entries) {
+      if (e.kind === "said") {
+        if (error !== undefined) {
+          e.from.receive(
+            new Delivery({
+              type: "error",
+              text: `Your message could not be stored (${why}), so it was not delivered; please try again later.`,
+            }),
+          );
+          continue;
+        }
+        e.event.id = e.message.id;
+        if (e.message.id !== undefined) e.room.lastId = e.message.id;
+        deliverSaid(e.room, e.from, new Delivery(e.event));
+      } else if (e.kind === "announce") {
+        deliverToRoom(e.room, new Delivery(e.event));
+      } else if (e.kind === "tell") {
+        e.to.receive(new Delivery(e.event));
+      } else {
+        e.resolve();
+      }
+    }
+  }
+}
+
+/** Delivers a room line to every member who wants it. */
+function deliverSaid(room: Room, from: Member, delivery: Delivery): void {
+  const key = from.key;
+  for (const m of room.members) {
+    if (m.quiet) continue;
+    if (m.ignores !== undefined && m.ignores.has(key)) continue;
+    if (m === from && !m.echo) continue;
+    m.receive(delivery);
+  }
+}
+
+function deliverToRoom(room: Room, delivery: Delivery): void {
+  for (const m of room.members) m.receive(delivery);
 }

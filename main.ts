@@ -34,16 +34,27 @@ export async function main(args: string[]): Promise<number> {
     console.error(`teaparty: ${(error as Error).message}`);
     return 1;
   }
-  let addr;
   try {
-    addr = server.listen();
+    server.listen();
   } catch (error) {
-    console.error(
-      `teaparty: cannot listen on ${parsed.options.host}:${parsed.options.port}: ${(error as Error).message}`,
-    );
+    console.error(`teaparty: ${(error as Error).message}`);
+    await server.shutdown();
     return 1;
   }
-  console.log(`listening on ${addr.hostname}:${addr.port}`);
+  for (const door of server.doors) {
+    // The telnet door as it always was (`listening on 127.0.0.1:40123`), the others with their scheme.
+    const { hostname, port } = door.addr;
+    console.log(door.scheme === "telnet" ? `listening on ${hostname}:${port}` : `listening on ${door.url}`);
+  }
+  // Whatever escapes a handler is logged, never the end of the process.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    server.log.error("unhandled rejection", { error: String(event.reason?.stack ?? event.reason) });
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    server.log.error("uncaught error", { error: String(event.error?.stack ?? event.message) });
+  });
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);

@@ -1,26 +1,24 @@
 /**
- * Rooms: who is in each, broadcasting to them, and the entry and leave
- * announcements, which a crowded room (more than `crowd` members) gathers
- * into one summary line per second so that filling a room of N people does
- * not cost N² notices.
+ * Rooms: who is in each, and the entry and leave announcements, which a
+ * crowded room (more than `crowd` members) gathers into one summary per
+ * second so that filling a room of N people does not cost N² notices.
+ *
+ * The room engine sees its members through the small {@linkcode Member}
+ * interface (a nick, a key, quiet mode, ignores, and a way to receive a
+ * delivery), never through connections. It delivers nothing itself: every
+ * announcement goes through a {@linkcode Post} (the journal), which keeps each
+ * user's lines in order behind what is still being stored.
  *
  * @example
  * ```ts
  * import { Rooms } from "./rooms.ts";
- * const rooms = new Rooms({ main: "main", crowd: 200 });
+ * const rooms = new Rooms({ main: "main", crowd: 200, post: { announce() {}, tell() {} } });
  * rooms.main.name; // "main"
  * ```
  * @module
  */
-import type { Session } from "./session.ts";
-import { nameList, notice } from "./format.ts";
-
-const encoder = new TextEncoder();
-
-/** Encodes a line for the wire (UTF-8, CRLF). */
-export function encodeLine(line: string): Uint8Array {
-  return encoder.encode(line + "\r\n");
-}
+import type { ChatEvent } from "./events.ts";
+import type { Receiver } from "./dialects/dialect.ts";
 
 /** The longest room name, in characters. */
 export const MAX_ROOM = 32;
@@ -34,7 +32,7 @@ export function checkRoomName(name: string): string | undefined {
   if (bare === "") return "a room name cannot be empty";
   if ([...bare].length > MAX_ROOM) return `a room name has at most ${MAX_ROOM} characters`;
   if (!/^[\p{L}\p{M}\p{N}_\-.]+$/u.test(bare)) {
-    return "a room name may hold only letters, digits and _ - .";
+    return "a room name may hold only letters, digits, underscores, hyphens and dots";
   }
   return undefined;
 }
@@ -49,6 +47,31 @@ export function roomKey(name: string): string {
   return roomName(name).normalize("NFKC").toLowerCase();
 }
 
+/** What the room engine knows of a member. */
+export interface Member extends Receiver {
+  /** The nick as shown. */
+  readonly nick: string;
+  /** The nick's key (two nicks clash when their keys match). */
+  readonly key: string;
+  /** Quiet mode: no room chat is received. */
+  readonly quiet: boolean;
+  /** Keys of members whose chat this one does not see. */
+  readonly ignores: ReadonlySet<string> | undefined;
+  /** Whether the member is sent its own room lines back (IRC without `echo-message` is not). */
+  readonly echo: boolean;
+}
+
+/** Where the room engine hands its announcements (the journal). */
+export interface Post {
+  /** Sends an event to every member of a room. */
+  announce(room: Room, event: ChatEvent): void;
+  /** Sends an event to one receiver. */
+  tell(to: Receiver, event: ChatEvent): void;
+}
+
+/** How many names of each kind a crowd summary shows. */
+export const CROWD_NAMES = 3;
+
 /** One room and its members. */
 export class Room {
   /** The name as first written. */
@@ -56,10 +79,15 @@ export class Room {
   /** The case-insensitive key. */
   readonly key: string;
   /** Who is in the room. */
-  readonly members: Set<Session> = new Set();
+  readonly members: Set<Member> = new Set();
+  /** The id of the last stored line delivered here. */
+  lastId = 0;
   #entered: string[] = [];
+  #enteredCount = 0;
   #left: string[] = [];
+  #leftCount = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #post: Post | undefined;
 
   /** Creates an empty room. */
   constructor(name: string) {
@@ -67,29 +95,16 @@ export class Room {
     this.key = roomKey(name);
   }
 
-  /** Sends a server notice to every member, quiet or not. */
-  notice(text: string): void {
-    const bytes = encodeLine(notice(text));
-    for (const m of this.members) m.sendBytes(bytes);
-  }
-
-  /**
-   * Sends a chat line from `from` to every member who is not in quiet mode
-   * and does not ignore `from`. The line is encoded once.
-   */
-  chat(from: Session, line: string): void {
-    const bytes = encodeLine(line);
-    const key = from.key;
-    for (const m of this.members) {
-      if (m.quiet) continue;
-      if (m.ignores !== undefined && m.ignores.has(key)) continue;
-      m.sendBytes(bytes);
+  /** Gathers an entry or leave for the next summary, sent through `post` within a second. */
+  gather(kind: "entered" | "left", nick: string, post: Post): void {
+    if (kind === "entered") {
+      if (this.#entered.length < CROWD_NAMES) this.#entered.push(nick);
+      this.#enteredCount++;
+    } else {
+      if (this.#left.length < CROWD_NAMES) this.#left.push(nick);
+      this.#leftCount++;
     }
-  }
-
-  /** Gathers an entry or leave for the next summary line. */
-  gather(kind: "entered" | "left", nick: string): void {
-    (kind === "entered" ? this.#entered : this.#left).push(nick);
+    this.#post = post;
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.summarise(), 1000);
       Deno.unrefTimer(this.#timer as unknown as number);
@@ -100,12 +115,20 @@ export class Room {
   summarise(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const parts: string[] = [];
-    if (this.#entered.length) parts.push(`${nameList(this.#entered)} entered the room`);
-    if (this.#left.length) parts.push(`${nameList(this.#left)} left the room`);
+    if (this.#enteredCount + this.#leftCount === 0 || !this.#post) return;
+    const event: ChatEvent = {
+      type: "crowd",
+      room: this.name,
+      entered: this.#entered,
+      enteredCount: this.#enteredCount,
+      left: this.#left,
+      leftCount: this.#leftCount,
+      at: Date.now(),
+    };
     this.#entered = [];
     this.#left = [];
-    if (parts.length) this.notice(parts.join("; ") + ".");
+    this.#enteredCount = this.#leftCount = 0;
+    this.#post.announce(this, event);
   }
 
   /** Cancels a pending summary (the room is going away). */
@@ -121,18 +144,34 @@ export interface RoomsOptions {
   main: string;
   /** Size above which announcements are summarised. */
   crowd: number;
+  /** Where announcements go. */
+  post: Post;
+  /** Called when a room other than the main room empties and is removed. */
+  emptied?: (room: Room) => void;
+}
+
+/** How a member leaves a room. */
+export interface Leaving {
+  /** Say nothing (the server is shutting down). */
+  silent?: boolean;
+  /** The member is leaving the server, not only the room. */
+  quit?: boolean;
 }
 
 /** All rooms of a server. */
 export class Rooms {
   #rooms = new Map<string, Room>();
   #crowd: number;
+  #post: Post;
+  #emptied: ((room: Room) => void) | undefined;
   /** The main room. */
   readonly main: Room;
 
   /** Creates the registry with its main room. */
   constructor(options: RoomsOptions) {
     this.#crowd = options.crowd;
+    this.#post = options.post;
+    this.#emptied = options.emptied;
     this.main = new Room(options.main);
     this.#rooms.set(this.main.key, this.main);
   }
@@ -147,42 +186,45 @@ export class Rooms {
     return [...this.#rooms.values()];
   }
 
-  /** Puts a session in a room (creating it) and announces it. */
-  enter(session: Session, name: string): Room {
+  /** How many rooms there are. */
+  get size(): number {
+    return this.#rooms.size;
+  }
+
+  /** Puts a member in a room (creating it) and announces it. */
+  enter(member: Member, name: string): Room {
     const key = roomKey(name);
     let room = this.#rooms.get(key);
     if (!room) {
       room = new Room(name);
       this.#rooms.set(key, room);
     }
-    room.members.add(session);
-    session.room = room;
-    const line = `${session.nick} has entered the room.`;
+    room.members.add(member);
+    const event: ChatEvent = { type: "entered", room: room.name, nick: member.nick, at: Date.now() };
     if (room.members.size > this.#crowd) {
-      session.notice(line);
-      room.gather("entered", session.nick);
+      this.#post.tell(member, event);
+      room.gather("entered", member.nick, this.#post);
     } else {
-      room.notice(line);
+      this.#post.announce(room, event);
     }
     return room;
   }
 
-  /**
-   * Takes a session out of its room, announces it (unless `silent`), and
-   * removes an empty room.
-   */
-  leave(session: Session, silent = false): void {
-    const room = session.room;
-    if (!room) return;
-    session.room = undefined;
+  /** Takes a member out of a room, announces it (unless silent), and removes an emptied side room. */
+  leave(member: Member, room: Room, how: Leaving = {}): void {
     const crowded = room.members.size > this.#crowd;
-    room.members.delete(session);
-    if (silent) { /* nothing to say */ }
-    else if (crowded) room.gather("left", session.nick);
-    else room.notice(`${session.nick} has left the room.`);
+    if (!room.members.delete(member)) return;
+    if (how.silent) { /* nothing to say */ }
+    else if (crowded) room.gather("left", member.nick, this.#post);
+    else {
+      const event: ChatEvent = { type: "left", room: room.name, nick: member.nick, at: Date.now() };
+      if (how.quit) event.quit = true;
+      this.#post.announce(room, event);
+    }
     if (room.members.size === 0 && room !== this.main) {
       room.dispose();
       this.#rooms.delete(room.key);
+      this.#emptied?.(room);
     }
   }
 

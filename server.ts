@@ -1,15 +1,16 @@
 /**
- * The chat server: accepts connections (within the connection limits),
- * keeps the sessions, nicks and rooms, and shuts down politely.
+ * The chat server: the chat engine, the command table, the gate and the
+ * doors the options ask for, started and stopped together.
  *
  * Lifecycle events, as `CustomEvent`s with a `detail`: `listening`
- * (`{ addr }`), `connect` (`{ session }`), `refuse` (`{ ip, reason }`),
- * `login` (`{ session }`), `close` (`{ session, reason }`).
+ * (`{ addr, url, door }`, once per door), `connect` (`{ session }`),
+ * `refuse` (`{ ip, door, reason }`), `login` (`{ session }`), `close`
+ * (`{ session, reason }`).
  *
  * @example
  * ```ts
  * import { ChatServer } from "./server.ts";
- * const server = new ChatServer({ port: 0, name: "Tea" });
+ * const server = new ChatServer({ host: "127.0.0.1", port: 0, name: "Tea" });
  * const addr = server.listen();
  * console.log(`listening on ${addr.hostname}:${addr.port}`);
  * await server.shutdown();
@@ -18,19 +19,15 @@
  */
 import { defaults, type ServerOptions } from "./config.ts";
 import { Logger } from "./log.ts";
-import { type Command, CommandTable } from "./dispatch.ts";
-import { builtinCommands } from "./commands.ts";
-import { Rooms } from "./rooms.ts";
-import { clientAddress, Session } from "./session.ts";
-import { checkNick, foldNick } from "./nick.ts";
-import { encodeLine } from "./rooms.ts";
-import { historyLine, mailLine, notice } from "./format.ts";
+import { type Command, CommandTable } from "./commands/table.ts";
+import { builtinCommands } from "./commands/chat.ts";
 import { Store } from "./store.ts";
-import { Journal } from "./journal.ts";
-import { describeBan, Moderation } from "./moderation.ts";
-import { Throttle, verifyPassword } from "./accounts.ts";
-import { cleanLine } from "./text.ts";
-import { ECHO_OFF, ECHO_ON } from "./telnet.ts";
+import { Chat } from "./chat.ts";
+import { Gate } from "./gate.ts";
+import type { Session } from "./session.ts";
+import type { User } from "./user.ts";
+import type { Door, DoorHost } from "./doors/door.ts";
+import { TelnetDoor } from "./doors/telnet.ts";
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -42,41 +39,24 @@ export interface ChatServerOptions extends Partial<ServerOptions> {
   database?: Store;
 }
 
-/** Failed logins allowed per nick, and per address, in {@linkcode THROTTLE_WINDOW_MS}. */
-export const THROTTLE = { perNick: 5, perAddress: 10 } as const;
-/** The window of the failed-login throttle. */
-export const THROTTLE_WINDOW_MS = 5 * 60_000;
-
 /** A running (or ready to run) teaparty server. */
-export class ChatServer extends EventTarget {
+export class ChatServer extends EventTarget implements DoorHost {
   /** The options in force. */
   readonly options: ServerOptions;
   /** The logger. */
   readonly log: Logger;
   /** The command table; add to it to extend the server. */
   readonly commands: CommandTable;
-  /** The rooms. */
-  readonly rooms: Rooms;
-  /** Every connected session. */
-  readonly sessions: Set<Session> = new Set();
-  /** Logged-in sessions by folded nick. */
-  readonly nicks: Map<string, Session> = new Map();
   /** The database. */
   readonly store: Store;
-  /** Stores room messages before they are delivered. */
-  readonly journal: Journal;
-  /** Bans and mutes in force. */
-  readonly moderation: Moderation;
-  #ops: Set<string>;
-  #nickFailures = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS);
-  #addressFailures = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS);
-  /** The greeting every connection gets, encoded once. */
-  readonly greeting: Uint8Array;
-  #perIp = new Map<string, number>();
+  /** The chat engine: rooms, users, history, moderation. */
+  readonly chat: Chat;
+  /** Connection admission, shared by every door. */
+  readonly gate: Gate;
+  /** The doors, once listening. */
+  readonly doors: Door[] = [];
   #listened = new Set<string>(); // event types someone listens to
-  #listener: Deno.TcpListener | undefined;
   #stopping = false;
-  #accepting: Promise<void> | undefined;
 
   /**
    * Creates a server and opens its database; call {@linkcode ChatServer.listen}
@@ -88,17 +68,35 @@ export class ChatServer extends EventTarget {
     this.options = { ...defaults, op: [], ...rest };
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
-    this.rooms = new Rooms({ main: this.options.room, crowd: this.options.crowd });
-    this.#ops = new Set(this.options.op.map(foldNick));
     this.store = database ?? Store.open(this.options.db);
-    this.journal = new Journal(this.store, this.log);
-    this.moderation = new Moderation(this.store);
+    this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail));
+    this.gate = new Gate({
+      maxClients: this.options.maxClients,
+      maxPerIp: this.options.maxPerIp,
+      banned: (ip) => this.chat.moderation.banned("ip", ip),
+      failed: (ip, error) => this.log.error("ban check failed", { ip, error: String(error) }),
+    });
     this.log.info("database", { file: this.store.path || ":memory:" });
-    this.greeting = encodeLine(
-      `${notice(`Welcome to ${this.options.name}!`)}\r\n${
-        notice("Log in with: login <nick>    (help lists the commands)")
-      }`,
-    );
+  }
+
+  /** The rooms. */
+  get rooms(): Chat["rooms"] {
+    return this.chat.rooms;
+  }
+
+  /** Every connected session, on every door. */
+  get sessions(): Set<Session> {
+    return this.chat.sessions;
+  }
+
+  /** Logged-in users by nick key. */
+  get nicks(): Map<string, User> {
+    return this.chat.nicks;
+  }
+
+  /** Finds a logged-in user by nick (case-insensitive). */
+  find(nick: string): User | undefined {
+    return this.chat.find(nick);
   }
 
   /** Listens to a lifecycle event (see the module documentation). */
@@ -117,234 +115,54 @@ export class ChatServer extends EventTarget {
     if (this.#listened.has(type)) this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** Starts listening and accepting; returns the address actually bound. */
-  listen(): Deno.NetAddr {
-    const listener = Deno.listen({ hostname: this.options.host, port: this.options.port });
-    this.#listener = listener;
-    const addr = listener.addr as Deno.NetAddr;
-    this.log.info("listening", { host: addr.hostname, port: addr.port });
-    this.#accepting = this.#accept(listener);
-    this.#emit("listening", { addr });
-    return addr;
+  #chatEvent(type: string, detail: unknown): void {
+    if (type === "close") this.gate.leave((detail as { session: Session }).session.ip);
+    this.#emit(type, detail);
   }
 
-  /** The address the server listens on. */
-  get addr(): Deno.NetAddr {
-    if (!this.#listener) throw new Error("the server is not listening; call listen() first");
-    return this.#listener.addr as Deno.NetAddr;
+  /** A door refused a connection. */
+  refused(ip: string, door: string, reason: string): void {
+    this.log.warn("refused", { ip, door, reason });
+    this.#emit("refuse", { ip, door, reason });
   }
 
-  async #accept(listener: Deno.TcpListener): Promise<void> {
-    while (!this.#stopping) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (this.#stopping) break;
-        this.log.error("accept failed", { error: String(error) });
-        await new Promise((r) => setTimeout(r, 100)); // e.g. out of file descriptors
-        continue;
-      }
-      this.#admit(conn);
-    }
-  }
-
-  #admit(conn: Deno.TcpConn): void {
-    const ip = clientAddress(conn);
-    const { maxClients, maxPerIp } = this.options;
-    const fromIp = this.#perIp.get(ip) ?? 0;
-    let refusal: string | undefined;
-    if (maxClients > 0 && this.sessions.size >= maxClients) {
-      refusal = `The server is full (${maxClients} connections); please try again later.`;
-    } else if (maxPerIp > 0 && fromIp >= maxPerIp) {
-      refusal = `Too many connections from your address (at most ${maxPerIp}).`;
-    } else {
-      const ban = this.moderation.banned("ip", ip);
-      if (ban) refusal = `Your address is banned ${describeBan(ban)}`;
-    }
-    if (refusal) {
-      this.log.warn("refused", { ip, reason: refusal });
-      this.#emit("refuse", { ip, reason: refusal });
-      conn.write(encodeLine(notice(refusal))).catch(() => {}).finally(() => {
-        try {
-          conn.close();
-        } catch { /* gone */ }
-      });
-      return;
-    }
-    try {
-      conn.setNoDelay(true); // lines go out at once (no Nagle delay)
-      conn.setKeepAlive(true); // a peer whose network vanished is noticed even if nobody writes to it
-    } catch { /* gone */ }
-    this.#perIp.set(ip, fromIp + 1);
-    const session = new Session(this, conn);
-    this.sessions.add(session);
-    this.log.info("connect", { id: session.id, ip });
+  /** A door let a connection in. */
+  connected(session: Session): void {
+    this.log.info("connect", { id: session.id, door: session.door, ip: session.ip });
     this.#emit("connect", { session });
-    session.run();
+  }
+
+  /** The doors the options ask for, in the order they are opened. */
+  #plannedDoors(): Door[] {
+    const { host, port } = this.options;
+    return [new TelnetDoor(this, { hostname: host, port })];
   }
 
   /**
-   * Logs a session in under `nick`: checks the nick, bans and (for a
-   * registered nick) the password, which is asked for with echo off when not
-   * given. Replies to the session with every refusal.
+   * Opens every door the options ask for; returns the telnet door's address.
+   * If one cannot listen, the ones opened are closed again and the error is thrown.
    */
-  login(session: Session, nick: string, password?: string): void | Promise<void> {
-    const problem = checkNick(nick);
-    if (problem) return session.notice(`Cannot log in as "${nick}": ${problem}.`);
-    const key = foldNick(nick);
-    if (this.#refused(session, nick, key)) return;
-    const account = this.store.account(key);
-    if (!account) {
-      if (password) {
-        return session.notice(
-          `${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`,
-        );
+  listen(): Deno.NetAddr {
+    for (const door of this.#plannedDoors()) {
+      try {
+        door.listen();
+      } catch (error) {
+        for (const d of this.doors) d.close();
+        this.doors.length = 0;
+        const { host } = this.options;
+        throw new Error(`cannot listen for ${door.scheme} on ${host}: ${(error as Error).message}`);
       }
-      return this.#admitNick(session, nick, key, false);
+      this.doors.push(door);
+      this.log.info("listening", { door: door.scheme, url: door.url });
+      this.#emit("listening", { addr: door.addr, url: door.url, door: door.scheme });
     }
-    if (this.#throttled(session, account.nick, key)) return;
-    if (password !== undefined && password !== "") {
-      return this.#checkPassword(session, account.nick, key, account.hash, password);
-    }
-    session.telnet.serverEcho = true;
-    session.sendBytes(ECHO_OFF);
-    session.notice(`${account.nick} is a registered nick. Password:`);
-    session.prompt = async (line) => {
-      session.telnet.serverEcho = false;
-      session.sendBytes(ECHO_ON);
-      session.send("");
-      const typed = cleanLine(line).trim();
-      if (typed === "") return session.notice("Login cancelled: no password given.");
-      await this.#checkPassword(session, account.nick, key, account.hash, typed);
-    };
+    return this.doors[0].addr;
   }
 
-  /** Refuses (with a notice) a nick someone else holds or that is banned. */
-  #refused(session: Session, nick: string, key: string): boolean {
-    const holder = this.nicks.get(key);
-    if (holder && holder !== session) {
-      session.notice(`The nick ${holder.nick} is taken; please choose another.`);
-      return true;
-    }
-    const ban = this.moderation.banned("nick", key);
-    if (ban) {
-      this.log.warn("login refused", { id: session.id, nick, reason: "banned" });
-      session.notice(`The nick ${nick} is banned ${describeBan(ban)}`);
-      return true;
-    }
-    return false;
-  }
-
-  /** Refuses (with a notice) a login while the nick or the address has too many recent failures. */
-  #throttled(session: Session, nick: string, key: string): boolean {
-    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
-    if (wait <= 0) return false;
-    this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
-    session.notice(
-      `Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`,
-    );
-    return true;
-  }
-
-  async #checkPassword(session: Session, nick: string, key: string, hash: string, password: string): Promise<void> {
-    // The throttle is checked again here (a prompt may have been opened before
-    // it closed), and every attempt counts as a failure until it has
-    // succeeded, so guesses sent at once on many connections count too.
-    if (this.#throttled(session, nick, key)) return;
-    this.#nickFailures.fail(key);
-    const addressAttempt = this.#addressFailures.fail(session.ip);
-    const ok = await verifyPassword(password, hash);
-    if (session.closed) return;
-    if (!ok) {
-      this.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
-      return session.notice(`Wrong password for ${nick}. Try again with: login ${nick}`);
-    }
-    this.#nickFailures.clear(key);
-    this.#addressFailures.forgive(session.ip, addressAttempt);
-    // Someone may have taken the nick while we hashed, or an operator banned it.
-    if (this.#refused(session, nick, key)) return;
-    this.#admitNick(session, nick, key, true);
-  }
-
-  #admitNick(session: Session, nick: string, key: string, registered: boolean): void {
-    this.nicks.set(key, session);
-    session.loggedInAs(nick, key);
-    session.registered = registered;
-    session.operator = registered && this.#ops.has(key);
-    this.log.info("login", { id: session.id, nick, ip: session.ip, registered, operator: session.operator });
-    this.#emit("login", { session });
-    this.seat(session, this.options.room);
-    if (session.operator) session.notice("You are an operator here.");
-    if (registered) this.deliverMail(session);
-  }
-
-  /** Marks a session as logged in to its (just registered) nick. */
-  registered(session: Session): void {
-    session.registered = true;
-    if (this.#ops.has(session.key) && !session.operator) {
-      session.operator = true;
-      session.notice("You are an operator here.");
-    }
-  }
-
-  /** Delivers (and deletes) the private messages stored for a session. */
-  deliverMail(session: Session): void {
-    const mail = this.store.takeMail(session.key);
-    if (mail.length === 0) return;
-    session.notice(`You have ${mail.length} message${mail.length === 1 ? "" : "s"} from while you were away:`);
-    for (const m of mail) session.send(mailLine(m.at, m.from, m.text));
-  }
-
-  /** Puts a session in a room, announces it, and shows the topic and recent history. */
-  seat(session: Session, name: string): void {
-    const room = this.rooms.enter(session, name);
-    const topic = this.store.topic(room.key);
-    if (topic) session.notice(`Topic of ${room.name}: ${topic.text} (set by ${topic.by})`);
-    if (this.options.history > 0) this.showHistory(session, room.key, this.options.history);
-  }
-
-  /** Sends a session up to `count` stored lines of a room before `before` (ms). Returns how many. */
-  showHistory(session: Session, roomKey: string, count: number, before?: number): number {
-    const messages = this.store.recent(roomKey, count, before);
-    for (const m of messages) session.send(historyLine(m.at, m.kind, m.nick, m.text));
-    return messages.length;
-  }
-
-  /** Whether a session may use operator commands. */
-  isOperator(session: Session): boolean {
-    return session.operator;
-  }
-
-  /** Moves a logged-in session to another room (created if needed). */
-  move(session: Session, room: string): void {
-    this.rooms.leave(session);
-    this.seat(session, room);
-  }
-
-  /** Finds a logged-in session by nick (case-insensitive). */
-  find(nick: string): Session | undefined {
-    return this.nicks.get(foldNick(nick));
-  }
-
-  /** Frees a session's nick and takes it out of its room. Idempotent. */
-  release(session: Session): void {
-    this.journal.flush(); // its last words reach the room before its leaving does
-    if (session.room) this.rooms.leave(session, this.#stopping);
-    if (session.key && this.nicks.get(session.key) === session) {
-      this.nicks.delete(session.key);
-      this.log.info("logout", { id: session.id, nick: session.nick });
-    }
-  }
-
-  /** Called once by a session when its connection is closed. */
-  closed(session: Session, reason: string, level: "info" | "warn"): void {
-    if (!this.sessions.delete(session)) return;
-    const left = (this.#perIp.get(session.ip) ?? 1) - 1;
-    if (left > 0) this.#perIp.set(session.ip, left);
-    else this.#perIp.delete(session.ip);
-    this.log[level]("disconnect", { id: session.id, nick: session.nick || undefined, ip: session.ip, reason });
-    this.#emit("close", { session, reason });
+  /** The telnet door's address. */
+  get addr(): Deno.NetAddr {
+    if (this.doors.length === 0) throw new Error("the server is not listening; call listen() first");
+    return this.doors[0].addr;
   }
 
   /**
@@ -354,18 +172,9 @@ export class ChatServer extends EventTarget {
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.log.info("shutdown", { sessions: this.sessions.size });
-    try {
-      this.#listener?.close();
-    } catch { /* closed */ }
-    await this.#accepting;
-    const grace = Math.min(5000, this.options.shutdownGrace);
-    const sessions = [...this.sessions];
-    this.journal.flush(); // what was said before the signal is stored and delivered
-    await Promise.all(
-      sessions.map((s) => s.end("server shutting down", "The server is shutting down. Goodbye!", grace)),
-    );
-    this.rooms.dispose();
+    this.log.info("shutdown", { sessions: this.chat.sessions.size });
+    await Promise.all(this.doors.map((d) => d.close()));
+    await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
     this.store.close();
   }
 }

@@ -1,59 +1,72 @@
 /**
- * A session: one connection, from greeting to goodbye. It reads the
- * connection's lines (pausing reads while its token bucket is empty, so a
- * flood is slowed, never dropped), hands each to the dispatcher, and sends
- * through its own bounded {@linkcode Outbox}.
+ * A session: one connection, from greeting to goodbye, whatever door it came
+ * through. It reads the connection's lines (pausing reads while its token
+ * bucket is empty, so a flood is slowed, never dropped), hands each to its
+ * door's handler, and sends through its own bounded {@linkcode Outbox} in its
+ * door's dialect. Once logged in it carries a {@linkcode User}; the user is
+ * who someone is, the session is how they are connected.
+ *
+ * A door makes a subclass that says how lines are read (`lines`) and
+ * handled (`handle`).
  *
  * @example
  * ```ts
- * // Sessions are made by the server for each accepted connection:
+ * // Sessions are made by doors for each accepted connection:
  * import { ChatServer } from "./server.ts";
  * const server = new ChatServer({ port: 0 });
  * server.listen();
+ * await server.shutdown();
  * ```
  * @module
  */
-import type { ChatServer } from "./server.ts";
-import type { Room } from "./rooms.ts";
-import { encodeLine } from "./rooms.ts";
-import { notice } from "./format.ts";
-import { type ByteFilter, readLines, TOO_LONG } from "./line_reader.ts";
+import type { ServerOptions } from "./config.ts";
+import type { Journal } from "./journal.ts";
+import type { User } from "./user.ts";
+import type { ChatEvent } from "./events.ts";
+import type { Delivery, Dialect, Receiver } from "./dialects/dialect.ts";
+import { TOO_LONG } from "./line_reader.ts";
 import { Outbox, type OutboxOwner } from "./outbox.ts";
-import { IAC, TelnetFilter } from "./telnet.ts";
 import { TokenBucket } from "./rate.ts";
-import { dispatch } from "./dispatch.ts";
 
 let nextId = 1;
 
-/** One connected user. */
-export class Session implements OutboxOwner, ByteFilter {
+/** A connection as a session uses it: a `Deno.Conn` or `Deno.TlsConn`. */
+export interface Connection {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** What a session needs from the server it is on. */
+export interface SessionHost {
+  /** The options in force. */
+  readonly options: ServerOptions;
+  /** The one way out for everything sent (keeps each user's lines in order). */
+  readonly journal: Journal;
+  /** The session is ending: its user leaves its rooms and frees its nick. Idempotent. */
+  release(session: Session): void;
+  /** Called once when the session's connection is closed. */
+  closed(session: Session, reason: string, level: "info" | "warn"): void;
+}
+
+/** One connected client, on any door. */
+export abstract class Session implements OutboxOwner, Receiver {
   /** A number unique in this process. */
   readonly id: number = nextId++;
   /** The connection. */
-  readonly conn: Deno.Conn;
+  readonly conn: Connection;
   /** The client's address. */
   readonly ip: string;
   /** The server this session is on. */
-  readonly server: ChatServer;
-  /** The nick; "" until logged in. */
-  nick = "";
-  /** The folded nick (case-insensitive key); "" until logged in. */
-  key = "";
-  /** The room the session is in, once logged in. */
-  room: Room | undefined;
-  /** Quiet mode: no room chat is received. */
-  quiet = false;
-  /** Folded nicks whose chat and private messages this session hides. */
-  ignores: Set<string> | undefined;
-  /** Logged in to a registered nick (with its password). */
-  registered = false;
-  /** When set, the next line goes here instead of to the dispatcher (a password prompt). */
+  readonly host: SessionHost;
+  /** How events are rendered for this client. */
+  dialect: Dialect;
+  /** The user, once logged in. */
+  user: User | undefined;
+  /** When set, the next line goes here instead of to the handler (a password prompt). */
   prompt: ((line: string) => void | Promise<void>) | undefined;
-  /** Logged in to a registered nick named by `--op`. */
-  operator = false;
   /** The outgoing queue. */
   readonly outbox: Outbox;
-  #telnet: TelnetFilter | undefined;
   /** Why the session ended, once it has. */
   closeReason = "";
   #bucket: TokenBucket | undefined;
@@ -61,43 +74,42 @@ export class Session implements OutboxOwner, ByteFilter {
   #closed = false;
   #ending = false;
 
-  /** Wraps an accepted connection. */
-  constructor(server: ChatServer, conn: Deno.Conn) {
-    this.server = server;
+  /** Wraps an accepted connection from `ip`, speaking `dialect`. */
+  constructor(host: SessionHost, conn: Connection, ip: string, dialect: Dialect) {
+    this.host = host;
     this.conn = conn;
-    this.ip = clientAddress(conn);
-    const { maxQueue, rate, burst } = server.options;
+    this.ip = ip;
+    this.dialect = dialect;
+    const { maxQueue, rate, burst } = host.options;
     this.outbox = new Outbox(conn, maxQueue, this);
     if (rate > 0) this.#bucket = new TokenBucket(rate, burst);
   }
 
-  /** The outbox passed `--max-queue`: the client is not reading. */
-  overflowed(): void {
-    this.close(`send queue passed ${this.server.options.maxQueue} bytes (client not reading)`, "warn");
+  /** The door's name, for logs and metrics ("telnet", "websocket" …). */
+  abstract get door(): string;
+
+  /** The lines (or messages) the client sends; ends when the connection does. */
+  protected abstract lines(): AsyncIterable<string | typeof TOO_LONG>;
+
+  /** Handles one line (a command, chat, or a line of another protocol). */
+  protected abstract handle(line: string): void | Promise<void>;
+
+  /** Sends the greeting (called once, when the session starts). */
+  protected abstract greet(): void;
+
+  /** The nick, or "" before login. */
+  get nick(): string {
+    return this.user?.nick ?? "";
   }
 
-  /** Writing to the connection failed. */
-  writeFailed(error: unknown): void {
-    this.close(`write failed: ${errorText(error)}`);
+  /** The nick's key, or "" before login. */
+  get key(): string {
+    return this.user?.key ?? "";
   }
 
-  /** Telnet negotiation state, made when first needed (most clients never send IAC). */
-  get telnet(): TelnetFilter {
-    return this.#telnet ??= new TelnetFilter(this);
-  }
-
-  /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
-  filter(buf: Uint8Array, start: number, end: number): number {
-    if (this.#telnet === undefined) {
-      const iac = buf.indexOf(IAC, start);
-      if (iac === -1 || iac >= end) return end;
-    }
-    return this.telnet.filter(buf, start, end);
-  }
-
-  /** True once the session has a nick. */
+  /** True once the session has a user. */
   get loggedIn(): boolean {
-    return this.nick !== "";
+    return this.user !== undefined;
   }
 
   /** True once the session is closed or closing. */
@@ -105,91 +117,126 @@ export class Session implements OutboxOwner, ByteFilter {
     return this.#closed || this.#ending;
   }
 
-  /** Queues encoded bytes (shared between receivers; never copied). */
+  /** The outbox passed `--max-queue`: the client is not reading. */
+  overflowed(): void {
+    this.close(`send queue passed ${this.host.options.maxQueue} bytes (client not reading)`, "warn");
+  }
+
+  /** Writing to the connection failed. */
+  writeFailed(error: unknown): void {
+    this.close(`write failed: ${errorText(error)}`);
+  }
+
+  /** Queues a delivery's bytes in this session's dialect. */
+  receive(delivery: Delivery): void {
+    const bytes = delivery.bytes(this.dialect);
+    if (bytes.length > 0) this.outbox.push(bytes);
+  }
+
+  /** Queues raw bytes (protocol negotiation), bypassing dialect and journal. */
   sendBytes(bytes: Uint8Array): void {
     this.outbox.push(bytes);
   }
 
-  /** Sends one line as is. */
-  send(line: string): void {
-    this.outbox.push(encodeLine(line));
+  /** Sends an event to this session, in order behind anything still being stored. */
+  send(event: ChatEvent): void {
+    this.host.journal.tell(this, event);
   }
 
-  /** Sends a server notice (`*** text`). */
+  /** Sends a server notice. */
   notice(text: string): void {
-    this.outbox.push(encodeLine(notice(text)));
+    this.send({ type: "notice", text });
+  }
+
+  /** Sends an error (a refusal answering what the client sent). */
+  fail(text: string): void {
+    this.send({ type: "error", text });
+  }
+
+  /** Takes a token for one line (or its equivalent); resolves when the rate limit allows it. */
+  protected pace(cost = 1): Promise<void> | undefined {
+    let wait = 0;
+    for (let i = 0; i < cost; i++) wait = this.#bucket?.take() ?? 0;
+    if (wait <= 0) return undefined;
+    return new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   /** Runs the session until the connection ends. Never throws. */
   async run(): Promise<void> {
-    const { options } = this.server;
-    this.sendBytes(this.server.greeting);
-    if (options.loginTimeout > 0) {
-      this.#loginTimer = setTimeout(() => {
-        this.#loginTimer = undefined;
-        if (!this.loggedIn) {
-          this.end(
-            `not logged in after ${options.loginTimeout} s`,
-            `Login timed out after ${options.loginTimeout} seconds. Goodbye!`,
-          );
-        }
-      }, options.loginTimeout * 1000);
-    }
+    const { options } = this.host;
     let reason = "connection closed by client";
     try {
-      for await (const line of readLines(this.conn, { maxLine: options.maxLine, telnet: this })) {
+      this.greet();
+      if (options.loginTimeout > 0) {
+        this.#loginTimer = setTimeout(() => {
+          this.#loginTimer = undefined;
+          if (!this.loggedIn) {
+            this.end(
+              `not logged in after ${options.loginTimeout} s`,
+              `Login timed out after ${options.loginTimeout} seconds. Goodbye!`,
+            );
+          }
+        }, options.loginTimeout * 1000);
+      }
+      for await (const line of this.lines()) {
         if (this.closed) break;
-        const wait = this.#bucket?.take() ?? 0;
-        if (wait > 0) {
-          await new Promise((resolve) => setTimeout(resolve, wait));
+        const paced = this.pace();
+        if (paced) {
+          await paced;
           if (this.closed) break;
         }
         if (line === TOO_LONG) {
-          this.server.journal.flush(); // after the user's earlier lines
-          this.notice(`Line too long: at most ${options.maxLine} bytes; it was not sent.`);
+          this.fail(`Line too long: at most ${options.maxLine} bytes; it was not sent.`);
         } else if (this.prompt) {
           const prompt = this.prompt;
           this.prompt = undefined;
           await prompt(line);
         } else {
-          await dispatch(this.server, this, line);
+          await this.handle(line);
         }
       }
     } catch (error) {
-      reason = this.closed ? this.closeReason : `connection lost: ${errorText(error)}`;
+      reason = this.closed ? this.closeReason : this.lostReason(error);
     }
     if (!this.#ending) this.close(this.closeReason || reason);
   }
 
-  /** Called by the server when the nick is accepted. */
-  loggedInAs(nick: string, key: string): void {
-    this.nick = nick;
-    this.key = key;
+  /** Why the connection was lost, from the error that ended reading. */
+  protected lostReason(error: unknown): string {
+    return `connection lost: ${errorText(error)}`;
+  }
+
+  /** Links the session to its user (called by login). */
+  loggedInAs(user: User): void {
+    this.user = user;
     clearTimeout(this.#loginTimer);
     this.#loginTimer = undefined;
   }
 
   /**
-   * Ends the session politely: leaves the room, sends a last notice, waits
-   * (up to `graceMs`) until it is written, then closes.
+   * Ends the session politely: the user leaves its rooms, the session gets a
+   * last word, and waits (up to `graceMs`) until it is written, then closes.
    */
   async end(reason: string, farewell: string, graceMs = 5000): Promise<void> {
     if (this.closed) return;
     this.#ending = true;
     this.closeReason = reason;
-    this.server.release(this);
-    this.notice(farewell);
+    this.host.release(this);
+    this.send({ type: "goodbye", text: farewell });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.outbox.drained(),
-      new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
-    ]);
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([this.host.journal.settled().then(() => this.finish()), grace]);
     clearTimeout(timer);
     this.#ending = false;
     this.close(reason);
   }
 
-  /** Closes the connection now; the room sees the user leave. Idempotent. */
+  /** Writes what is queued, and the door's last bytes; resolves when written (or the outbox closed). */
+  protected finish(): Promise<void> {
+    return this.outbox.drained();
+  }
+
+  /** Closes the connection now; the rooms see the user leave. Idempotent. */
   close(reason: string, level: "info" | "warn" = "info"): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -201,12 +248,13 @@ export class Session implements OutboxOwner, ByteFilter {
     } catch {
       // already closed by the peer
     }
-    this.server.release(this);
-    this.server.closed(this, this.closeReason, level);
+    this.host.release(this);
+    this.host.closed(this, this.closeReason, level);
   }
 }
 
-function errorText(error: unknown): string {
+/** An error as one line: its name and message. */
+export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { TestClient, TestServer } from "./helpers.ts";
 import { connectTo, indexOfBytes, loginWithPassword, logout, register, startDbServer } from "./db_helpers.ts";
-import { THROTTLE } from "../server.ts";
+import { THROTTLE } from "../login.ts";
 import { hashPassword } from "../accounts.ts";
 
 const WILL_ECHO = [255, 251, 1];
@@ -104,14 +104,34 @@ Deno.test("a wrong password is refused with a clear message and the user may try
   const alice = await guest(chat);
   alice.send("login alice");
   await alice.waitFor(PROMPT);
+  const prompted = alice.raw.length;
   alice.send("not-the-password");
-  await alice.waitFor("*** Wrong password for alice. Try again with: login alice");
+  await alice.waitFor(/^\*\*\* Wrong password for alice; try again/);
   assert.ok(chat.logs.some((l) => /WARN login failed .*nick=alice/.test(l)), "the failure is not logged");
-  alice.send("/look");
-  await alice.waitFor(/^\*\*\* You are not logged in/);
+  assert.equal(indexOfBytes(alice.raw, WONT_ECHO, prompted), -1, "echo came back on before the prompt was over");
+  alice.send("secret123");
+  await alice.waitFor("*** alice has entered the room.");
+  assert.ok(indexOfBytes(alice.raw, WONT_ECHO, prompted) >= 0, "echo never came back on");
+});
+
+Deno.test("three wrong passwords end the prompt, give echo back, and the user may log in again", async () => {
+  await using chat = await startDbServer();
+  await logout(await register(chat, "alice", "secret123"));
+  const alice = await guest(chat);
   alice.send("login alice");
   await alice.waitFor(PROMPT);
-  alice.send("secret123");
+  const prompted = alice.raw.length;
+  for (const wrong of ["wrong-one", "wrong-two"]) {
+    alice.send(wrong);
+    await alice.waitFor(/^\*\*\* Wrong password for alice; try again/);
+    assert.equal(indexOfBytes(alice.raw, WONT_ECHO, prompted), -1, "echo came back on before the prompt was over");
+  }
+  alice.send("wrong-three");
+  await alice.waitFor("*** Wrong password for alice. Try again with: login alice");
+  assert.ok(indexOfBytes(alice.raw, WONT_ECHO, prompted) >= 0, "echo is still off");
+  alice.send("/look");
+  await alice.waitFor(/^\*\*\* You are not logged in/);
+  alice.send("login alice secret123");
   await alice.waitFor("*** alice has entered the room.");
 });
 
@@ -161,15 +181,29 @@ Deno.test("the line after the prompt is the password even if it looks like a com
   assert.equal(alice.ended, false);
 });
 
-Deno.test("a registered nick that is online cannot be taken, and no password is asked for", async () => {
+Deno.test("a registered nick that is online is taken back with its password; the old session is told and closed", async () => {
   await using chat = await startDbServer();
-  await register(chat, "alice", "secret123");
+  const old = await register(chat, "alice", "secret123");
+  const bob = await chat.login("bob");
+  const other = await guest(chat);
+  other.send("login ALICE wrong-password");
+  await other.waitFor("*** Wrong password for alice. Try again with: login alice");
+  assert.equal(old.ended, false);
+  other.send("login ALICE secret123");
+  await other.waitFor("*** alice has entered the room.");
+  await old.waitFor("*** You (alice) logged in from another connection; this one is closed.");
+  await old.closed();
+  await bob.waitFor("*** alice has left the room.");
+  await bob.waitFor("*** alice has entered the room.");
+  assert.ok(chat.logs.some((l) => /INFO nick regained .*nick=alice/.test(l)), chat.logs.join("\n"));
+});
+
+Deno.test("an unregistered nick that is online cannot be taken", async () => {
+  await using chat = await startDbServer();
+  await chat.login("alice");
   const other = await guest(chat);
   other.send("login alice");
   await other.waitFor("*** The nick alice is taken; please choose another.");
-  other.send("login alice secret123");
-  await other.waitFor("*** The nick alice is taken; please choose another.");
-  assert.ok(!other.lines.some((l) => PROMPT.test(l)));
 });
 
 Deno.test("/password changes the password: the old one stops working and the new one works", async () => {

@@ -3,7 +3,7 @@
  * /ignore, help, unknown commands and forged server notices.
  */
 import assert from "node:assert/strict";
-import { startServer } from "./helpers.ts";
+import { helpEntries, startServer } from "./helpers.ts";
 
 Deno.test("say, /say and a plain line reach everyone in the room, sender included", async () => {
   await using chat = await startServer();
@@ -182,14 +182,16 @@ Deno.test("/ignore of an unknown user or of yourself is refused", async () => {
   await alice.waitFor("alice: hi");
 });
 
-Deno.test("help, /help and /h list the commands usable when logged in, one line each", async () => {
+Deno.test("help, /help and /h list the commands usable when logged in, an entry each, within 80 columns", async () => {
   await using chat = await startServer();
   const alice = await chat.login("alice");
   const usable = chat.server.commands.all.filter((c) => (c.where === "any" || c.where === "member") && !c.op);
   for (const form of ["help", "/help", "/h", "/HELP"]) {
     alice.send(form);
     await alice.waitFor("*** Commands:");
-    const lines = (await alice.until(/^\*\*\* Any other line/)).slice(0, -1);
+    const all = await alice.until(/^\*\*\* Any other line/);
+    for (const l of all) assert.ok([...l].length <= 80, `a help line is wider than 80 columns: ${l}`);
+    const lines = helpEntries(all.slice(0, -1));
     assert.equal(lines.length, usable.length, lines.join("\n"));
     for (const c of usable) {
       const usage = chat.server.commands.usage(c);
@@ -211,7 +213,7 @@ Deno.test("help for a guest lists only what a guest can use", async () => {
   guest.send("help");
   await guest.waitFor("*** Commands before you log in:");
   guest.send("look"); // answered with the login reminder: the end of the help
-  const lines = (await guest.until(/^\*\*\* You are not logged in/)).slice(0, -1);
+  const lines = helpEntries((await guest.until(/^\*\*\* You are not logged in/)).slice(0, -1));
   const usable = chat.server.commands.all.filter((c) => c.where === "any" || c.where === "guest");
   assert.equal(lines.length, usable.length, lines.join("\n"));
   for (const c of usable) {

@@ -118,7 +118,7 @@ Deno.test("a fraction is accepted for the rate", () => {
 
 Deno.test("a main room that is not a valid room name is refused", () => {
   assert.throws(() => parseOptions(["--room", "tea room"]), {
-    message: '--room: a room name may hold only letters, digits and _ - ., not "tea room"',
+    message: '--room: a room name may hold only letters, digits, underscores, hyphens and dots, not "tea room"',
   });
   assert.throws(() => parseOptions(["--room", ""]), { message: '--room: a room name cannot be empty, not ""' });
 });

@@ -13,6 +13,9 @@
  */
 import { startServer, TestClient, type TestServer } from "./helpers.ts";
 import type { ChatServerOptions } from "../server.ts";
+import { Store } from "../store.ts";
+import { hashPassword } from "../accounts.ts";
+import { foldNick } from "../nick.ts";
 
 /** A temporary folder, removed with everything in it when disposed. */
 export interface TempDir extends AsyncDisposable {
@@ -90,4 +93,20 @@ export async function startDbServer(options: ChatServerOptions = {}): Promise<Te
     chat.server.store.close();
   };
   return chat;
+}
+
+/**
+ * Like `startDbServer`, with accounts made before the server starts (as
+ * `npm run account -- add` does), so that `--op` nicks among them are
+ * operators once logged in with their password.
+ */
+export async function startOpServer(
+  options: ChatServerOptions,
+  accounts: Record<string, string>,
+): Promise<TestServer> {
+  const database = Store.open(options.db ?? "");
+  for (const [nick, password] of Object.entries(accounts)) {
+    database.saveAccount(foldNick(nick), nick, await hashPassword(password));
+  }
+  return await startDbServer({ ...options, database });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type Command, CommandTable, parseLine, parseShape, splitArgs } from "../dispatch.ts";
-import { builtinCommands } from "../commands.ts";
+import { type Command, CommandTable, parseLine, parseShape, splitArgs } from "../commands/table.ts";
+import { builtinCommands } from "../commands/chat.ts";
 
 function command(name: string, extra: Partial<Command> = {}): Command {
   return { name, where: "any", args: "", help: `${name} help`, run() {}, ...extra };

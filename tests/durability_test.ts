@@ -27,10 +27,10 @@ async function exited(proc: ServerProcess): Promise<Deno.CommandStatus & { timed
 }
 
 /** Connects a client, logs in as `nick` and waits for its entry line. */
-async function login(port: number, nick: string): Promise<TestClient> {
+async function login(port: number, args: string, nick = args): Promise<TestClient> {
   const client = await TestClient.connect(port);
   await client.waitFor(/Log in with/);
-  client.send(`login ${nick}`);
+  client.send(`login ${args}`);
   await client.waitFor(`*** ${nick} has entered the room.`);
   return client;
 }
@@ -95,13 +95,15 @@ Deno.test("a line the room saw is in the history after the server is killed with
 Deno.test("a registration, a topic and mail survive SIGKILL too", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/chat.db`;
+  const seed = Store.open(file); // the operator's account exists before the server starts
+  seed.saveAccount("alice", "alice", await hashPassword("secret123"));
+  seed.close();
   {
     await using proc = chatProcess(file, ["--op", "alice"]);
     const port = (await proc.listening(PROCESS_MS)).port;
-    const alice = await login(port, "alice");
+    const alice = await login(port, "alice secret123", "alice");
     const bob = await login(port, "bob");
     try {
-      alice.send("/register secret123");
       await alice.waitFor("*** You are an operator here.");
       alice.send("/topic Survives kill -9");
       await alice.waitFor("*** alice set the topic of main: Survives kill -9");

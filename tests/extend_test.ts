@@ -3,9 +3,8 @@
  * `commands` option or `server.commands.add`, used over a socket.
  */
 import assert from "node:assert/strict";
-import { startServer } from "./helpers.ts";
-import type { Command } from "../dispatch.ts";
-import { chat as chatLine } from "../format.ts";
+import { helpEntries, startServer } from "./helpers.ts";
+import type { Command } from "../commands/table.ts";
 
 const shout: Command = {
   name: "shout",
@@ -13,8 +12,9 @@ const shout: Command = {
   where: "member",
   args: "<text...>",
   help: "say something to the room in capitals",
-  run({ session }, [text]) {
-    session.room?.chat(session, chatLine(session.nick, text.toUpperCase()));
+  run({ user, chat, fail }, [text]) {
+    const refusal = chat.say(user, "chat", text.toUpperCase());
+    if (refusal) fail(refusal);
   },
 };
 
@@ -26,6 +26,16 @@ Deno.test("a command passed in the commands option works over a socket, alias in
   assert.equal(await bob.waitFor(/^alice: /), "alice: HELLO THERE");
   alice.send("/yell again");
   assert.equal(await bob.waitFor(/^alice: /), "alice: AGAIN");
+});
+
+Deno.test("a line said by an added command is stored in history like any other", async () => {
+  await using chat = await startServer({ commands: [shout] });
+  const alice = await chat.login("alice");
+  alice.send("/shout kept for later");
+  await alice.waitFor("alice: KEPT FOR LATER");
+  assert.ok(chat.server.store.recent("main", 10).some((m) => m.nick === "alice" && m.text === "KEPT FOR LATER"));
+  const bob = await chat.login("bob");
+  assert.match(await bob.waitFor(/^\[history /), /\] alice: KEPT FOR LATER$/);
 });
 
 Deno.test("a command added with server.commands.add works at once", async () => {
@@ -70,7 +80,7 @@ Deno.test("an added command appears in help, only where it may be used", async (
   await using chat = await startServer({ commands: [shout] });
   const alice = await chat.login("alice");
   alice.send("/help");
-  const help = await alice.until(/^\*\*\* Any other line/);
+  const help = helpEntries(await alice.until(/^\*\*\* Any other line/));
   const line = help.find((l) => l.startsWith("***   /shout <text...>"));
   assert.ok(line, help.join("\n"));
   assert.match(line, /say something to the room in capitals/);
@@ -113,7 +123,7 @@ Deno.test("an added command with a bare form is a command only in its own form",
       where: "member",
       args: "",
       help: "dance",
-      run: ({ session }) => session.room?.chat(session, `* ${session.nick} dances`),
+      run: ({ user, chat }) => void chat.say(user, "action", "dances"),
     }],
   });
   const alice = await chat.login("alice");

@@ -466,3 +466,20 @@ export async function runCli(
   const status = await proc.exited();
   return { code: status.code, stdout: proc.stdout.join("\n"), stderr: proc.stderr.join("\n"), started, timedOut };
 }
+
+/**
+ * Groups /help lines into one entry per command: a line `***   usage  help`
+ * starts an entry, deeper-indented lines continue it (long help is wrapped
+ * to 80 columns). Each entry comes back as one line, whitespace collapsed.
+ */
+export function helpEntries(lines: string[]): string[] {
+  const entries: string[] = [];
+  for (const line of lines) {
+    if (/^\*\*\* {7,}\S/.test(line) && entries.length > 0) {
+      entries[entries.length - 1] += " " + line.replace(/^\*\*\* +/, "");
+    } else {
+      entries.push(line.replace(/^(\*\*\* {3}\S.*?)\s{2,}/, "$1  "));
+    }
+  }
+  return entries;
+}

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import type { TestClient, TestServer } from "./helpers.ts";
-import { connectTo, loginWithPassword, logout, register, startDbServer } from "./db_helpers.ts";
+import { connectTo, loginWithPassword, logout, register, startDbServer, startOpServer } from "./db_helpers.ts";
 import { hashPassword } from "../accounts.ts";
 
 const UNTIL = "until \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC";
 
-/** A server with --op alice, alice registered (so an operator), and bob and carol logged in. */
+/** A server with --op alice, alice's account made beforehand (so an operator), and bob and carol logged in. */
 async function room(): Promise<{ chat: TestServer; alice: TestClient; bob: TestClient; carol: TestClient }> {
-  const chat = await startDbServer({ op: ["alice"] });
-  const alice = await register(chat, "alice", "secret123");
+  const chat = await startOpServer({ op: ["alice"] }, { alice: "secret123" });
+  const alice = await loginWithPassword(chat, "alice", "secret123");
   await alice.waitFor("*** You are an operator here.");
   const bob = await chat.login("bob");
   const carol = await chat.login("carol");
@@ -33,20 +33,23 @@ async function beforeMarker(client: TestClient): Promise<string[]> {
 
 // ---- who is an operator
 
-Deno.test("a nick named by --op becomes an operator right after /register", async () => {
+Deno.test("registering a nick named by --op does not make an operator, not even after logging in again", async () => {
   await using chat = await startDbServer({ op: ["alice"] });
   const alice = await chat.login("alice");
   alice.send("/register secret123");
   await alice.waitFor(/^\*\*\* alice is now registered/);
-  await alice.waitFor("*** You are an operator here.");
   await chat.login("bob");
   alice.send("/mute bob");
-  await alice.waitFor("*** bob is muted for good by alice.");
+  await alice.waitFor("*** Only operators may use /mute.");
+  await logout(alice);
+  const again = await loginWithPassword(chat, "alice", "secret123");
+  again.send("/mute bob");
+  const seen = await again.until(/^\*\*\* Only operators/);
+  assert.ok(!seen.includes("*** You are an operator here."), seen.join("\n"));
 });
 
 Deno.test("a registered --op nick is an operator after logging in with the password", async () => {
-  await using chat = await startDbServer({ op: ["Alice"] });
-  await logout(await register(chat, "alice", "secret123"));
+  await using chat = await startOpServer({ op: ["Alice"] }, { alice: "secret123" });
   const alice = await loginWithPassword(chat, "alice", "secret123");
   await alice.waitFor("*** You are an operator here.");
   alice.send("/topic Operators welcome");
@@ -253,8 +256,7 @@ Deno.test("/unban of a nick that is not banned says so", async () => {
 
 Deno.test("/ban of an address disconnects everyone from it and refuses new connections from it", async () => {
   // dual-stack: the operator comes over IPv6 (::1), the others over IPv4 (::ffff:127.0.0.1)
-  await using chat = await startDbServer({ op: ["alice"], host: "::" });
-  await logout(await register(chat, "alice", "secret123"));
+  await using chat = await startOpServer({ op: ["alice"], host: "::" }, { alice: "secret123" });
   const bob = await chat.login("bob");
   const carol = await chat.login("carol");
   const v4 = [...chat.server.sessions].find((s) => s.nick === "bob")!.ip;

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { CommandTable } from "./dispatch.ts";
+ * import { CommandTable } from "./table.ts";
  * const table = new CommandTable([{
  *   name: "roll", where: "member", args: "[sides]", help: "roll a die",
  *   run: (ctx, [sides]) => ctx.reply(`You rolled ${1 + Math.floor(Math.random() * Number(sides || 6))}.`),
@@ -16,10 +16,12 @@
  * ```
  * @module
  */
-import type { Session } from "./session.ts";
-import type { ChatServer } from "./server.ts";
-import { cleanLine } from "./text.ts";
-import { explain } from "./store.ts";
+import type { Session } from "../session.ts";
+import type { Chat } from "../chat.ts";
+import type { User } from "../user.ts";
+import type { ChatEvent } from "../events.ts";
+import { cleanLine } from "../text.ts";
+import { explain } from "../store.ts";
 
 /** Where a command may be used: before login, after login, or both. */
 export type Where = "guest" | "member" | "any";
@@ -28,10 +30,20 @@ export type Where = "guest" | "member" | "any";
 export interface CommandContext {
   /** The session that sent the command. */
   session: Session;
-  /** The server it is on. */
-  server: ChatServer;
-  /** Sends the session a server notice (prefixed `*** `). */
+  /** The session's user (a "member" command always has one; reading it before login throws). */
+  readonly user: User;
+  /** The chat it is on. */
+  chat: Chat;
+  /** The command table (for help). */
+  commands: CommandTable;
+  /** The line as received, before cleaning (to refuse what cleaning would hide). */
+  raw: string;
+  /** Sends the session a server notice. */
   reply(text: string): void;
+  /** Sends the session an error: a refusal of what it asked. */
+  fail(text: string): void;
+  /** Sends the session an event. */
+  send(event: ChatEvent): void;
 }
 
 /** One row of the command table. */
@@ -50,12 +62,8 @@ export interface Command {
   where: Where;
   /** Only operators may use it. */
   op?: boolean;
-  /**
-   * Its output goes through the journal (stored, then delivered a turn
-   * later). Any other command first flushes the journal, so that a user's
-   * lines reach everyone in the order they were sent.
-   */
-  journaled?: boolean;
+  /** Its arguments are secret (passwords): never repeated in replies or logs. */
+  secret?: boolean;
   /**
    * Argument shape, shown in usage lines: `<x>` a required word, `[x]` an
    * optional word, `<x...>` / `[x...]` the rest of the line. Empty: none.
@@ -95,11 +103,11 @@ export function parseShape(shape: string): Param[] {
  *
  * @example
  * ```ts
- * import { splitArgs } from "./dispatch.ts";
+ * import { splitArgs } from "./table.ts";
  * splitArgs("<nick> <text...>", "bob hello there"); // ["bob", "hello there"]
  * ```
  */
-export function splitArgs(shape: string, text: string): string[] | { error: string } {
+export function splitArgs(shape: string, text: string, secret = false): string[] | { error: string } {
   const params = parseShape(shape);
   const args: string[] = [];
   let rest = text.trim();
@@ -118,7 +126,7 @@ export function splitArgs(shape: string, text: string): string[] | { error: stri
       rest = m[2];
     }
   }
-  if (rest !== "") return { error: `too many arguments ("${clip(rest)}")` };
+  if (rest !== "") return { error: secret ? "too many arguments" : `too many arguments ("${clip(rest)}")` };
   return args;
 }
 
@@ -213,15 +221,13 @@ export const LOGIN_HINT = "You are not logged in. Log in with: login <nick>    (
  * Handles one received line for a session: cleans it, finds its command,
  * checks where it is allowed, who may use it and its arguments, and runs
  * the handler. A failing handler is logged and answered; it never ends the
- * session.
+ * session. Replies go through the journal, so they come after the user's
+ * own lines still being stored.
  */
-export async function dispatch(server: ChatServer, session: Session, raw: string): Promise<void> {
-  const parsed = parseLine(server.commands, cleanLine(raw));
-  // A reply comes after the user's own chat lines still in the journal.
-  const reply = (text: string) => {
-    server.journal.flush();
-    session.notice(text);
-  };
+export async function dispatch(chat: Chat, commands: CommandTable, session: Session, raw: string): Promise<void> {
+  const parsed = parseLine(commands, cleanLine(raw));
+  const reply = (text: string) => session.notice(text);
+  const fail = (text: string) => session.fail(text);
   let command: Command | undefined;
   let text = "";
   switch (parsed.kind) {
@@ -229,11 +235,11 @@ export async function dispatch(server: ChatServer, session: Session, raw: string
       if (!session.loggedIn) reply(LOGIN_HINT);
       return;
     case "unknown":
-      reply(`Unknown command: /${clip(parsed.name)}. Type /help for the list of commands.`);
+      fail(`Unknown command: /${clip(parsed.name)}. Type /help for the list of commands.`);
       if (!session.loggedIn) reply(LOGIN_HINT);
       return;
     case "chat":
-      command = server.commands.find("say");
+      command = commands.find("say");
       text = parsed.text;
       break;
     case "command":
@@ -242,30 +248,42 @@ export async function dispatch(server: ChatServer, session: Session, raw: string
       break;
   }
   if (!command) return;
-  if (!command.journaled) server.journal.flush();
   if (command.where === "member" && !session.loggedIn) return reply(LOGIN_HINT);
   if (command.where === "guest" && session.loggedIn) {
-    return reply(`You are already logged in as ${session.nick}.`);
+    return fail(`You are already logged in as ${session.nick}.`);
   }
-  if (command.op && !server.isOperator(session)) {
-    return reply(`Only operators may use /${command.name}.`);
+  if (command.op && !chat.isOperator(session.user)) {
+    return fail(`Only operators may use /${command.name}.`);
   }
-  const args = splitArgs(command.args, text);
+  const args = splitArgs(command.args, text, command.secret);
   if (!Array.isArray(args)) {
-    return reply(`Usage: ${server.commands.usage(command)} (${args.error})`);
+    return fail(`Usage: ${commands.usage(command)} (${args.error})`);
   }
+  const ctx: CommandContext = {
+    session,
+    get user(): User {
+      if (!session.user) throw new Error("not logged in");
+      return session.user;
+    },
+    chat,
+    commands,
+    raw,
+    reply,
+    fail,
+    send: (event) => session.send(event),
+  };
   try {
-    await command.run({ session, server, reply }, args);
+    await command.run(ctx, args);
   } catch (error) {
     const why = explain(error);
-    server.log.error("command failed", { command: command.name, nick: session.nick, error: why });
-    reply(`Sorry, ${command.name} failed on the server (${why}); it has been logged.`);
+    chat.log.error("command failed", { command: command.name, nick: session.nick, error: why });
+    fail(`Sorry, ${command.name} failed on the server (${why}); it has been logged.`);
   }
 }
 
-/** Finds a logged-in user for a command, or replies "No such user" and returns undefined. */
-export function findUser(ctx: CommandContext, nick: string): Session | undefined {
-  const other = ctx.server.find(nick);
-  if (!other) ctx.reply(`No such user: ${nick}.`);
+/** Finds a logged-in user for a command, or fails with "No such user" and returns undefined. */
+export function findUser(ctx: CommandContext, nick: string): User | undefined {
+  const other = ctx.chat.find(nick);
+  if (!other) ctx.fail(`No such user: ${nick}.`);
   return other;
 }

@@ -1,0 +1,285 @@
+/**
+ * The chat: rooms, users, history and moderation, whatever door people come
+ * through. It keeps the sessions and the logged-in users, seats users in
+ * rooms (with topic and history), carries room lines, private messages and
+ * offline mail, and lets sessions go. Doors, the command table and
+ * connection limits live elsewhere and use it.
+ *
+ * Lifecycle events, as `CustomEvent`s with a `detail`, go to the `events`
+ * target given in the options: `login` (`{ session }`), `close`
+ * (`{ session, reason }`).
+ *
+ * @example
+ * ```ts
+ * import { Chat } from "./chat.ts";
+ * import { Store } from "./store.ts";
+ * import { Logger } from "./log.ts";
+ * import { defaults } from "./config.ts";
+ * const chat = new Chat({ ...defaults, op: [] }, Store.open(""), new Logger("silent"));
+ * chat.rooms.main.name; // "main"
+ * ```
+ * @module
+ */
+import type { ServerOptions } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { type Room, Rooms } from "./rooms.ts";
+import { Journal, type JournalWatcher } from "./journal.ts";
+import { explain, type Store } from "./store.ts";
+import { Moderation } from "./moderation.ts";
+import { describeUntil } from "./moderation.ts";
+import { foldNick } from "./nick.ts";
+import { User } from "./user.ts";
+import type { Session, SessionHost } from "./session.ts";
+import type { ChatEvent } from "./events.ts";
+
+/** Emits a lifecycle event (made only when someone listens). */
+export type Emit = (type: string, detail: unknown) => void;
+
+/** Why a room line or private message was not sent, as a sentence for the sender. */
+export type Refusal = string;
+
+/** The chat engine of one server. */
+export class Chat implements SessionHost {
+  /** The options in force. */
+  readonly options: ServerOptions;
+  /** The logger. */
+  readonly log: Logger;
+  /** The database. */
+  readonly store: Store;
+  /** The one way out for everything sent; stores room lines before delivering them. */
+  readonly journal: Journal;
+  /** The rooms. */
+  readonly rooms: Rooms;
+  /** Bans and mutes in force. */
+  readonly moderation: Moderation;
+  /** Every connected session, on every door. */
+  readonly sessions: Set<Session> = new Set();
+  /** Logged-in users by nick key. */
+  readonly nicks: Map<string, User> = new Map();
+  /** Operator nicks (keys). */
+  readonly ops: Set<string>;
+  #emit: Emit;
+  #stopping = false;
+
+  /** A chat on `store`, logging to `log`; `emit` sends lifecycle events. */
+  constructor(
+    options: ServerOptions,
+    store: Store,
+    log: Logger,
+    emit: Emit = () => {},
+    watcher: JournalWatcher = {},
+  ) {
+    this.options = options;
+    this.store = store;
+    this.log = log;
+    this.#emit = emit;
+    this.journal = new Journal(store, log, explain, watcher);
+    this.rooms = new Rooms({ main: options.room, crowd: options.crowd, post: this.journal });
+    this.moderation = new Moderation(store);
+    // Operators are --op nicks whose accounts exist now: an account made
+    // after the start (by anyone who thought of the nick first) never is one.
+    this.ops = new Set();
+    for (const nick of options.op) {
+      const key = foldNick(nick);
+      if (store.account(key)) this.ops.add(key);
+      else log.warn("operator without an account", { nick, hint: "npm run account -- add " + nick });
+    }
+  }
+
+  /** Emits a lifecycle event. */
+  emit(type: string, detail: unknown): void {
+    this.#emit(type, detail);
+  }
+
+  /** True once shutdown has begun. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Finds a logged-in user by nick (case-insensitive). */
+  find(nick: string): User | undefined {
+    return this.nicks.get(foldNick(nick));
+  }
+
+  /** Every session from an address. */
+  sessionsFrom(ip: string): Session[] {
+    return [...this.sessions].filter((s) => s.ip === ip);
+  }
+
+  /** The session of a logged-in user. */
+  sessionOf(user: User): Session | undefined {
+    for (const s of this.sessions) if (s.user === user) return s;
+    return undefined;
+  }
+
+  /** Whether a user may use operator commands. */
+  isOperator(user: User | undefined): boolean {
+    return user?.operator === true;
+  }
+
+  // ---- rooms
+
+  /**
+   * Puts a user in a room (created if needed), announces it, and shows the
+   * topic and the history the user has not seen. It becomes the user's room.
+   */
+  async join(user: User, name: string): Promise<Room> {
+    const room = this.rooms.enter(user, name);
+    user.rooms.add(room);
+    user.room = room;
+    const topic = await this.store.topic(room.key);
+    if (topic) {
+      this.journal.tell(user, {
+        type: "topic",
+        room: room.name,
+        text: topic.text,
+        by: topic.by,
+        at: topic.at,
+        changed: false,
+      });
+    }
+    if (this.options.history > 0) {
+      await this.showHistory(user, room, this.options.history, undefined, user.seen?.get(room.key));
+    }
+    return room;
+  }
+
+  /** Takes a user out of one room. */
+  part(user: User, room: Room, quit = false): void {
+    if (!user.rooms.delete(room)) return;
+    (user.seen ??= new Map()).set(room.key, room.lastId);
+    if (user.room === room) user.room = undefined;
+    this.rooms.leave(user, room, { quit, silent: this.#stopping });
+  }
+
+  /** Moves a user from its room to another (created if needed): a line-protocol `/join`. */
+  async move(user: User, name: string): Promise<Room> {
+    if (user.room) this.part(user, user.room);
+    return await this.join(user, name);
+  }
+
+  /**
+   * Sends a user up to `count` stored lines of a room before `before` (ms),
+   * leaving out those up to id `seen` (already seen there). Returns how many
+   * were sent.
+   */
+  async showHistory(user: User, room: Room, count: number, before?: number, seen = 0): Promise<number> {
+    const messages = (await this.store.recent(room.key, count, before)).filter((m) => (m.id ?? 0) > seen);
+    for (const m of messages) {
+      this.journal.tell(user, {
+        type: "history",
+        room: room.name,
+        kind: m.kind,
+        nick: m.nick,
+        text: m.text,
+        at: m.at,
+        id: m.id,
+      });
+    }
+    return messages.length;
+  }
+
+  // ---- talking
+
+  /** Says a line in the user's room; returns why it was refused, if it was. */
+  say(user: User, kind: "chat" | "action", text: string, room = user.room): Refusal | undefined {
+    if (!room) return "You are not in a room; /join one first.";
+    if (user.quiet) return "You are in quiet mode, so you cannot talk in the room; /quiet turns it off.";
+    const mute = this.moderation.muted(user.key);
+    if (mute) return `You are muted ${describeUntil(mute.until)}, so you cannot talk in rooms.`;
+    user.active = Date.now();
+    this.journal.say(room, user, kind, text);
+    return undefined;
+  }
+
+  /**
+   * Sends a private message to a nick: to the user if online (unless they
+   * ignore the sender), else kept as mail for a registered nick. Returns a
+   * notice for the sender when it was not delivered at once, or a refusal.
+   */
+  async tell(
+    from: User,
+    nick: string,
+    text: string,
+    action = false,
+  ): Promise<{ sent: true; to: string } | { sent: false; reply: string; error?: boolean }> {
+    from.active = Date.now();
+    const other = this.find(nick);
+    if (!other) {
+      const key = foldNick(nick);
+      const account = await this.store.account(key);
+      if (!account) return { sent: false, reply: `No such user: ${nick}.`, error: true };
+      await this.store.addMail(key, from.nick, action ? `* ${from.nick} ${text}` : text);
+      return {
+        sent: false,
+        reply: `${account.nick} is offline; your message will be delivered when they next log in.`,
+      };
+    }
+    const at = Date.now();
+    const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
+    if (!other.ignores?.has(from.key)) {
+      this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
+    }
+    this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });
+    return { sent: true, to: other.nick };
+  }
+
+  /** Delivers (and deletes) the private messages stored for a user. */
+  async deliverMail(user: User): Promise<void> {
+    const mail = await this.store.takeMail(user.key);
+    if (mail.length === 0) return;
+    this.journal.tell(user, {
+      type: "notice",
+      text: `You have ${mail.length} message${mail.length === 1 ? "" : "s"} from while you were away:`,
+    });
+    for (const m of mail) this.journal.tell(user, { type: "mail", from: m.from, text: m.text, at: m.at });
+  }
+
+  /** Sends an event to every room a user is in (and the user, if in none). */
+  announceAround(user: User, event: ChatEvent): void {
+    if (user.rooms.size === 0) this.journal.tell(user, event);
+    for (const room of user.rooms) this.journal.announce(room, event);
+  }
+
+  // ---- sessions
+
+  /** Adds a session that has just been accepted. */
+  opened(session: Session): void {
+    this.sessions.add(session);
+  }
+
+  /** A session is ending: its user leaves every room and frees its nick. Idempotent. */
+  release(session: Session): void {
+    const user = session.user;
+    if (!user) return;
+    for (const room of [...user.rooms]) this.part(user, room, true);
+    if (this.nicks.get(user.key) === user) {
+      this.nicks.delete(user.key);
+      this.log.info("logout", { id: session.id, nick: user.nick });
+    }
+  }
+
+  /** Called once by a session when its connection is closed. */
+  closed(session: Session, reason: string, level: "info" | "warn"): void {
+    if (!this.sessions.delete(session)) return;
+    this.log[level]("disconnect", {
+      id: session.id,
+      door: session.door,
+      nick: session.nick || undefined,
+      ip: session.ip,
+      reason,
+    });
+    this.emit("close", { session, reason });
+  }
+
+  /** Tells every user, ends every session (waiting up to `graceMs` for their queues), stops the rooms. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const sessions = [...this.sessions];
+    this.journal.flush(); // what was said before the signal is stored and delivered
+    await Promise.all(
+      sessions.map((s) => s.end("server shutting down", "The server is shutting down. Goodbye!", graceMs)),
+    );
+    this.rooms.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Commands for registered nicks: `/register` and `/password`. Their
+ * arguments are secret: never repeated in replies or logs. Registering never
+ * makes an operator: operators are accounts that existed when the server
+ * started (`--op`).
+ *
+ * @example
+ * ```ts
+ * import { accountCommands } from "./account.ts";
+ * accountCommands.map((c) => c.name); // ["register", "password"]
+ * ```
+ * @module
+ */
+import type { Command } from "./table.ts";
+import { checkPassword, hashPassword, verifyPassword } from "../accounts.ts";
+
+/** The account commands. */
+export const accountCommands: Command[] = [
+  {
+    name: "register",
+    where: "member",
+    secret: true,
+    args: "<password>",
+    help: "register your nick with a password (asked for at every login from then on)",
+    async run({ user, session, chat, reply, fail }, [password]) {
+      if (user.registered || await chat.store.account(user.key)) {
+        return fail(`${user.nick} is registered already; /password <old> <new> changes the password.`);
+      }
+      const problem = checkPassword(password);
+      if (problem) return fail(`Cannot register: ${problem}.`);
+      const hash = await hashPassword(password);
+      if (session.user !== user) return;
+      await chat.store.saveAccount(user.key, user.nick, hash);
+      user.registered = true;
+      chat.log.info("register", { id: session.id, nick: user.nick });
+      reply(`${user.nick} is now registered. Log in with: login ${user.nick} (the password is asked for).`);
+    },
+  },
+  {
+    name: "password",
+    where: "member",
+    secret: true,
+    args: "<old> <new>",
+    help: "change the password of your registered nick",
+    async run({ user, session, chat, reply, fail }, [old, next]) {
+      const account = await chat.store.account(user.key);
+      if (!account || !user.registered) {
+        return fail(`${user.nick} is not registered; /register <password> does that.`);
+      }
+      if (!(await verifyPassword(old, account.hash))) {
+        chat.log.warn("password change refused", { id: session.id, nick: user.nick, reason: "wrong password" });
+        return fail("The old password is wrong; the password was not changed.");
+      }
+      const problem = checkPassword(next);
+      if (problem) return fail(`Cannot change the password: ${problem}.`);
+      await chat.store.saveAccount(user.key, user.nick, await hashPassword(next));
+      chat.log.info("password changed", { id: session.id, nick: user.nick });
+      reply("Your password has been changed.");
+    },
+  },
+];

@@ -1,0 +1,180 @@
+/**
+ * Operator commands: `/kick`, `/ban`, `/unban`, `/mute`, `/unmute` and
+ * `/topic`. Every action is announced in the operator's room (and the
+ * target's, if different) and logged. Bans, mutes and topics are stored.
+ *
+ * Kick moves a user from a side room to the main room, and disconnects a
+ * user kicked in the main room. Bans are server-wide: a banned nick cannot
+ * log in, a banned address cannot connect. A muted nick cannot talk in rooms.
+ *
+ * @example
+ * ```ts
+ * import { moderationCommands } from "./moderation.ts";
+ * moderationCommands.map((c) => c.name); // ["kick", "ban", "unban", "mute", "unmute", "topic"]
+ * ```
+ * @module
+ */
+import { type Command, type CommandContext, findUser } from "./table.ts";
+import type { Room } from "../rooms.ts";
+import type { User } from "../user.ts";
+import type { ChatEvent } from "../events.ts";
+import { telnetLines } from "../dialects/telnet.ts";
+import { checkNick, foldNick } from "../nick.ts";
+import { describeBan, describeUntil, isAddress, parseDuration } from "../moderation.ts";
+
+/** Announces an operator action in the operator's room and the targets' rooms, and logs it. */
+function announce(
+  ctx: CommandContext,
+  event: ChatEvent | string,
+  targets: (User | undefined)[] = [],
+  fields: Record<string, string> = {},
+): void {
+  const { user, chat } = ctx;
+  const rooms = new Set<Room | undefined>([user.room, ...targets.map((t) => t?.room)]);
+  for (const room of rooms) {
+    if (!room) continue;
+    chat.journal.announce(room, typeof event === "string" ? { type: "notice", text: event, room: room.name } : event);
+  }
+  const text = typeof event === "string" ? event : telnetLines(event).join(" ").replace(/^\*\*\* /, "");
+  chat.log.info("moderation", { op: user.nick, action: text, ...fields });
+}
+
+function splitDuration(rest: string): { until: number | null; reason: string } | { error: string } {
+  const [first, ...more] = rest.split(/\s+/).filter(Boolean);
+  if (first === undefined) return { until: null, reason: "" };
+  const ms = parseDuration(first);
+  if (ms !== undefined) return { until: Date.now() + ms, reason: more.join(" ") };
+  if (/^\d+$/.test(first)) return { error: `"${first}" needs a unit: 30s, 10m, 2h, 1d or 1w` };
+  return { until: null, reason: rest.trim() };
+}
+
+/** The operator commands. */
+export const moderationCommands: Command[] = [
+  {
+    name: "kick",
+    where: "member",
+    op: true,
+    args: "<nick> [reason...]",
+    help: "send a user out of their room (out of the server from the main room)",
+    async run(ctx, [nick, reason]) {
+      const { chat, user } = ctx;
+      const other = findUser(ctx, nick);
+      if (!other) return;
+      if (other === user) return ctx.fail("You cannot kick yourself.");
+      const room = other.room ?? chat.rooms.main;
+      const why = reason ? `: ${reason}` : ".";
+      announce(ctx, { type: "kick", room: room.name, nick: other.nick, by: user.nick, reason }, [other], {
+        target: other.nick,
+      });
+      if (room === chat.rooms.main) {
+        chat.sessionOf(other)?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`);
+      } else {
+        chat.journal.tell(other, { type: "notice", text: `You were kicked from ${room.name} by ${user.nick}${why}` });
+        await chat.move(other, chat.rooms.main.name);
+      }
+    },
+  },
+  {
+    name: "ban",
+    where: "member",
+    op: true,
+    args: "<target> [duration-and-reason...]",
+    help: "ban a nick or an address, for a while (30s, 10m, 2h, 1d, 1w) or for good: /ban bob 1h spam",
+    async run(ctx, [target, rest]) {
+      const { chat, user, session } = ctx;
+      const parsed = splitDuration(rest);
+      if ("error" in parsed) return ctx.fail(`Cannot ban: ${parsed.error}.`);
+      const kind = isAddress(target) ? "ip" : "nick";
+      if (kind === "nick" && checkNick(target)) return ctx.fail(`"${target}" is neither a nick nor an address.`);
+      const value = kind === "nick" ? foldNick(target) : target;
+      if (kind === "nick" && value === user.key) return ctx.fail("You cannot ban yourself.");
+      if (kind === "ip" && target === session.ip) return ctx.fail("You cannot ban your own address.");
+      await chat.moderation.ban({
+        kind,
+        value,
+        until: parsed.until,
+        reason: parsed.reason,
+        by: user.nick,
+        at: Date.now(),
+      });
+      const victims = [...chat.sessions].filter((s) => kind === "ip" ? s.ip === value : s.key === value);
+      const why = parsed.reason ? `: ${parsed.reason}` : ".";
+      announce(
+        ctx,
+        `${target} is banned ${describeUntil(parsed.until)} by ${user.nick}${why}`,
+        victims.map((v) => v.user),
+        { target },
+      );
+      for (const v of victims) {
+        v.end(`banned by ${user.nick}`, `You are banned ${describeBan(parsed)}`);
+      }
+    },
+  },
+  {
+    name: "unban",
+    where: "member",
+    op: true,
+    args: "<target>",
+    help: "lift the ban on a nick or an address",
+    async run(ctx, [target]) {
+      const kind = isAddress(target) ? "ip" : "nick";
+      const value = kind === "nick" ? foldNick(target) : target;
+      if (!(await ctx.chat.moderation.unban(kind, value))) return ctx.fail(`${target} is not banned.`);
+      announce(ctx, `${target} is no longer banned (by ${ctx.user.nick}).`, [], { target });
+    },
+  },
+  {
+    name: "mute",
+    where: "member",
+    op: true,
+    args: "<nick> [duration]",
+    help: "stop a nick from talking in rooms, for a while (10m, 2h …) or for good",
+    async run(ctx, [nick, duration]) {
+      const { chat, user } = ctx;
+      if (checkNick(nick)) return ctx.fail(`"${nick}" is not a nick.`);
+      let until: number | null = null;
+      if (duration !== "") {
+        const ms = parseDuration(duration);
+        if (ms === undefined) return ctx.fail(`"${duration}" is not a duration: use 30s, 10m, 2h, 1d or 1w.`);
+        until = Date.now() + ms;
+      }
+      const key = foldNick(nick);
+      if (key === user.key) return ctx.fail("You cannot mute yourself.");
+      await chat.moderation.mute({ key, until, by: user.nick });
+      const other = chat.nicks.get(key);
+      announce(ctx, `${other?.nick ?? nick} is muted ${describeUntil(until)} by ${user.nick}.`, [other], {
+        target: nick,
+      });
+    },
+  },
+  {
+    name: "unmute",
+    where: "member",
+    op: true,
+    args: "<nick>",
+    help: "let a muted nick talk again",
+    async run(ctx, [nick]) {
+      const key = foldNick(nick);
+      if (!(await ctx.chat.moderation.unmute(key))) return ctx.fail(`${nick} is not muted.`);
+      const other = ctx.chat.nicks.get(key);
+      announce(ctx, `${other?.nick ?? nick} may talk again (unmuted by ${ctx.user.nick}).`, [other], {
+        target: nick,
+      });
+    },
+  },
+  {
+    name: "topic",
+    where: "member",
+    op: true,
+    args: "[text...]",
+    help: "set this room's topic, shown to everyone who enters (no text: clear it)",
+    async run(ctx, [text]) {
+      const { chat, user } = ctx;
+      const room = user.room;
+      if (!room) return ctx.fail("You are not in a room; /join one first.");
+      const at = Date.now();
+      await chat.store.saveTopic({ room: room.key, text, by: user.nick, at });
+      announce(ctx, { type: "topic", room: room.name, text, by: user.nick, at, changed: true });
+    },
+  },
+];

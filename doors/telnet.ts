@@ -1,0 +1,179 @@
+/**
+ * The telnet door: line-based chat over plain TCP (`--port`, for telnet,
+ * MUD clients and `nc`) or over TLS (`--tls-port`, as Mudlet and
+ * `openssl s_client` use it). Lines go to the command table; events come
+ * back in the telnet dialect.
+ *
+ * @example
+ * ```ts
+ * // Opened by the server for --port and --tls-port:
+ * import { ChatServer } from "../server.ts";
+ * const server = new ChatServer({ host: "127.0.0.1", port: 0 });
+ * server.listen();
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
+import { clientAddress, Session } from "../session.ts";
+import { telnet } from "../dialects/telnet.ts";
+import { Delivery } from "../dialects/dialect.ts";
+import { type ByteFilter, readLines, type TOO_LONG } from "../line_reader.ts";
+import { IAC, TelnetFilter } from "../telnet.ts";
+import { dispatch } from "../commands/table.ts";
+
+/** TLS settings of a door: PEM certificate chain and private key. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** A telnet session: one telnet (or TLS telnet, or `nc`) connection. */
+export class TelnetSession extends Session implements ByteFilter {
+  #door: TelnetDoor;
+  #telnet: TelnetFilter | undefined;
+
+  /** Wraps an accepted connection of `door`. */
+  constructor(door: TelnetDoor, conn: Deno.Conn, ip: string) {
+    super(door.host.chat, conn, ip, telnet);
+    this.#door = door;
+  }
+
+  /** "telnet", or "telnets" over TLS. */
+  get door(): string {
+    return this.#door.scheme;
+  }
+
+  /** Telnet negotiation state, made when first needed (most clients never send IAC). */
+  get telnet(): TelnetFilter {
+    return this.#telnet ??= new TelnetFilter(this);
+  }
+
+  /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
+  filter(buf: Uint8Array, start: number, end: number): number {
+    if (this.#telnet === undefined) {
+      const iac = buf.indexOf(IAC, start);
+      if (iac === -1 || iac >= end) return end;
+    }
+    return this.telnet.filter(buf, start, end);
+  }
+
+  /** Queues a delivery; a password prompt also tells the telnet filter that the server echoes now. */
+  override receive(delivery: Delivery): void {
+    const type = delivery.event.type;
+    if (type === "password") this.telnet.serverEcho = true;
+    else if (type === "password-done" && this.#telnet) this.#telnet.serverEcho = false;
+    super.receive(delivery);
+  }
+
+  protected greet(): void {
+    this.outbox.push(this.#door.greeting);
+  }
+
+  protected lines(): AsyncIterable<string | typeof TOO_LONG> {
+    return readLines(this.conn, { maxLine: this.host.options.maxLine, telnet: this });
+  }
+
+  protected handle(line: string): Promise<void> {
+    const { chat, commands } = this.#door.host;
+    return dispatch(chat, commands, this, line);
+  }
+}
+
+/** Options of {@linkcode TelnetDoor}. */
+export interface TelnetDoorOptions {
+  hostname: string;
+  port: number;
+  /** Certificate and key: the door speaks TLS. */
+  tls?: TlsFiles;
+}
+
+/** The telnet door, plain or over TLS. */
+export class TelnetDoor implements Door {
+  /** The server. */
+  readonly host: DoorHost;
+  /** The greeting every connection gets, rendered once. */
+  readonly greeting: Uint8Array;
+  #options: TelnetDoorOptions;
+  #listener: Deno.Listener | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+
+  /** A door on `options.hostname:options.port`; call `listen` to open it. */
+  constructor(host: DoorHost, options: TelnetDoorOptions) {
+    this.host = host;
+    this.#options = options;
+    this.greeting = new Delivery({
+      type: "welcome",
+      server: host.options.name,
+      text: "Log in with: login <nick>    (help lists the commands)",
+    }).bytes(telnet);
+  }
+
+  get scheme(): string {
+    return this.#options.tls ? "telnets" : "telnet";
+  }
+
+  listen(): Deno.NetAddr {
+    const { hostname, port, tls } = this.#options;
+    this.#listener = tls
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname, port });
+    this.#loop = acceptLoop(
+      this.#listener,
+      (conn) => this.#admit(conn),
+      this.host.log,
+      this.scheme,
+      () => this.#stopping,
+    );
+    return this.addr;
+  }
+
+  get addr(): Deno.NetAddr {
+    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  get url(): string {
+    return urlOf(this.scheme, this.addr);
+  }
+
+  async close(): Promise<void> {
+    this.#stopping = true;
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    await this.#loop;
+  }
+
+  #admit(conn: Deno.Conn): void {
+    const { gate, chat } = this.host;
+    const ip = clientAddress(conn);
+    const refusal = gate.admit(ip);
+    if (refusal) {
+      this.host.refused(ip, this.scheme, refusal);
+      conn.write(new Delivery({ type: "error", text: refusal }).bytes(telnet)).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      });
+      return;
+    }
+    if (!this.#options.tls) {
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true); // lines go out at once (no Nagle delay)
+        (conn as Deno.TcpConn).setKeepAlive(true); // a vanished peer is noticed even if nobody writes to it
+      } catch { /* gone */ }
+    }
+    let session: TelnetSession;
+    try {
+      session = new TelnetSession(this, conn, ip);
+      chat.opened(session);
+      this.host.connected(session);
+    } catch (error) {
+      gate.leave(ip);
+      throw error;
+    }
+    session.run(); // the gate is left when the session closes (the server's "close" event)
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * Logging in, the same on every door: the nick's rules, bans, and for a
+ * registered nick its password (asked for with the input hidden when not
+ * given, up to three tries, throttled against guessing). The right password
+ * takes a registered nick back from an older session that still holds it
+ * (the old one is told and closed). A logged-in user is seated in the main
+ * room and gets its waiting mail.
+ *
+ * @example
+ * ```ts
+ * // Used by the `login` command and by other doors' registration:
+ * // await login(chat, session, "alice", "secret password");
+ * ```
+ * @module
+ */
+import type { Chat } from "./chat.ts";
+import type { Session } from "./session.ts";
+import { User } from "./user.ts";
+import { checkNick, foldNick } from "./nick.ts";
+import { describeBan } from "./moderation.ts";
+import { Throttle, verifyPassword } from "./accounts.ts";
+import { cleanLine } from "./text.ts";
+
+/** Failed logins allowed per nick, and per address, in {@linkcode THROTTLE_WINDOW_MS}. */
+export const THROTTLE = { perNick: 5, perAddress: 10 } as const;
+/** The window of the failed-login throttle. */
+export const THROTTLE_WINDOW_MS = 5 * 60_000;
+/** Password tries one prompt allows before it gives up. */
+export const PROMPT_TRIES = 3;
+
+const nickFailures = new WeakMap<Chat, Throttle>();
+const addressFailures = new WeakMap<Chat, Throttle>();
+
+function throttles(chat: Chat): { nick: Throttle; address: Throttle } {
+  let nick = nickFailures.get(chat);
+  let address = addressFailures.get(chat);
+  if (!nick) nickFailures.set(chat, nick = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS));
+  if (!address) addressFailures.set(chat, address = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS));
+  return { nick, address };
+}
+
+/** How a login ended, for doors that need to know (IRC numerics). */
+export type LoginResult = "in" | "refused" | "password" | "taken" | "invalid" | "banned" | "throttled";
+
+/**
+ * Logs a session in under `nick`; replies to the session with every
+ * refusal. A registered nick without `password` asks for it.
+ */
+export async function login(chat: Chat, session: Session, nick: string, password?: string): Promise<LoginResult> {
+  const problem = checkNick(nick);
+  if (problem) {
+    session.fail(`Cannot log in as "${nick}": ${problem}.`);
+    return "invalid";
+  }
+  const key = foldNick(nick);
+  if (banned(chat, session, nick, key)) return "banned";
+  const account = await chat.store.account(key);
+  if (session.closed) return "refused";
+  if (!account) {
+    if (password) {
+      session.fail(`${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`);
+      return "refused";
+    }
+    if (taken(chat, session, key)) return "taken";
+    admit(chat, session, nick, key, false);
+    return "in";
+  }
+  if (throttled(chat, session, account.nick, key)) return "throttled";
+  if (password !== undefined && password !== "") {
+    const result = await verify(chat, session, account.nick, key, account.hash, password);
+    if (result === "wrong") session.fail(`Wrong password for ${account.nick}. Try again with: login ${account.nick}`);
+    if (result !== "ok") return result === "wrong" ? "refused" : result === "closed" ? "refused" : result;
+    return enter(chat, session, account.nick, key);
+  }
+  session.send({ type: "password", nick: account.nick, text: `${account.nick} is a registered nick. Password:` });
+  ask(chat, session, account.nick, key, account.hash, PROMPT_TRIES);
+  return "password";
+}
+
+/**
+ * Waits for the password (the input is hidden already). A wrong one asks
+ * again, up to `tries` times; the input shows again only when the prompt is
+ * over, so a retyped password is never echoed.
+ */
+function ask(chat: Chat, session: Session, nick: string, key: string, hash: string, tries: number): void {
+  session.prompt = async (line) => {
+    const typed = cleanLine(line).trim();
+    if (typed === "") {
+      session.send({ type: "password-done" });
+      session.notice("Login cancelled: no password given.");
+      return;
+    }
+    const result = await verify(chat, session, nick, key, hash, typed);
+    if (result === "closed") return;
+    if (result === "wrong" && tries > 1 && !throttled(chat, session, nick, key, true)) {
+      session.fail(`Wrong password for ${nick}; try again (or send an empty line to give up). Password:`);
+      return ask(chat, session, nick, key, hash, tries - 1);
+    }
+    session.send({ type: "password-done" });
+    if (result === "wrong") session.fail(`Wrong password for ${nick}. Try again with: login ${nick}`);
+    else if (result === "ok") await enter(chat, session, nick, key);
+  };
+}
+
+/** Refuses (with a reply) a banned nick. */
+function banned(chat: Chat, session: Session, nick: string, key: string): boolean {
+  const ban = chat.moderation.banned("nick", key);
+  if (!ban) return false;
+  chat.log.warn("login refused", { id: session.id, nick, reason: "banned" });
+  session.fail(`The nick ${nick} is banned ${describeBan(ban)}`);
+  return true;
+}
+
+/** Refuses (with a reply) a nick another session holds. */
+function taken(chat: Chat, session: Session, key: string): boolean {
+  const holder = chat.nicks.get(key);
+  if (!holder || holder.link === session) return false;
+  session.fail(`The nick ${holder.nick} is taken; please choose another.`);
+  return true;
+}
+
+/** Refuses (with a reply) a login while the nick or the address has too many recent failures. */
+function throttled(chat: Chat, session: Session, nick: string, key: string, quiet = false): boolean {
+  const t = throttles(chat);
+  const wait = Math.max(t.nick.wait(key), t.address.wait(session.ip));
+  if (wait <= 0 || quiet) return wait > 0;
+  chat.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
+  session.fail(`Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`);
+  return true;
+}
+
+/**
+ * Checks a password against the throttle and the hash: "ok", "wrong",
+ * "throttled" (refused with a reply) or "closed" (the session went away).
+ */
+async function verify(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  key: string,
+  hash: string,
+  password: string,
+): Promise<"ok" | "wrong" | "throttled" | "closed"> {
+  // The throttle is checked again here (a prompt may have been opened before
+  // it closed), and every attempt counts as a failure until it has
+  // succeeded, so guesses sent at once on many connections count too.
+  if (throttled(chat, session, nick, key)) return "throttled";
+  const t = throttles(chat);
+  t.nick.fail(key);
+  const addressAttempt = t.address.fail(session.ip);
+  const ok = await verifyPassword(password, hash);
+  if (session.closed) return "closed";
+  if (!ok) {
+    chat.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
+    return "wrong";
+  }
+  t.nick.clear(key);
+  t.address.forgive(session.ip, addressAttempt);
+  return "ok";
+}
+
+/** Logs in to a registered nick whose password was right. */
+function enter(chat: Chat, session: Session, nick: string, key: string): LoginResult {
+  // An operator may have banned the nick while we hashed.
+  if (banned(chat, session, nick, key)) return "banned";
+  regain(chat, session, key);
+  admit(chat, session, nick, key, true);
+  return "in";
+}
+
+/** The right password takes a nick back from an older session that holds it. */
+function regain(chat: Chat, session: Session, key: string): void {
+  const holder = chat.nicks.get(key);
+  if (!holder || holder.link === session) return;
+  const old = chat.sessionOf(holder);
+  chat.log.info("nick regained", { id: session.id, nick: holder.nick, from: old?.id });
+  if (old) {
+    old.end(
+      `${holder.nick} logged in again from another connection`,
+      `You (${holder.nick}) logged in from another connection; this one is closed.`,
+    );
+  }
+  if (chat.nicks.get(key) === holder) chat.nicks.delete(key);
+}
+
+/** Makes the session's user: nick taken, seated in the main room, mail delivered. */
+function admit(chat: Chat, session: Session, nick: string, key: string, registered: boolean): void {
+  const user = new User(nick, key, session);
+  user.registered = registered;
+  user.operator = registered && chat.ops.has(key);
+  chat.nicks.set(key, user);
+  session.loggedInAs(user);
+  chat.log.info("login", {
+    id: session.id,
+    door: session.door,
+    nick,
+    ip: session.ip,
+    registered,
+    operator: user.operator,
+  });
+  chat.emit("login", { session });
+  session.send({ type: "login", nick, registered, operator: user.operator });
+  chat.join(user, chat.options.room).then(() => {
+    if (user.operator) session.notice("You are an operator here.");
+    if (registered) return chat.deliverMail(user);
+  }).catch((error) => {
+    chat.log.error("seating failed", { id: session.id, nick, error: String(error) });
+    session.fail("Sorry, entering the room failed on the server; it has been logged.");
+  });
+}
+
+/**
+ * Changes a logged-in user's nick: the same rules as logging in (a
+ * registered nick needs its password, given on the command line), refused
+ * while muted (a new nick would shed the mute). Everyone in the user's
+ * rooms is told; ignores follow the user to the new nick.
+ */
+export async function changeNick(chat: Chat, session: Session, nick: string, password?: string): Promise<LoginResult> {
+  const user = session.user;
+  if (!user) return "refused";
+  const problem = checkNick(nick);
+  if (problem) {
+    session.fail(`Cannot change nick to "${nick}": ${problem}.`);
+    return "invalid";
+  }
+  const key = foldNick(nick);
+  if (nick === user.nick) {
+    session.fail(`You are ${nick} already.`);
+    return "refused";
+  }
+  if (chat.moderation.muted(user.key)) {
+    session.fail("You are muted, so you cannot change nick.");
+    return "refused";
+  }
+  if (key !== user.key && banned(chat, session, nick, key)) return "banned";
+  const account = key === user.key ? undefined : await chat.store.account(key);
+  if (session.closed || session.user !== user) return "refused";
+  if (key === user.key) {
+    rename(chat, user, nick, key, user.registered);
+    return "in";
+  }
+  if (!account) {
+    if (password) {
+      session.fail(`${nick} is not a registered nick, so it takes no password.`);
+      return "refused";
+    }
+    if (taken(chat, session, key)) return "taken";
+    rename(chat, user, nick, key, false);
+    return "in";
+  }
+  if (!password) {
+    session.fail(`${account.nick} is a registered nick: /nick ${account.nick} <password>`);
+    return "password";
+  }
+  if (throttled(chat, session, account.nick, key)) return "throttled";
+  const result = await verify(chat, session, account.nick, key, account.hash, password);
+  if (result === "wrong") session.fail(`Wrong password for ${account.nick}; your nick is unchanged.`);
+  if (result !== "ok") return "refused";
+  if (session.user !== user) return "refused";
+  regain(chat, session, key);
+  rename(chat, user, account.nick, key, true);
+  return "in";
+}
+
+function rename(chat: Chat, user: User, nick: string, key: string, registered: boolean): void {
+  const old = user.nick;
+  const oldKey = user.key;
+  if (chat.nicks.get(oldKey) === user) chat.nicks.delete(oldKey);
+  user.nick = nick;
+  user.key = key;
+  user.registered = registered;
+  user.operator = registered && chat.ops.has(key);
+  chat.nicks.set(key, user);
+  if (oldKey !== key) {
+    for (const other of chat.nicks.values()) {
+      if (other.ignores?.delete(oldKey)) other.ignores.add(key);
+    }
+  }
+  chat.log.info("nick", { old, nick, registered, operator: user.operator });
+  chat.announceAround(user, { type: "nick", old, nick, at: Date.now() });
+}
