@@ -32,6 +32,35 @@ import { User } from "./user.ts";
 import type { Session, SessionHost } from "./session.ts";
 import type { ChatEvent } from "./events.ts";
 
+/** The most messages kept for one offline user; past it senders are told the mailbox is full. */
+export const MAILBOX_LIMIT = 100;
+/** Messages a guest (unregistered sender) may leave for offline users, per address and period. */
+export const GUEST_MAIL = { burst: 5, perSeconds: 600 } as const;
+/** Mail fetched from the store at a time while delivering. */
+const MAIL_BATCH = 50;
+
+/** At most `count` uses per key in `windowMs` (a small sliding window for rare actions). */
+class Allowance {
+  #count: number;
+  #window: number;
+  #uses = new Map<string, number[]>();
+  constructor(count: number, windowMs: number) {
+    this.#count = count;
+    this.#window = windowMs;
+  }
+  /** Uses one allowance of `key`; false when none is left. */
+  take(key: string, now = Date.now()): boolean {
+    const uses = (this.#uses.get(key) ?? []).filter((t) => t > now - this.#window);
+    if (uses.length >= this.#count) {
+      this.#uses.set(key, uses);
+      return false;
+    }
+    uses.push(now);
+    this.#uses.set(key, uses);
+    return true;
+  }
+}
+
 /** Emits a lifecycle event (made only when someone listens). */
 export type Emit = (type: string, detail: unknown) => void;
 
@@ -60,6 +89,7 @@ export class Chat implements SessionHost {
   readonly ops: Set<string>;
   #emit: Emit;
   #stopping = false;
+  #guestMail = new Allowance(GUEST_MAIL.burst, GUEST_MAIL.perSeconds * 1000);
 
   /** A chat on `store`, logging to `log`; `emit` sends lifecycle events. */
   constructor(
@@ -202,6 +232,7 @@ export class Chat implements SessionHost {
     nick: string,
     text: string,
     action = false,
+    sender = from.key,
   ): Promise<{ sent: true; to: string } | { sent: false; reply: string; error?: boolean }> {
     from.active = Date.now();
     const other = this.find(nick);
@@ -209,6 +240,22 @@ export class Chat implements SessionHost {
       const key = foldNick(nick);
       const account = await this.store.account(key);
       if (!account) return { sent: false, reply: `No such user: ${nick}.`, error: true };
+      if (!from.registered && !this.#guestMail.take(sender)) {
+        return {
+          sent: false,
+          error: true,
+          reply: `Guests may leave at most ${GUEST_MAIL.burst} messages for offline users every ${
+            GUEST_MAIL.perSeconds / 60
+          } minutes; register your nick (/register) to leave more.`,
+        };
+      }
+      if (await this.store.mailCount(key) >= MAILBOX_LIMIT) {
+        return {
+          sent: false,
+          error: true,
+          reply: `${account.nick}'s mailbox is full (${MAILBOX_LIMIT} messages); your message was not kept.`,
+        };
+      }
       await this.store.addMail(key, from.nick, action ? `* ${from.nick} ${text}` : text);
       return {
         sent: false,
@@ -224,15 +271,37 @@ export class Chat implements SessionHost {
     return { sent: true, to: other.nick };
   }
 
-  /** Delivers (and deletes) the private messages stored for a user. */
-  async deliverMail(user: User): Promise<void> {
-    const mail = await this.store.takeMail(user.key);
-    if (mail.length === 0) return;
+  /**
+   * Delivers the private messages stored for a user, paced: a batch at a
+   * time (a quarter of `--max-queue` at most), each deleted only once it has
+   * been written to the connection, so a reading client is never dropped for
+   * its own mailbox and nothing is lost when the connection breaks halfway.
+   */
+  async deliverMail(user: User, session: Session): Promise<void> {
+    let count = await this.store.mailCount(user.key);
+    if (count === 0) return;
     this.journal.tell(user, {
       type: "notice",
-      text: `You have ${mail.length} message${mail.length === 1 ? "" : "s"} from while you were away:`,
+      text: `You have ${count} message${count === 1 ? "" : "s"} from while you were away:`,
     });
-    for (const m of mail) this.journal.tell(user, { type: "mail", from: m.from, text: m.text, at: m.at });
+    const budget = Math.max(1, this.options.maxQueue >> 2);
+    while (count > 0 && !session.closed && session.user === user) {
+      const batch = await this.store.mail(user.key, MAIL_BATCH);
+      if (batch.length === 0) break;
+      const sent: number[] = [];
+      let bytes = 0;
+      for (const m of batch) {
+        bytes += m.text.length * 3 + m.from.length + 40; // at most, in UTF-8 with its frame
+        if (sent.length > 0 && bytes > budget) break;
+        this.journal.tell(user, { type: "mail", from: m.from, text: m.text, at: m.at });
+        sent.push(m.id);
+      }
+      await this.journal.settled();
+      await session.outbox.drained();
+      if (session.closed) break; // not written: kept for the next login
+      await this.store.deleteMail(sent);
+      count -= sent.length;
+    }
   }
 
   /** Sends an event to every room a user is in (and the user, if in none). */

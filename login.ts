@@ -202,7 +202,7 @@ function admit(chat: Chat, session: Session, nick: string, key: string, register
   session.send({ type: "login", nick, registered, operator: user.operator });
   chat.join(user, chat.options.room).then(() => {
     if (user.operator) session.notice("You are an operator here.");
-    if (registered) return chat.deliverMail(user);
+    if (registered) return chat.deliverMail(user, session);
   }).catch((error) => {
     chat.log.error("seating failed", { id: session.id, nick, error: String(error) });
     session.fail("Sorry, entering the room failed on the server; it has been logged.");

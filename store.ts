@@ -316,6 +316,33 @@ export class Store {
     this.#run("INSERT INTO mail (recipient, sender, at, text) VALUES (?, ?, ?, ?)", [to, from, at, text]);
   }
 
+  /** A user's waiting mail, oldest first, at most `limit` (nothing is deleted). */
+  mail(to: string, limit: number): Mail[] {
+    return this.#all("SELECT id, recipient, sender, at, text FROM mail WHERE recipient = ? ORDER BY id LIMIT ?", [
+      to,
+      limit,
+    ]).map((r) => ({
+      id: Number(r.id),
+      to: String(r.recipient),
+      from: String(r.sender),
+      at: Number(r.at),
+      text: String(r.text),
+    }));
+  }
+
+  /** How many messages wait for a user. */
+  mailCount(to: string): number {
+    return Number(this.#all("SELECT count(*) AS n FROM mail WHERE recipient = ?", [to])[0].n);
+  }
+
+  /** Deletes delivered mail by id. */
+  deleteMail(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.transaction(() => {
+      for (const id of ids) this.#run("DELETE FROM mail WHERE id = ?", [id]);
+    });
+  }
+
   /** Returns and deletes a user's waiting mail, oldest first. */
   takeMail(to: string): Mail[] {
     return this.transaction(() => {

@@ -175,7 +175,8 @@ export const chatCommands: Command[] = [
     args: "<nick> <text...>",
     help: "private message to one user (also @nick <text>)",
     async run(ctx, [nick, text]) {
-      const result = await ctx.chat.tell(ctx.user, nick, text);
+      const sender = ctx.user.registered ? ctx.user.key : `address ${ctx.session.ip}`;
+      const result = await ctx.chat.tell(ctx.user, nick, text, false, sender);
       if (!result.sent) return result.error ? ctx.fail(result.reply) : ctx.reply(result.reply);
       const other = ctx.chat.find(result.to);
       if (other?.away) ctx.reply(`${other.nick} is away: ${other.away}`);
