@@ -52,6 +52,8 @@ let flushWork = 0; // ms the last flush spent writing (its turns added up)
 let flushEnd = 0; // when it finished (performance.now())
 let busy = 0; // flushes in a row that were wanted again sooner than they took
 
+/** Bytes counted for each queued chunk on top of its length (a typed array's own memory, roughly). */
+export const CHUNK_OVERHEAD = 96;
 /** Most writes one turn starts; the rest follow one event-loop turn later. */
 export const TURN_WRITES = 256;
 /** After this many busy flushes in a row the server counts as loaded, and flushes are spaced out. */
@@ -130,7 +132,8 @@ export class Outbox {
 
   /**
    * @param sink where bytes go
-   * @param limit most unsent bytes; the push that passes it calls `owner.overflowed()`
+   * @param limit most unsent bytes (each queued chunk counting {@linkcode CHUNK_OVERHEAD} more); the push that
+   *   passes it calls `owner.overflowed()`
    * @param owner told about overflow and write errors
    */
   constructor(sink: ByteSink, limit: number, owner: OutboxOwner) {
@@ -150,7 +153,10 @@ export class Outbox {
    */
   push(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    if (this.#queued + this.#inFlight + bytes.length > this.#limit) {
+    // Each queued chunk costs memory beyond its bytes (its array and slot):
+    // a flood of tiny chunks must meet the limit as soon as a few big ones.
+    const cost = this.#queued + this.#inFlight + (this.#chunks.length + 1) * CHUNK_OVERHEAD + bytes.length;
+    if (cost > this.#limit) {
       this.close();
       this.#owner.overflowed();
       return false;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteSink, Outbox } from "../outbox.ts";
+import { type ByteSink, CHUNK_OVERHEAD, Outbox } from "../outbox.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -163,7 +163,7 @@ Deno.test("size counts queued and in-flight bytes", async () => {
 
 Deno.test("a push that fills the outbox exactly to its limit is accepted", async () => {
   const sink = new RecordingSink();
-  const { box, events } = outbox(sink, 10);
+  const { box, events } = outbox(sink, 10 + 2 * CHUNK_OVERHEAD);
   assert.equal(box.push(bytes("12345")), true);
   assert.equal(box.push(bytes("67890")), true);
   await box.drained();
@@ -173,7 +173,7 @@ Deno.test("a push that fills the outbox exactly to its limit is accepted", async
 
 Deno.test("the push that passes the limit calls onOverflow once and later pushes return false", async () => {
   const sink = new RecordingSink();
-  const { box, events } = outbox(sink, 10);
+  const { box, events } = outbox(sink, 10 + 2 * CHUNK_OVERHEAD);
   assert.equal(box.push(bytes("123456")), true);
   assert.equal(box.push(bytes("78901")), false);
   assert.equal(events.overflows, 1);
@@ -187,12 +187,22 @@ Deno.test("the push that passes the limit calls onOverflow once and later pushes
 
 Deno.test("bytes in flight count against the limit", async () => {
   const sink = new GatedSink();
-  const { box, events } = outbox(sink, 10);
+  const { box, events } = outbox(sink, 10 + CHUNK_OVERHEAD);
   box.push(bytes("12345678"));
   await settle();
   assert.deepEqual(sink.writes, ["12345678"]);
   assert.equal(box.push(bytes("abc")), false);
   assert.equal(events.overflows, 1);
+});
+
+Deno.test("tiny chunks count their own memory: a flood of 3-byte chunks meets the limit long before 3 bytes each would", () => {
+  const sink = new GatedSink();
+  const limit = 64 * 1024;
+  const { box, events } = outbox(sink, limit);
+  let pushed = 0;
+  while (box.push(bytes("abc"))) pushed++;
+  assert.equal(events.overflows, 1);
+  assert.ok(pushed <= limit / (3 + CHUNK_OVERHEAD), `${pushed} chunks of 3 bytes were queued`);
 });
 
 Deno.test("a failed write calls onError once with the error and closes the outbox", async () => {
