@@ -49,6 +49,16 @@ export interface ServerOptions {
   logLevel: string;
   /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
   shutdownGrace: number;
+  /** PEM certificate chain file for the TLS doors. */
+  tlsCert: string;
+  /** PEM private key file for the TLS doors. */
+  tlsKey: string;
+  /** Port of the IRC door; 0 picks a free one; -1: no such door. */
+  ircPort: number;
+  /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
+  ircTlsPort: number;
+  /** Seconds of silence after which an IRC client is sent a PING, and then has as long again to answer. */
+  ircPing: number;
 }
 
 /** The defaults of every option. */
@@ -70,6 +80,11 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   op: [] as string[],
   logLevel: "info",
   shutdownGrace: 5000,
+  tlsCert: "",
+  tlsKey: "",
+  ircPort: -1,
+  ircTlsPort: -1,
+  ircPing: 120,
 });
 
 interface Flag {
@@ -172,6 +187,34 @@ export const flags: readonly Flag[] = [
   },
   { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
+  { key: "tlsCert", flag: "tls-cert", kind: "string", arg: "FILE", help: "PEM certificate (chain) for the TLS doors" },
+  { key: "tlsKey", flag: "tls-key", kind: "string", arg: "FILE", help: "PEM private key for the TLS doors" },
+  {
+    key: "ircPort",
+    flag: "irc-port",
+    kind: "number",
+    arg: "N",
+    help: "IRC on this port (6667 by convention; 0 picks a free port)",
+    min: 0,
+    integer: true,
+  },
+  {
+    key: "ircTlsPort",
+    flag: "irc-tls-port",
+    kind: "number",
+    arg: "N",
+    help: "IRC over TLS on this port (6697 by convention; needs --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
+  },
+  {
+    key: "ircPing",
+    flag: "irc-ping",
+    kind: "number",
+    arg: "SEC",
+    help: "PING a silent IRC client after this long; drop it if silent as long again (0 = never)",
+    min: 0,
+  },
 ];
 
 const levels = ["debug", "info", "warn", "error", "silent"];
@@ -211,6 +254,15 @@ export function parseOptions(args: string[]): ParsedOptions {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
   }
   if (options.port > 65535) throw new Error(`--port must be at most 65535, not ${options.port}`);
+  for (const [flag, port] of [["irc-port", options.ircPort], ["irc-tls-port", options.ircTlsPort]] as const) {
+    if (port > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
+  }
+  if ((options.tlsCert === "") !== (options.tlsKey === "")) {
+    throw new Error("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (options.ircTlsPort >= 0 && options.tlsCert === "") {
+    throw new Error("--irc-tls-port needs --tls-cert FILE and --tls-key FILE");
+  }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
@@ -241,7 +293,7 @@ export function helpText(): string {
   const rows = flags.map((f) => {
     const left = `  --${f.flag} ${f.arg}`;
     const value = defaults[f.key];
-    const shown = Array.isArray(value) ? "none" : value === "" ? "none" : String(value);
+    const shown = Array.isArray(value) || value === "" ? "none" : value === -1 ? "off" : String(value);
     return `${left.padEnd(28)}${f.help} (default: ${shown})`;
   });
   return [

@@ -28,6 +28,7 @@ import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
 import { TelnetDoor } from "./doors/telnet.ts";
+import { IrcDoor } from "./doors/irc.ts";
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -134,8 +135,13 @@ export class ChatServer extends EventTarget implements DoorHost {
 
   /** The doors the options ask for, in the order they are opened. */
   #plannedDoors(): Door[] {
-    const { host, port } = this.options;
-    return [new TelnetDoor(this, { hostname: host, port })];
+    const { host, port, ircPort, ircTlsPort, tlsCert, tlsKey } = this.options;
+    const doors: Door[] = [new TelnetDoor(this, { hostname: host, port })];
+    if (ircPort >= 0) doors.push(new IrcDoor(this, { hostname: host, port: ircPort }));
+    if (ircTlsPort >= 0) {
+      doors.push(new IrcDoor(this, { hostname: host, port: ircTlsPort, tls: { certFile: tlsCert, keyFile: tlsKey } }));
+    }
+    return doors;
   }
 
   /**
