@@ -139,9 +139,9 @@ export class IrcSession extends Session {
     this.#out.push(text + "\r\n");
   }
 
-  /** Queues a numeric: `:teaparty CODE <me> params…`. */
+  /** Queues a numeric: `:teaparty CODE <me> params… :last` (the last is a word, not text, for a few). */
   numeric(code: string, ...params: string[]): void {
-    this.#out.push(formatMessage(SERVER, code, [this.me, ...params]) + "\r\n");
+    this.#out.push(formatMessage(SERVER, code, [this.me, ...params], !TOKEN_LAST.has(code)) + "\r\n");
   }
 
   /** Queues a server NOTICE to this client, cut into lines that fit. */
@@ -335,6 +335,8 @@ export class IrcSession extends Session {
   }
 }
 
+/** Numerics whose last parameter is a word (modes, a channel, a time), written without a colon. */
+const TOKEN_LAST = new Set(["004", "221", "324", "329", "333", "341", "367", "728"]);
 const SLOT: ChatEvent = { type: "notice", text: "" }; // the journal's place for a reply
 const idOf = (id: number | undefined) => id === undefined ? undefined : String(id);
 const clip = (text: string) => text.length > 32 ? text.slice(0, 32) : text;

@@ -123,14 +123,15 @@ export function escapeTag(value: string): string {
 /**
  * Writes a message without its line end: `:source COMMAND p1 p2 :last`.
  * The last parameter gets a colon when it needs one (empty, has a space or
- * starts with a colon). Parameters must not hold CR, LF or NUL.
+ * starts with a colon), or always with `trailing`. Parameters must not hold
+ * CR, LF or NUL.
  */
-export function formatMessage(source: string, command: string, params: readonly string[]): string {
+export function formatMessage(source: string, command: string, params: readonly string[], trailing = false): string {
   let line = source ? `:${source} ${command}` : command;
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const last = i === params.length - 1;
-    if (last && (p === "" || p.includes(" ") || p.charCodeAt(0) === 58)) line += " :" + p;
+    if (last && (trailing || p === "" || p.includes(" ") || p.charCodeAt(0) === 58)) line += " :" + p;
     else line += " " + p;
   }
   return line;
