@@ -422,7 +422,7 @@ export class IrcDoor implements Door {
       if (s.pingSent === 0) {
         if (now - s.lastHeard >= ms) s.ping(now);
       } else if (now - s.pingSent >= ms) {
-        const text = `Ping timeout: ${Math.round(ms / 1000)} seconds`;
+        const text = `Ping timeout: ${Number((ms / 1000).toFixed(1))} seconds`;
         s.quit(text, text, "ping timeout");
       }
     }

@@ -19,6 +19,11 @@ const expectedDefaults: ServerOptions = {
   op: [],
   logLevel: "info",
   shutdownGrace: 5000,
+  tlsCert: "",
+  tlsKey: "",
+  ircPort: -1,
+  ircTlsPort: -1,
+  ircPing: 120,
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -39,6 +44,15 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["history", ["--history", "0"], { history: 0 }],
   ["op", ["--op", "alice"], { op: ["alice"] }],
   ["log-level", ["--log-level", "debug"], { logLevel: "debug" }],
+  ["irc-port", ["--irc-port", "6667"], { ircPort: 6667 }],
+  ["irc-ping", ["--irc-ping", "30"], { ircPing: 30 }],
+  ["irc-tls-port", ["--irc-tls-port", "6697", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {
+    ircTlsPort: 6697,
+    tlsCert: "c.pem",
+    tlsKey: "k.pem",
+  }],
+  ["tls-cert", ["--tls-cert", "c.pem", "--tls-key", "k.pem"], { tlsCert: "c.pem", tlsKey: "k.pem" }],
+  ["tls-key", ["--tls-key", "k.pem", "--tls-cert", "c.pem"], { tlsCert: "c.pem", tlsKey: "k.pem" }],
 ];
 
 Deno.test("no arguments give the defaults", () => {
@@ -174,6 +188,11 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     history: "20",
     op: "none",
     "log-level": "info",
+    "tls-cert": "none",
+    "tls-key": "none",
+    "irc-port": "off",
+    "irc-tls-port": "off",
+    "irc-ping": "120",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());
