@@ -92,7 +92,7 @@ export function messageLines(
   const head = `:${source} ${command} ${target} :`;
   const action = kind === "action";
   const budget = BODY - byteLength(head) - (action ? 9 : 0);
-  const pieces = byteLength(text) <= budget ? [text] : splitText(text, budget);
+  const pieces = text.length * 3 <= budget || byteLength(text) <= budget ? [text] : splitText(text, budget);
   let out = "";
   for (let i = 0; i < pieces.length; i++) {
     const id = msgid === undefined || i === 0 ? msgid : `${msgid}.${i + 1}`;

@@ -234,8 +234,9 @@ export function lusers(s: IrcSession): void {
   const chat = s.chat;
   const users = chat.nicks.size;
   let ops = 0;
-  for (const u of chat.nicks.values()) if (u.operator) ops++;
-  const rooms = chat.rooms.list().filter((r) => r.members.size > 0).length;
+  for (const key of chat.ops) if (chat.nicks.get(key)?.operator) ops++; // a few, not every user
+  let rooms = 0;
+  for (const r of chat.rooms.list()) if (r.members.size > 0) rooms++;
   s.numeric(RPL.LUSERCLIENT, `There are ${users} users and 0 invisible on 1 server`);
   s.numeric(RPL.LUSEROP, String(ops), "operator(s) online");
   s.numeric(RPL.LUSERCHANNELS, String(rooms), "channels formed");
