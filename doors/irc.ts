@@ -29,7 +29,6 @@ import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
 import type { TlsFiles } from "./telnet.ts";
 import { clientAddress, Session } from "../session.ts";
 import type { Chat } from "../chat.ts";
-import type { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
 import type { Delivery } from "../dialects/dialect.ts";
 import { channel, ircDialect, lineTags, messageLines } from "../dialects/irc.ts";
@@ -467,12 +466,4 @@ function readPem(path: string, flag: string): string {
   } catch (error) {
     throw new Error(`cannot read ${flag} ${path}: ${(error as Error).message}`);
   }
-}
-
-/** The realname shown for a user: an IRC user's own, else the door it came through. */
-export function realnameOf(user: User): string {
-  const link = user.link;
-  if (link instanceof IrcSession) return link.realname || user.nick;
-  if (link instanceof Session) return `${link.door} user`;
-  return "teaparty user";
 }

@@ -17,7 +17,7 @@
  * @module
  */
 import type { IrcSession } from "../doors/irc.ts";
-import { realnameOf } from "../doors/irc.ts";
+import { Session } from "../session.ts";
 import type { IrcCommand } from "./commands.ts";
 import type { User } from "../user.ts";
 import { ERR, RPL } from "./numerics.ts";
@@ -26,6 +26,14 @@ import { channel } from "../dialects/irc.ts";
 import { cleanLine } from "../text.ts";
 import { checkNick, foldNick } from "../nick.ts";
 import { splitText } from "./split.ts";
+
+/** The realname shown for a user: an IRC user's own, else the door it came through (`telnet user`). */
+export function realnameOf(user: User): string {
+  const link = user.link as Session & { realname?: string };
+  if (typeof link.realname === "string") return link.realname || user.nick;
+  if (link instanceof Session) return `${link.door} user`;
+  return "teaparty user";
+}
 
 /** A message's kind and text, from CTCP: ACTION is an action; other CTCP is `undefined` (not relayed). */
 export function ctcp(text: string): { kind: "chat" | "action"; text: string } | undefined {
