@@ -105,6 +105,7 @@ export class FakeTerminal {
     while (i < text.length) {
       const c = text[i];
       if (c === "\x1b") {
+        // deno-lint-ignore no-control-regex
         const m = /^\x1b\[([?\d;]*)([A-Za-z])/.exec(text.slice(i));
         if (!m) {
           this.unknown.push(JSON.stringify(text.slice(i, i + 4)));
