@@ -150,21 +150,23 @@ export class Connection {
     const buf = new Uint8Array(65536);
     let reason = "the server closed the connection";
     let partial = "";
-    try {
-      while (true) {
-        const n = await link.read(buf);
-        if (n === null) break;
-        const data = telnet.filter(buf.subarray(0, n));
-        if (data.length === 0) continue;
-        const complete = lines.push(data);
-        if (complete.length) events.lines(complete);
-        if (lines.partial !== partial || complete.length) {
-          partial = lines.partial;
-          events.partial(partial);
-        }
+    while (true) {
+      let n: number | null;
+      try {
+        n = await link.read(buf);
+      } catch (error) {
+        reason = this.#stopped ? "closed" : describeError(error);
+        break;
       }
-    } catch (error) {
-      reason = this.#stopped ? "closed" : describeError(error);
+      if (n === null) break;
+      const data = telnet.filter(buf.subarray(0, n));
+      if (data.length === 0) continue;
+      const complete = lines.push(data);
+      if (complete.length) events.lines(complete);
+      if (lines.partial !== partial || complete.length) {
+        partial = lines.partial;
+        events.partial(partial);
+      }
     }
     this.#link = undefined;
     this.#lines = undefined;

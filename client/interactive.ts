@@ -221,9 +221,14 @@ export function runInteractive(
 
   tty.setRaw(true);
   screen.start();
-  void connection.run().then(() => {
+  // A throw here is a bug, not a network problem: say it and give the terminal back.
+  const crashed = (error: unknown) => {
+    say(`Internal error: ${error instanceof Error ? error.message : error}`);
+    finish(70);
+  };
+  connection.run().then(() => {
     if (!finished && !options.reconnect) finish(1);
-  });
-  void readKeys();
+  }, crashed);
+  readKeys().catch(crashed);
   return done.promise;
 }

@@ -3,7 +3,7 @@
  * teaparty, a raw server speaking telnet, the C limit_server, and TLS.
  */
 import assert from "node:assert/strict";
-import { startServer, WAIT_MS } from "./helpers.ts";
+import { startServer, TestClient, WAIT_MS } from "./helpers.ts";
 import { DO, DONT, IAC, SB, SE, WILL, WONT } from "../client/telnet.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -213,14 +213,29 @@ Deno.test("the client works against the C limit_server (the book's protocol, bar
     }
     reader.releaseLock();
     await t.step("book mode: login, say, logout", async () => {
-      const run = await runClient(["--nick", "bob", `127.0.0.1:${port}`], "say hello 茶\nlogout\n");
-      assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(run.stdout.split("\n"), [
-        "Welcome to LimitChat",
-        "bob has entered the room.",
-        "bob: hello 茶",
-        "",
-      ]);
+      // Someone else in the room; logout is typed only once the line has been delivered, because
+      // limit_server closes a connection at once on logout, dropping output it had not written yet.
+      const watcher = await TestClient.connect(port);
+      try {
+        await watcher.send("login wat");
+        await watcher.waitFor("wat has entered the room.");
+        const run = await runClient(["--nick", "bob", `127.0.0.1:${port}`], async (write) => {
+          await write("say hello 茶\n");
+          await watcher.waitFor("bob: hello 茶");
+          await write("logout\n");
+        });
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(run.stdout.split("\n"), [
+          "Welcome to LimitChat",
+          "bob has entered the room.",
+          "bob: hello 茶",
+          "",
+        ]);
+        await watcher.waitFor("bob has left the room.");
+      } finally {
+        watcher.close();
+        await watcher.done;
+      }
     });
   } finally {
     server.kill("SIGTERM");

@@ -188,6 +188,13 @@ async function terminalState(pane: TmuxPane) {
   return { modes: modes.trim(), cursorVisible: cursor === "1", scrollRegion: `${upper}-${lower}` };
 }
 
+/** Clears the shell's screen and waits until only its prompt is left. */
+async function clearShell(pane: TmuxPane): Promise<void> {
+  await pane.type("clear");
+  await pane.keys("Enter");
+  await pane.waitFor((rows) => /^[$#]$/.test(rows[0]) && rows.slice(1).every((r) => r === ""), "a cleared screen");
+}
+
 Deno.test({
   name: "after Ctrl-C the terminal is back in cooked mode, echo on, cursor visible, no scroll region",
   ignore,
@@ -221,12 +228,35 @@ Deno.test({
     assert.ok(pid > 0, "the client's pid");
     Deno.kill(pid, "SIGTERM");
     assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
-    await pane.keys("C-l");
+    await clearShell(pane);
     await pane.type(TmuxPane.client(["--nick", "erin", `127.0.0.1:${chat.port}`]));
     await pane.keys("Enter");
     await pane.waitForRow("*** erin has entered the room.");
     await pane.type("logout");
     await pane.keys("Enter");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+  },
+});
+
+Deno.test({
+  name: "after Ctrl-D on an empty line, and after a dropped connection with --no-reconnect, the same",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await TmuxPane.start("sh");
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(TmuxPane.client(["--nick", "ivy", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** ivy has entered the room.");
+    await pane.keys("C-d");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    await clearShell(pane);
+    await pane.type(TmuxPane.client(["--nick", "ivy", "--no-reconnect", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** ivy has entered the room.");
+    await pane.type("half");
+    await chat.close();
+    await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: the server closed the connection\.$/);
     assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
   },
 });
