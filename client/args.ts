@@ -24,7 +24,7 @@ export interface ClientOptions {
   timestamps: boolean;
   /** Colours (off with --no-color or the NO_COLOR environment variable). */
   color: boolean;
-  /** Show each line sent, for servers that do not echo (`> line`). */
+  /** Show each line sent (`> line`), for servers that do not echo it back. */
   echo: boolean;
   /** Connect again when the connection is lost (interactive only). */
   reconnect: boolean;

@@ -17,7 +17,7 @@ import { Connection } from "./connection.ts";
 import type { Link } from "./link.ts";
 import { Roster } from "./roster.ts";
 import { Screen, type TerminalOutput } from "./screen.ts";
-import { clientNotice, clockTime, type StyleContext, styleLine } from "./style.ts";
+import { clientNotice, clockTime, sentLine, type StyleContext, styleLine } from "./style.ts";
 import { LineEditor } from "../term/editor.ts";
 import { KeyDecoder } from "../term/keys.ts";
 import { Backoff } from "./backoff.ts";
@@ -141,7 +141,7 @@ export function runInteractive(
       connection.dropPartial();
       screen.setServerPrompt("");
     } else if (options.echo && !secret) {
-      screen.print([clientNotice(`> ${line}`, context())]);
+      screen.print([sentLine(line, context())]);
     }
     if (!connection.send(line)) {
       say(secret ? "Not connected: nothing was sent." : "Not connected: the line was not sent (Up brings it back).");

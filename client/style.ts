@@ -145,6 +145,14 @@ export function clientNotice(text: string, ctx: StyleContext): StyledLine {
   return { segments, bell: false };
 }
 
+/** A line the user sent, shown by the client itself (`--echo`): `> line`, dimmed. */
+export function sentLine(text: string, ctx: StyleContext): StyledLine {
+  const segments: Segment[] = [];
+  if (ctx.time) segments.push({ text: ctx.time + " ", sgr: ctx.color ? DIM : "" });
+  segments.push({ text: `> ${cleanLine(text)}`, sgr: ctx.color ? DIM : "" });
+  return { segments, bell: false };
+}
+
 /** The plain text of a styled line. */
 export function plainText(line: StyledLine): string {
   return line.segments.map((s) => s.text).join("");

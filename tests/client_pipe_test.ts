@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startServer, TestClient, WAIT_MS } from "./helpers.ts";
 import { DO, DONT, IAC, SB, SE, WILL, WONT } from "../client/telnet.ts";
+import { LimitServer } from "./limit_server.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const encoder = new TextEncoder();
@@ -169,49 +170,15 @@ Deno.test("bad command lines are refused with a reason and exit code 2", async (
 
 // ------------------------------------------------------------------ the C limit_server
 
-const LOADGEN = new URL("../../shared/loadgen/", import.meta.url);
-
-/** Builds limit_server from the shared sources into a temporary directory; undefined if it cannot. */
-async function buildLimitServer(): Promise<{ bin: string; dir: string } | string> {
-  try {
-    await Deno.stat(new URL("limit_server.c", LOADGEN));
-  } catch {
-    return `the limit_server source is missing (${LOADGEN.pathname}limit_server.c)`;
-  }
-  const dir = await Deno.makeTempDir({ prefix: "teaparty-limit-" });
-  for (const name of ["Makefile", "limit_server.c"]) await Deno.copyFile(new URL(name, LOADGEN), `${dir}/${name}`);
-  try {
-    const out = await new Deno.Command("make", { args: ["-C", dir, "limit_server"], stdout: "piped", stderr: "piped" })
-      .output();
-    if (!out.success) return `make limit_server failed: ${decoder.decode(out.stderr)}`;
-  } catch (error) {
-    return `cannot run make: ${(error as Error).message}`;
-  }
-  return { bin: `${dir}/limit_server`, dir };
-}
-
 Deno.test("the client works against the C limit_server (the book's protocol, bare notices)", async (t) => {
-  const built = await buildLimitServer();
-  if (typeof built === "string") {
-    console.warn(`SKIPPED: ${built}`);
-    if (Deno.env.get("CI")) throw new Error(built);
+  const server = await LimitServer.start([]);
+  if (typeof server === "string") {
+    console.warn(`SKIPPED: ${server}`);
+    if (Deno.env.get("CI")) throw new Error(server);
     return;
   }
-  const port = closedPort();
-  const server = new Deno.Command(built.bin, {
-    args: ["--port", String(port), "--host", "127.0.0.1"],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const port = server.port;
   try {
-    const reader = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let banner = "";
-    while (!/mode on/.test(banner)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`limit_server exited: ${banner}`);
-      banner += value;
-    }
-    reader.releaseLock();
     await t.step("book mode: login, say, logout", async () => {
       // Someone else in the room; logout is typed only once the line has been delivered, because
       // limit_server closes a connection at once on logout, dropping output it had not written yet.
@@ -238,10 +205,7 @@ Deno.test("the client works against the C limit_server (the book's protocol, bar
       }
     });
   } finally {
-    server.kill("SIGTERM");
-    await server.status;
-    await server.stderr.cancel().catch(() => {});
-    await Deno.remove(built.dir, { recursive: true });
+    await server.stop();
   }
 });
 

@@ -4,7 +4,8 @@
  * the screen, and the terminal is given back as it was.
  */
 import assert from "node:assert/strict";
-import { startServer, type TestServer } from "./helpers.ts";
+import { startServer, TestClient, type TestServer } from "./helpers.ts";
+import { LimitServer } from "./limit_server.ts";
 import { hasTmux, shellQuote, TmuxPane } from "./tmux.ts";
 import { stringWidth } from "../term/width.ts";
 
@@ -293,5 +294,40 @@ Deno.test({
     const rows = await pane.waitFor((r) => r.length === 15 && bottom(r) === "> still here 茶", "the redraw");
     assert.ok(rows.includes("*** hana has entered the room."));
     assert.deepEqual(await pane.cursor(), [2 + stringWidth("still here 茶"), 14]);
+  },
+});
+
+Deno.test({
+  name: "against the C limit_server (raw mode): others' lines scroll above the typed text; --echo shows what was sent",
+  ignore,
+  async fn() {
+    const server = await LimitServer.start(["--raw"]);
+    if (typeof server === "string") {
+      console.warn(`SKIPPED: ${server}`);
+      if (Deno.env.get("CI")) throw new Error(server);
+      return;
+    }
+    try {
+      await using pane = await TmuxPane.start(TmuxPane.client(["--echo", `127.0.0.1:${server.port}`]));
+      await pane.waitForRow(`-!- Connected to 127.0.0.1:${server.port}.`);
+      const other = await TestClient.connect(server.port);
+      try {
+        await pane.type("typing 茶");
+        await pane.waitFor((rows) => bottom(rows) === "> typing 茶", "the typed text");
+        for (let i = 1; i <= 5; i++) await other.send(`raw ${i}`);
+        const rows = await pane.waitForRow("raw 5");
+        assert.deepEqual(rows.filter((r) => r.startsWith("raw ")), ["raw 1", "raw 2", "raw 3", "raw 4", "raw 5"]);
+        assert.equal(bottom(rows), "> typing 茶");
+        await pane.keys("Enter");
+        await other.waitFor("typing 茶");
+        await pane.waitForRow("> typing 茶"); // the echo above; the input row is empty again
+        assert.equal(bottom(await pane.screen()), ">");
+      } finally {
+        other.close();
+        await other.done;
+      }
+    } finally {
+      await server.stop();
+    }
   },
 });
