@@ -52,7 +52,12 @@ export function runInteractive(
 ): Promise<number> {
   const address = `${options.host}:${options.port}`;
   const roster = new Roster();
-  const editor = new LineEditor({ completions: () => ({ nicks: roster.nicks, commands: roster.commands }) });
+  const editor = new LineEditor({
+    completions: () => ({
+      nicks: roster.nicks.filter((n) => n.toLowerCase() !== roster.me?.toLowerCase()),
+      commands: roster.commands,
+    }),
+  });
   const screen = new Screen(tty.output, editor, { color: options.color });
   const keys = new KeyDecoder();
   const done = Promise.withResolvers<number>();

@@ -3,14 +3,15 @@
  * control characters removed), server notices (`*** …`) dimmed, each nick in
  * a colour of its own (a hash of the nick, so it stays the same), the
  * user's own lines in bold, and a line that mentions the user or is a
- * private message highlighted, with a bell. An optional timestamp goes first.
+ * private message highlighted, with a bell (not for history replayed on
+ * entering a room). An optional timestamp goes first.
  *
  * @example
  * ```ts
  * import { styleLine } from "./style.ts";
  * const line = styleLine("bob: hi alice!", { me: "alice", color: true });
  * line.bell; // true: alice is mentioned
- * line.segments; // [{ text: "bob", sgr: "1;35" }, { text: ": hi alice!", sgr: "1;33" }] or so
+ * line.segments; // [{ text: "bob", sgr: "93" }, { text: ": hi alice!", sgr: "1;33" }]: bob's colour, then highlighted
  * ```
  * @module
  */
@@ -113,10 +114,12 @@ export function styleLine(raw: string, ctx: StyleContext): StyledLine {
     add(m[3], BOLD);
   } else {
     let rest = line;
+    let replayed = false; // history: old news, highlighted but not rung for
     if ((m = STAMPED.exec(line))) {
       add(m[1], DIM);
       rest = m[2];
       if (m[1].startsWith("[mail")) bell = true;
+      else replayed = true;
     }
     const act = ACTION.exec(rest);
     const said = act ? undefined : CHAT.exec(rest);
@@ -124,7 +127,7 @@ export function styleLine(raw: string, ctx: StyleContext): StyledLine {
       const [prefix, nick, text] = act ? [act[1], act[2], act[3] ?? ""] : ["", said![1], said![2]];
       const own = isMe(nick);
       const mention = !own && me !== undefined && mentions(text, me);
-      if (mention) bell = true;
+      if (mention && !replayed) bell = true;
       const textSgr = own ? BOLD : mention ? HIGHLIGHT : "";
       add(prefix, textSgr);
       add(nick, `${own ? "1;" : ""}${nickColor(nick)}`);

@@ -126,6 +126,11 @@ Deno.test("a mention of the user's nick is highlighted and rings; so does a priv
   assert.equal(styleLine("*** alice has entered the room.", ctx).bell, false);
   assert.equal(styleLine("alice: talking about alice", ctx).bell, false); // own line
   assert.ok(mentions("hey 茶友, tea?", "茶友"));
+  // History replayed on entering a room is highlighted but does not ring; offline mail does.
+  const old = styleLine("[history 2026-11-23 16:58:10] bob: alice, tea?", ctx);
+  assert.equal(old.bell, false);
+  assert.equal(old.segments.at(-1)!.sgr, "1;33");
+  assert.equal(styleLine("[mail 2026-11-23 16:58:10] bob: see you", ctx).bell, true);
 });
 
 Deno.test("without colour the text is the same and carries no attributes; timestamps go first", () => {

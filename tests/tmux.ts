@@ -38,6 +38,8 @@ export function shellQuote(words: string[]): string {
 /** One tmux session with one pane, on its own server. */
 export class TmuxPane implements AsyncDisposable {
   readonly socket: string;
+  /** The socket file, removed at close (tmux leaves it behind). */
+  #socketPath = "";
   readonly columns: number;
   readonly rows: number;
 
@@ -74,6 +76,7 @@ export class TmuxPane implements AsyncDisposable {
       ...["set-option", "-g", "remain-on-exit", "on", ";"],
       ...["new-session", "-d", "-x", String(columns), "-y", String(rows), "-c", ROOT, command],
     ], { ...base, ...env });
+    pane.#socketPath = await pane.format("#{socket_path}");
     return pane;
   }
 
@@ -165,13 +168,14 @@ export class TmuxPane implements AsyncDisposable {
     return Number(await this.format("#{pane_pid}"));
   }
 
-  /** Ends the session and its server. */
+  /** Ends the session and its server, and removes its socket. */
   async close(): Promise<void> {
     try {
       await this.tmux("kill-server");
     } catch {
       // gone already
     }
+    if (this.#socketPath) await Deno.remove(this.#socketPath).catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
