@@ -118,7 +118,7 @@ export function startServer(options: ChatServerOptions = {}): Promise<TestServer
 
 /** A line-based TCP client for tests. */
 export class TestClient {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   /** Every line received so far, in order. */
   readonly lines: string[] = [];
   #read = 0; // index of the next line waitFor looks at
@@ -129,9 +129,16 @@ export class TestClient {
   readonly raw: number[] = [];
   readonly done: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
     this.done = this.#pump();
+  }
+
+  /** Connects over TLS to 127.0.0.1:port, trusting the CA certificate `caPem`. */
+  static async connectTls(port: number, caPem: string): Promise<TestClient> {
+    const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caPem] });
+    await conn.handshake();
+    return new TestClient(conn);
   }
 
   /** Connects to 127.0.0.1:port. */
@@ -362,6 +369,11 @@ export class ServerProcess implements AsyncDisposable {
     return { hostname: this.hostname, port: this.port };
   }
 
+  /** Waits for a stdout line matching `match` and returns it. */
+  waitForStdout(match: RegExp, ms = WAIT_MS): Promise<string> {
+    return this.#waitIn(this.stdout, match, ms, "stdout");
+  }
+
   /** Waits for a stderr (log) line matching `match` and returns it. */
   waitForLog(match: RegExp, ms = WAIT_MS): Promise<string> {
     return this.#waitIn(this.stderr, match, ms, "stderr");
@@ -450,8 +462,9 @@ export class ServerProcess implements AsyncDisposable {
 export async function runCli(
   args: string[],
   ms = 15000,
+  permissions?: string[],
 ): Promise<{ code: number; stdout: string; stderr: string; started: boolean; timedOut: boolean }> {
-  await using proc = new ServerProcess(args);
+  await using proc = new ServerProcess(args, permissions);
   let started = false;
   let timedOut = false;
   const ended = proc.status.then(() => {});
@@ -482,4 +495,11 @@ export function helpEntries(lines: string[]): string[] {
     }
   }
   return entries;
+}
+
+/** The port of a test server's door with this URL scheme ("telnets", "http" …); throws if there is none. */
+export function doorPort(chat: TestServer, scheme: string): number {
+  const door = chat.server.doors.find((d) => d.scheme === scheme);
+  if (!door) throw new Error(`the test server has no ${scheme} door (doors: ${chat.server.doors.map((d) => d.url)})`);
+  return door.addr.port;
 }
