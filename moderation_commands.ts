@@ -17,7 +17,15 @@
 import { type Command, type CommandContext, findUser } from "./dispatch.ts";
 import type { Session } from "./session.ts";
 import { checkNick, foldNick } from "./nick.ts";
-import { describeBan, describeUntil, isAddress, parseDuration } from "./moderation.ts";
+import {
+  covers,
+  describeBan,
+  describeUntil,
+  isAddressTarget,
+  parseAddress,
+  parseBanArgs,
+  parseMuteArgs,
+} from "./moderation.ts";
 
 /** Announces an operator action in the operator's room and the targets', and logs it. */
 function announce(
@@ -30,15 +38,6 @@ function announce(
   const rooms = new Set([session.room, ...targets.map((t) => t?.room)]);
   for (const room of rooms) room?.notice(text);
   server.log.info("moderation", { op: session.nick, action: text, ...fields });
-}
-
-function splitDuration(rest: string): { until: number | null; reason: string } | { error: string } {
-  const [first, ...more] = rest.split(/\s+/).filter(Boolean);
-  if (first === undefined) return { until: null, reason: "" };
-  const ms = parseDuration(first);
-  if (ms !== undefined) return { until: Date.now() + ms, reason: more.join(" ") };
-  if (/^\d+$/.test(first)) return { error: `"${first}" needs a unit: 30s, 10m, 2h, 1d or 1w` };
-  return { until: null, reason: rest.trim() };
 }
 
 /** The operator commands. */
@@ -74,13 +73,15 @@ export const moderationCommands: Command[] = [
     help: "ban a nick or an address, for a while (30s, 10m, 2h, 1d, 1w) or for good: /ban bob 1h spam",
     run(ctx, [target, rest]) {
       const { server, session } = ctx;
-      const parsed = splitDuration(rest);
+      const parsed = parseBanArgs(rest);
       if ("error" in parsed) return ctx.reply(`Cannot ban: ${parsed.error}.`);
-      const kind = isAddress(target) ? "ip" : "nick";
+      const kind = isAddressTarget(target) ? "ip" : "nick";
       if (kind === "nick" && checkNick(target)) return ctx.reply(`"${target}" is neither a nick nor an address.`);
-      const value = kind === "nick" ? foldNick(target) : target;
+      const range = kind === "ip" ? parseAddress(target) : undefined;
+      if (range && "error" in range) return ctx.reply(`Cannot ban: ${range.error}.`);
+      const value = range ? range.text : foldNick(target);
       if (kind === "nick" && value === session.key) return ctx.reply("You cannot ban yourself.");
-      if (kind === "ip" && target === session.ip) return ctx.reply("You cannot ban your own address.");
+      if (range && covers(range, session.ip)) return ctx.reply("You cannot ban your own address.");
       server.moderation.ban({
         kind,
         value,
@@ -89,11 +90,10 @@ export const moderationCommands: Command[] = [
         by: session.nick,
         at: Date.now(),
       });
-      const victims = [...server.sessions].filter((s) => kind === "ip" ? s.ip === value : s.key === value);
+      const victims = [...server.sessions].filter((s) => range ? covers(range, s.ip) : s.key === value);
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
-      announce(ctx, `${target} is banned ${describeUntil(parsed.until)} by ${session.nick}${why}`, victims, {
-        target,
-      });
+      const shown = range ? value : target;
+      announce(ctx, `${shown} is banned ${describeUntil(parsed.until)} by ${session.nick}${why}`, victims, { target });
       for (const v of victims) {
         v.end(`banned by ${session.nick}`, `You are banned ${describeBan(parsed)}`);
       }
@@ -106,7 +106,7 @@ export const moderationCommands: Command[] = [
     args: "<target>",
     help: "lift the ban on a nick or an address",
     run(ctx, [target]) {
-      const kind = isAddress(target) ? "ip" : "nick";
+      const kind = isAddressTarget(target) ? "ip" : "nick";
       const value = kind === "nick" ? foldNick(target) : target;
       if (!ctx.server.moderation.unban(kind, value)) return ctx.reply(`${target} is not banned.`);
       announce(ctx, `${target} is no longer banned (by ${ctx.session.nick}).`, [], { target });
@@ -121,12 +121,9 @@ export const moderationCommands: Command[] = [
     run(ctx, [nick, duration]) {
       const { server, session } = ctx;
       if (checkNick(nick)) return ctx.reply(`"${nick}" is not a nick.`);
-      let until: number | null = null;
-      if (duration !== "") {
-        const ms = parseDuration(duration);
-        if (ms === undefined) return ctx.reply(`"${duration}" is not a duration: use 30s, 10m, 2h, 1d or 1w.`);
-        until = Date.now() + ms;
-      }
+      const parsed = parseMuteArgs(duration);
+      if ("error" in parsed) return ctx.reply(`${parsed.error}.`);
+      const { until } = parsed;
       const key = foldNick(nick);
       server.moderation.mute({ key, until, by: session.nick });
       const other = server.nicks.get(key);

@@ -22,10 +22,10 @@ import { type Command, CommandTable } from "./dispatch.ts";
 import { builtinCommands } from "./commands.ts";
 import { Rooms } from "./rooms.ts";
 import { clientAddress, Session } from "./session.ts";
-import { checkNick, foldNick } from "./nick.ts";
+import { checkNick, foldNick, LookAlikes } from "./nick.ts";
 import { encodeLine } from "./rooms.ts";
 import { historyLine, mailLine, notice } from "./format.ts";
-import { Store } from "./store.ts";
+import { explain, Store } from "./store.ts";
 import { Journal } from "./journal.ts";
 import { describeBan, Moderation } from "./moderation.ts";
 import { Throttle, verifyPassword } from "./accounts.ts";
@@ -67,6 +67,8 @@ export class ChatServer extends EventTarget {
   readonly journal: Journal;
   /** Bans and mutes in force. */
   readonly moderation: Moderation;
+  /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
+  readonly lookAlikes: LookAlikes = new LookAlikes();
   #ops: Set<string>;
   #nickFailures = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS);
   #addressFailures = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS);
@@ -92,7 +94,10 @@ export class ChatServer extends EventTarget {
     this.#ops = new Set(this.options.op.map(foldNick));
     this.store = database ?? Store.open(this.options.db);
     this.journal = new Journal(this.store, this.log);
-    this.moderation = new Moderation(this.store);
+    this.moderation = new Moderation(this.store, {
+      onError: (action, error) => this.log.error("store failed", { action, error: explain(error) }),
+    });
+    for (const a of this.store.accountList()) this.lookAlikes.add(a.nick, a.key);
     this.log.info("database", { file: this.store.path || ":memory:" });
     this.greeting = encodeLine(
       `${notice(`Welcome to ${this.options.name}!`)}\r\n${
@@ -195,6 +200,10 @@ export class ChatServer extends EventTarget {
     const key = foldNick(nick);
     if (this.#refused(session, nick, key)) return;
     const account = this.store.account(key);
+    const like = account ? undefined : this.lookAlikes.find(nick, key);
+    if (like) {
+      return session.notice(`Cannot log in as "${nick}": it looks like ${like}, a registered or logged-in nick.`);
+    }
     if (!account) {
       if (password) {
         return session.notice(
@@ -269,6 +278,7 @@ export class ChatServer extends EventTarget {
 
   #admitNick(session: Session, nick: string, key: string, registered: boolean): void {
     this.nicks.set(key, session);
+    this.lookAlikes.add(nick, key);
     session.loggedInAs(nick, key);
     session.registered = registered;
     session.operator = registered && this.#ops.has(key);
@@ -282,6 +292,7 @@ export class ChatServer extends EventTarget {
   /** Marks a session as logged in to its (just registered) nick. */
   registered(session: Session): void {
     session.registered = true;
+    this.lookAlikes.add(session.nick, session.key);
     if (this.#ops.has(session.key) && !session.operator) {
       session.operator = true;
       session.notice("You are an operator here.");
@@ -333,6 +344,7 @@ export class ChatServer extends EventTarget {
     if (session.room) this.rooms.leave(session, this.#stopping);
     if (session.key && this.nicks.get(session.key) === session) {
       this.nicks.delete(session.key);
+      this.lookAlikes.delete(session.key);
       this.log.info("logout", { id: session.id, nick: session.nick });
     }
   }
