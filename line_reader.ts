@@ -29,6 +29,11 @@ export interface ByteSource {
 /** Filters `buf[start, end)` in place and returns the new end, like `TelnetFilter`. */
 export interface ByteFilter {
   filter(buf: Uint8Array, start: number, end: number): number;
+  /**
+   * Milliseconds to wait before the next read, asked after each filtered
+   * read (a session charges telnet commands against its rate limit here).
+   */
+  pause?(): number;
 }
 
 /** Options of {@linkcode readLines}. */
@@ -125,6 +130,8 @@ export async function* readLines(
       buf = bigger;
     }
 
+    const wait = telnet?.pause?.() ?? 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const n = await source.read(end === 0 ? buf : buf.subarray(end)); // no view object when idle
     if (n === null) break;
     lastRead = n;

@@ -19,11 +19,14 @@ import { encodeLine } from "./rooms.ts";
 import { notice } from "./format.ts";
 import { type ByteFilter, readLines, TOO_LONG } from "./line_reader.ts";
 import { Outbox, type OutboxOwner } from "./outbox.ts";
-import { IAC, TelnetFilter } from "./telnet.ts";
+import { IAC, OFFER, TelnetFilter } from "./telnet.ts";
 import { TokenBucket } from "./rate.ts";
 import { dispatch } from "./dispatch.ts";
 
 let nextId = 1;
+
+/** Telnet commands that cost one token of the rate limit, as one line does. */
+export const COMMANDS_PER_TOKEN = 8;
 
 /** One connected user. */
 export class Session implements OutboxOwner, ByteFilter {
@@ -83,7 +86,7 @@ export class Session implements OutboxOwner, ByteFilter {
 
   /** Telnet negotiation state, made when first needed (most clients never send IAC). */
   get telnet(): TelnetFilter {
-    return this.#telnet ??= new TelnetFilter(this);
+    return this.#telnet ??= new TelnetFilter(this, { offered: true });
   }
 
   /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
@@ -93,6 +96,14 @@ export class Session implements OutboxOwner, ByteFilter {
       if (iac === -1 || iac >= end) return end;
     }
     return this.telnet.filter(buf, start, end);
+  }
+
+  /** Waits out the rate limit for the telnet commands received (see `ByteFilter.pause`). */
+  pause(): number {
+    const tokens = this.#telnet?.tokensDue(COMMANDS_PER_TOKEN) ?? 0;
+    let wait = 0;
+    for (let i = 0; i < tokens; i++) wait = this.#bucket?.take() ?? 0;
+    return wait;
   }
 
   /** True once the session has a nick. */
@@ -123,6 +134,7 @@ export class Session implements OutboxOwner, ByteFilter {
   /** Runs the session until the connection ends. Never throws. */
   async run(): Promise<void> {
     const { options } = this.server;
+    this.sendBytes(OFFER);
     this.sendBytes(this.server.greeting);
     if (options.loginTimeout > 0) {
       this.#loginTimer = setTimeout(() => {
