@@ -9,7 +9,7 @@
  * @module
  */
 import type { Command } from "./dispatch.ts";
-import { checkPassword, hashPassword, verifyPassword } from "./accounts.ts";
+import { checkPassword, hashPassword, ServerBusy, verifyPassword } from "./accounts.ts";
 
 /** The account commands. */
 export const accountCommands: Command[] = [
@@ -41,10 +41,18 @@ export const accountCommands: Command[] = [
       if (!account || !session.registered) {
         return reply(`${session.nick} is not registered; /register <password> does that.`);
       }
-      if (!(await verifyPassword(old, account.hash))) {
+      const wait = server.logins.wait(session.key, session.ip);
+      if (wait > 0) return reply(`Too many wrong passwords; try again in ${Math.ceil(wait / 1000)} s.`);
+      const attempt = server.logins.begin(session.key, session.ip);
+      const right = await verifyPassword(old, account.hash).catch((error) => {
+        if (error instanceof ServerBusy) server.logins.cancel(attempt);
+        throw error;
+      });
+      if (!right) {
         server.log.warn("password change refused", { id: session.id, nick: session.nick, reason: "wrong password" });
         return reply("The old password is wrong; the password was not changed.");
       }
+      server.logins.succeeded(attempt);
       const problem = checkPassword(next);
       if (problem) return reply(`Cannot change the password: ${problem}.`);
       server.store.saveAccount(session.key, session.nick, await hashPassword(next));

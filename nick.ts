@@ -89,7 +89,7 @@ export function foldNick(nick: string): string {
 
 // Marks of the Inherited script (accents such as U+0301, U+0308, U+0307),
 // except the kana voicing marks, which change how a kana looks.
-const accent = /[\p{Script=Inherited}--[\u3099\u309a]]/gv;
+const accent = /(?![\u3099\u309a])\p{Script=Inherited}/gu;
 
 /**
  * What a nick looks like, for telling look-alike nicks apart from the

@@ -28,7 +28,8 @@ import { historyLine, mailLine, notice } from "./format.ts";
 import { explain, Store } from "./store.ts";
 import { Journal } from "./journal.ts";
 import { describeBan, Moderation } from "./moderation.ts";
-import { Throttle, verifyPassword } from "./accounts.ts";
+import { ServerBusy, verifyPassword } from "./accounts.ts";
+import { LOGIN_LIMITS, LoginThrottle } from "./login_throttle.ts";
 import { cleanLine } from "./text.ts";
 import { ECHO_OFF, ECHO_ON } from "./telnet.ts";
 
@@ -42,10 +43,8 @@ export interface ChatServerOptions extends Partial<ServerOptions> {
   database?: Store;
 }
 
-/** Failed logins allowed per nick, and per address, in {@linkcode THROTTLE_WINDOW_MS}. */
-export const THROTTLE = { perNick: 5, perAddress: 10 } as const;
-/** The window of the failed-login throttle. */
-export const THROTTLE_WINDOW_MS = 5 * 60_000;
+/** Failed logins from one address, to one nick and to all, before further attempts must wait (see login_throttle.ts). */
+export const THROTTLE = { perNick: LOGIN_LIMITS.perNickAddress, perAddress: LOGIN_LIMITS.perAddress } as const;
 
 /** A running (or ready to run) teaparty server. */
 export class ChatServer extends EventTarget {
@@ -70,8 +69,8 @@ export class ChatServer extends EventTarget {
   /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
   readonly lookAlikes: LookAlikes = new LookAlikes();
   #ops: Set<string>;
-  #nickFailures = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS);
-  #addressFailures = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS);
+  /** Failed password checks (logins and /password), per address and per nick. */
+  readonly logins: LoginThrottle = new LoginThrottle();
   /** The greeting every connection gets, encoded once. */
   readonly greeting: Uint8Array;
   #perIp = new Map<string, number>();
@@ -247,7 +246,7 @@ export class ChatServer extends EventTarget {
 
   /** Refuses (with a notice) a login while the nick or the address has too many recent failures. */
   #throttled(session: Session, nick: string, key: string): boolean {
-    const wait = Math.max(this.#nickFailures.wait(key), this.#addressFailures.wait(session.ip));
+    const wait = this.logins.wait(key, session.ip);
     if (wait <= 0) return false;
     this.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
     session.notice(
@@ -261,16 +260,23 @@ export class ChatServer extends EventTarget {
     // it closed), and every attempt counts as a failure until it has
     // succeeded, so guesses sent at once on many connections count too.
     if (this.#throttled(session, nick, key)) return;
-    this.#nickFailures.fail(key);
-    const addressAttempt = this.#addressFailures.fail(session.ip);
-    const ok = await verifyPassword(password, hash);
+    const slowdown = this.logins.slowdown(key); // many failures on this nick from everywhere: a moment's wait
+    const attempt = this.logins.begin(key, session.ip);
+    if (slowdown > 0) await new Promise((resolve) => setTimeout(resolve, slowdown));
+    let ok: boolean;
+    try {
+      ok = await verifyPassword(password, hash);
+    } catch (error) {
+      if (!(error instanceof ServerBusy)) throw error;
+      this.logins.cancel(attempt);
+      return session.notice(`Cannot log in now: ${error.message}.`);
+    }
     if (session.closed) return;
     if (!ok) {
       this.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
       return session.notice(`Wrong password for ${nick}. Try again with: login ${nick}`);
     }
-    this.#nickFailures.clear(key);
-    this.#addressFailures.forgive(session.ip, addressAttempt);
+    this.logins.succeeded(attempt);
     // Someone may have taken the nick while we hashed, or an operator banned it.
     if (this.#refused(session, nick, key)) return;
     this.#admitNick(session, nick, key, true);

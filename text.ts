@@ -20,13 +20,11 @@
  */
 
 // Controls (C0, DEL, C1), the invisible direction overrides, and invisible characters.
-const suspicious =
-  // deno-lint-ignore no-control-regex
-  /[\x00-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/;
+const hidden = "\\x00-\\x1f\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f" +
+  "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0";
+const suspicious = new RegExp(`[${hidden}]`);
 const joiner = /^[\u200c\u200d]$/;
-// deno-lint-ignore no-control-regex
-const blank =
-  /^[\s\x00-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]$/;
+const blank = new RegExp(`^[\\s${hidden}]$`);
 
 /** Cleans one received line; see the module documentation. */
 export function cleanLine(line: string): string {
