@@ -167,20 +167,21 @@ export function parseAddress(text: string): AddressRange | { error: string } {
   const addr = slash < 0 ? text : text.slice(0, slash);
   const bytes = addr.includes(":") ? parseV6(addr) : parseV4(addr);
   if (typeof bytes === "string") return { error: bytes };
-  const v4 = isMapped(bytes);
-  const max = v4 ? 32 : 128;
+  const v6 = addr.includes(":"); // the prefix counts IPv6 bits
+  const max = v6 ? 128 : 32;
   let bits = 128;
   if (slash >= 0) {
     const prefix = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
-      return { error: `/${clip(prefix)} is not a prefix length of an IPv${v4 ? 4 : 6} address (0-${max})` };
+      return { error: `/${clip(prefix)} is not a prefix length of an IPv${v6 ? 6 : 4} address (0-${max})` };
     }
-    bits = Number(prefix) + (v4 ? 96 : 0);
+    bits = Number(prefix) + (v6 ? 0 : 96);
   }
   for (let i = 0; i < 16; i++) {
     const keep = Math.max(0, Math.min(8, bits - i * 8));
     bytes[i] &= (0xff00 >> keep) & 0xff;
   }
+  const v4 = bits >= 96 && isMapped(bytes); // shown as IPv4
   const shown = v4 ? bytes.subarray(12).join(".") : formatV6(bytes);
   return { text: bits === 128 ? shown : `${shown}/${bits - (v4 ? 96 : 0)}`, bytes, bits };
 }
