@@ -72,7 +72,8 @@ export function parseBanArgs(text: string, now = Date.now()): { until: number | 
   if (!/^\d/.test(first)) return { until: null, reason: text.trim() };
   const read = readDuration(first);
   if ("error" in read) {
-    return /^\d+$/.test(first) || !rest ? read : { error: `${read.error} (a reason cannot start with a digit)` };
+    const malformed = !/^\d+$/.test(first) && !/^(?:\d+[smhdw])+$/i.test(first);
+    return malformed && rest ? { error: `${read.error} (a reason cannot start with a digit)` } : read;
   }
   return { until: now + read.ms, reason: rest.trim() };
 }
