@@ -1,8 +1,8 @@
 /**
  * Passwords of registered nicks: salted scrypt hashes (`node:crypto`),
  * checked in constant time. Each hash takes about 16 MB and a few tens of
- * milliseconds of a CPU, so at most {@linkcode HASHING.concurrent} run at
- * once; up to {@linkcode HASHING.waiting} more wait their turn, and past
+ * milliseconds of a CPU, so at most {@linkcode HASHING}`.concurrent` run at
+ * once (1 on a 2-core machine); up to `HASHING.waiting` (32) more wait their turn, and past
  * that a hash is refused with a {@linkcode ServerBusy} error ("the server
  * is busy checking passwords"). Failed guesses are throttled in
  * login_throttle.ts.
@@ -42,8 +42,15 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number,
   );
 }
 
-/** How many password hashes run at once, and how many may wait for their turn. */
-export const HASHING = { concurrent: 2, waiting: 32 } as const;
+/**
+ * How many password hashes run at once (one less than the cores, at most 2:
+ * one on a 2-core machine, where two at once delayed chat lines by 100 ms,
+ * see bench/hashing.ts), and how many may wait for their turn.
+ */
+export const HASHING: { readonly concurrent: number; readonly waiting: number } = {
+  concurrent: Math.max(1, Math.min(2, (navigator.hardwareConcurrency ?? 2) - 1)),
+  waiting: 32,
+};
 
 /** Refused work: the server has too much of it already. The message says so, for the user. */
 export class ServerBusy extends Error {
