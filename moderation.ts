@@ -331,7 +331,8 @@ export class Moderation {
       return this.#live(this.#lookalikes.get(nickSkeleton(value)), now);
     }
     const exact = this.#live(this.#bans.get(`ip:${value}`), now);
-    if (exact || this.#bans.size === 0) return exact;
+    // Cheap for every connection: a plain IPv4 address is its own normal form, so without ranges that was all.
+    if (exact || this.#bans.size === 0 || (this.#ranges.length === 0 && plainIPv4.test(value))) return exact;
     const parsed = parseAddress(value.replace(/%.*$/, "")); // no zone id
     if ("error" in parsed) return undefined;
     if (parsed.text !== value) {
@@ -462,6 +463,8 @@ export class Moderation {
     }
   }
 }
+
+const plainIPv4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 function normalAddress(text: string): string {
   const parsed = parseAddress(text.replace(/%.*$/, ""));
