@@ -14,6 +14,7 @@
  */
 import { ChatServer, type ChatServerOptions } from "../server.ts";
 import { Logger } from "../log.ts";
+import { OFFER } from "../telnet.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -125,8 +126,11 @@ export class TestClient {
   #pending = new Uint8Array(0);
   #waiters: (() => void)[] = [];
   #ended = false;
-  /** Raw bytes received (for byte-level checks such as telnet negotiation). */
+  /** Raw bytes received (for byte-level checks such as telnet negotiation), after the telnet offer. */
   readonly raw: number[] = [];
+  /** The server's telnet offer (`OFFER` in telnet.ts) that opened the stream, kept out of `raw` and `lines`. */
+  readonly offer: number[] = [];
+  #offerDone = false;
   readonly done: Promise<void>;
 
   private constructor(conn: Deno.Conn) {
@@ -154,25 +158,45 @@ export class TestClient {
       while (true) {
         const n = await this.conn.read(buf);
         if (n === null) break;
-        for (let i = 0; i < n; i++) this.raw.push(buf[i]);
-        const all = new Uint8Array(this.#pending.length + n);
-        all.set(this.#pending);
-        all.set(buf.subarray(0, n), this.#pending.length);
-        let start = 0;
-        for (let i = 0; i + 1 < all.length; i++) {
-          if (all[i] === 13 && all[i + 1] === 10) {
-            this.lines.push(decoder.decode(all.subarray(start, i)));
-            start = i + 2;
-            i++;
-          }
-        }
-        this.#pending = all.slice(start);
-        this.#wake();
+        this.#receive(this.#skipOffer(buf.subarray(0, n)));
       }
     } catch {
       // reset or closed: treated as the end
     }
     this.#ended = true;
+    this.#wake();
+  }
+
+  // Takes the server's telnet offer off the start of the stream (it may come over several reads).
+  #skipOffer(chunk: Uint8Array): Uint8Array {
+    if (this.#offerDone) return chunk;
+    let i = 0;
+    while (i < chunk.length && this.offer.length < OFFER.length && chunk[i] === OFFER[this.offer.length]) {
+      this.offer.push(chunk[i++]);
+    }
+    if (this.offer.length === OFFER.length) this.#offerDone = true;
+    if (this.#offerDone || i === chunk.length) return chunk.subarray(i);
+    this.#offerDone = true; // not the offer: the bytes taken are data
+    const data = new Uint8Array([...this.offer, ...chunk.subarray(i)]);
+    this.offer.length = 0;
+    return data;
+  }
+
+  #receive(chunk: Uint8Array): void {
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) this.raw.push(chunk[i]);
+    const all = new Uint8Array(this.#pending.length + n);
+    all.set(this.#pending);
+    all.set(chunk, this.#pending.length);
+    let start = 0;
+    for (let i = 0; i + 1 < all.length; i++) {
+      if (all[i] === 13 && all[i + 1] === 10) {
+        this.lines.push(decoder.decode(all.subarray(start, i)));
+        start = i + 2;
+        i++;
+      }
+    }
+    this.#pending = all.slice(start);
     this.#wake();
   }
 
