@@ -49,6 +49,8 @@ export interface ServerOptions {
   logLevel: string;
   /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
   shutdownGrace: number;
+  /** Seconds between liveness checks of silent telnet clients (two unanswered checks close them); 0: none. */
+  keepalive: number;
   /** Port of the telnet-over-TLS door; 0 picks a free one; -1: no such door. */
   tlsPort: number;
   /** Port of the HTTP door (web client, WebSocket, /metrics, /healthz; HTTPS with the TLS files); -1: none. */
@@ -82,6 +84,7 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   op: [] as string[],
   logLevel: "info",
   shutdownGrace: 5000,
+  keepalive: 60,
   tlsPort: -1,
   httpPort: -1,
   tlsCert: "",
@@ -190,6 +193,14 @@ export const flags: readonly Flag[] = [
   },
   { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
+  {
+    key: "keepalive",
+    flag: "keepalive",
+    kind: "number",
+    arg: "SEC",
+    help: "check silent telnet clients this often; close those that fail twice (0 = never)",
+    min: 0,
+  },
   {
     key: "tlsPort",
     flag: "tls-port",

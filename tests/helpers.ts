@@ -259,6 +259,23 @@ export class TestClient {
     }
   }
 
+  /** Waits until the raw bytes received hold `needle` at or after index `from`; returns where. */
+  async waitForBytes(needle: number[], from = 0, ms = WAIT_MS): Promise<number> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      outer: for (let i = from; i + needle.length <= this.raw.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (this.raw[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      if (this.#ended) throw new Error(`connection ended while waiting for bytes ${needle}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for bytes ${needle}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.#changed(), new Promise((r) => timer = setTimeout(r, left))]);
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * Like {@linkcode TestClient.waitFor}, but returns every line consumed on
    * the way, the matching one last. Used to prove that something did not
