@@ -88,6 +88,8 @@ export class Chat implements SessionHost {
   readonly nicks: Map<string, User> = new Map();
   /** Operator nicks (keys). */
   readonly ops: Set<string>;
+  /** `--op` nicks that had no account at the start (they are not operators; main refuses to start). */
+  readonly operatorsWithoutAccount: string[] = [];
   /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
   readonly lookAlikes: LookAlikes = new LookAlikes();
   /** Failed password checks (logins, /nick and /password), per address and per nick. */
@@ -120,7 +122,7 @@ export class Chat implements SessionHost {
     for (const nick of options.op) {
       const key = foldNick(nick);
       if (store.account(key)) this.ops.add(key);
-      else log.warn("operator without an account", { nick, hint: "npm run account -- add " + nick });
+      else this.operatorsWithoutAccount.push(nick);
     }
   }
 

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./rooms.ts";
+import { checkNick } from "./nick.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -49,6 +50,8 @@ export interface ServerOptions {
   logLevel: string;
   /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
   shutdownGrace: number;
+  /** The check of an existing database at start-up: quick, full or off. */
+  dbCheck: "quick" | "full" | "off";
   /** Seconds between liveness checks of silent telnet clients (two unanswered checks close them); 0: none. */
   keepalive: number;
   /** Port of the telnet-over-TLS door; 0 picks a free one; -1: no such door. */
@@ -84,6 +87,7 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   op: [] as string[],
   logLevel: "info",
   shutdownGrace: 5000,
+  dbCheck: "quick",
   keepalive: 60,
   tlsPort: -1,
   httpPort: -1,
@@ -183,6 +187,13 @@ export const flags: readonly Flag[] = [
   },
   { key: "db", flag: "db", kind: "string", arg: "PATH", help: "SQLite database file; none keeps everything in memory" },
   {
+    key: "dbCheck",
+    flag: "db-check",
+    kind: "string",
+    arg: "HOW",
+    help: "check an existing database at start-up: quick (SQLite quick_check), full (integrity_check) or off",
+  },
+  {
     key: "history",
     flag: "history",
     kind: "number",
@@ -260,7 +271,7 @@ export function parseOptions(args: string[]): ParsedOptions {
     help: { type: "boolean", short: "h" },
   };
   for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
-  const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args: glueValues(args), options: spec, strict: true, allowPositionals: false });
   const options: ServerOptions = { ...defaults, op: [], allowOrigin: [], trustProxy: [] };
   const record = options as unknown as Record<string, unknown>;
   for (const f of flags) {
@@ -269,6 +280,14 @@ export function parseOptions(args: string[]): ParsedOptions {
     if (f.kind === "list") record[f.key] = [...(value as string[])];
     else if (f.kind === "number") record[f.key] = toNumber(f, value as string);
     else record[f.key] = value;
+  }
+  if (values.db === "") throw new Error("--db needs a file name (leave --db out to keep everything in memory)");
+  for (const nick of options.op) {
+    const problem = checkNick(nick);
+    if (problem) throw new Error(`--op: "${nick}" is not a valid nick: ${problem}`);
+  }
+  if (!["quick", "full", "off"].includes(options.dbCheck)) {
+    throw new Error(`--db-check must be quick, full or off, not "${options.dbCheck}"`);
   }
   if (!levels.includes(options.logLevel)) {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
@@ -285,6 +304,29 @@ export function parseOptions(args: string[]): ParsedOptions {
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
+}
+
+/**
+ * Joins a value flag and a value that starts with a dash (`--port -1`) into
+ * one argument (`--port=-1`), so that it meets the same one-line rule as the
+ * `=` form instead of the parser's "ambiguous" message.
+ */
+function glueValues(args: string[]): string[] {
+  const valued = new Set(flags.map((f) => `--${f.flag}`));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (
+      valued.has(args[i]) && next !== undefined && next.startsWith("-") && !valued.has(next) && next !== "-h" &&
+      next !== "--help"
+    ) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 function toNumber(f: Flag, text: string): number {

@@ -71,7 +71,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
-    this.store = database ?? Store.open(this.options.db);
+    this.store = database ?? Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck });
     this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail));
     this.gate = new Gate({
       maxClients: this.options.maxClients,

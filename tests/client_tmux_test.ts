@@ -256,6 +256,7 @@ Deno.test({
     await pane.keys("Enter");
     await pane.waitForRow("*** ivy has entered the room.");
     await pane.type("half");
+    await pane.waitForRow(/half$/); // the client has the keys (else the shell would get them after it exits)
     await chat.close();
     await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: the server closed the connection\.$/);
     assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
