@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./rooms.ts";
+import { checkNick } from "./nick.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -49,10 +50,22 @@ export interface ServerOptions {
   logLevel: string;
   /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
   shutdownGrace: number;
+  /** The check of an existing database at start-up: quick, full or off. */
+  dbCheck: "quick" | "full" | "off";
+  /** Seconds between liveness checks of silent telnet clients (two unanswered checks close them); 0: none. */
+  keepalive: number;
+  /** Port of the telnet-over-TLS door; 0 picks a free one; -1: no such door. */
+  tlsPort: number;
+  /** Port of the HTTP door (web client, WebSocket, /metrics, /healthz; HTTPS with the TLS files); -1: none. */
+  httpPort: number;
   /** PEM certificate chain file for the TLS doors. */
   tlsCert: string;
   /** PEM private key file for the TLS doors. */
   tlsKey: string;
+  /** Origins besides the page's own that may open the WebSocket (`*` for any). */
+  allowOrigin: string[];
+  /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For). */
+  trustProxy: string[];
   /** Port of the IRC door; 0 picks a free one; -1: no such door. */
   ircPort: number;
   /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
@@ -80,8 +93,14 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   op: [] as string[],
   logLevel: "info",
   shutdownGrace: 5000,
+  dbCheck: "quick",
+  keepalive: 60,
+  tlsPort: -1,
+  httpPort: -1,
   tlsCert: "",
   tlsKey: "",
+  allowOrigin: [] as string[],
+  trustProxy: [] as string[],
   ircPort: -1,
   ircTlsPort: -1,
   ircPing: 120,
@@ -177,6 +196,13 @@ export const flags: readonly Flag[] = [
   },
   { key: "db", flag: "db", kind: "string", arg: "PATH", help: "SQLite database file; none keeps everything in memory" },
   {
+    key: "dbCheck",
+    flag: "db-check",
+    kind: "string",
+    arg: "HOW",
+    help: "check an existing database at start-up: quick (SQLite quick_check), full (integrity_check) or off",
+  },
+  {
     key: "history",
     flag: "history",
     kind: "number",
@@ -187,8 +213,48 @@ export const flags: readonly Flag[] = [
   },
   { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
+  {
+    key: "keepalive",
+    flag: "keepalive",
+    kind: "number",
+    arg: "SEC",
+    help: "check silent telnet clients this often; close those that fail twice (0 = never)",
+    min: 0,
+  },
+  {
+    key: "tlsPort",
+    flag: "tls-port",
+    kind: "number",
+    arg: "N",
+    help: "telnet over TLS on this port (0 picks a free port; needs --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
+  },
+  {
+    key: "httpPort",
+    flag: "http-port",
+    kind: "number",
+    arg: "N",
+    help: "web client, WebSocket, /metrics and /healthz (HTTPS with --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
+  },
   { key: "tlsCert", flag: "tls-cert", kind: "string", arg: "FILE", help: "PEM certificate (chain) for the TLS doors" },
   { key: "tlsKey", flag: "tls-key", kind: "string", arg: "FILE", help: "PEM private key for the TLS doors" },
+  {
+    key: "allowOrigin",
+    flag: "allow-origin",
+    kind: "list",
+    arg: "ORIGIN",
+    help: "another origin that may open the WebSocket, e.g. https://chat.example.org (repeatable)",
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    kind: "list",
+    arg: "ADDR",
+    help: "a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+  },
   {
     key: "ircPort",
     flag: "irc-port",
@@ -240,8 +306,8 @@ export function parseOptions(args: string[]): ParsedOptions {
     help: { type: "boolean", short: "h" },
   };
   for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
-  const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
-  const options: ServerOptions = { ...defaults, op: [] };
+  const { values } = parseArgs({ args: glueValues(args), options: spec, strict: true, allowPositionals: false });
+  const options: ServerOptions = { ...defaults, op: [], allowOrigin: [], trustProxy: [] };
   const record = options as unknown as Record<string, unknown>;
   for (const f of flags) {
     const value = values[f.flag];
@@ -250,15 +316,33 @@ export function parseOptions(args: string[]): ParsedOptions {
     else if (f.kind === "number") record[f.key] = toNumber(f, value as string);
     else record[f.key] = value;
   }
+  if (values.db === "") throw new Error("--db needs a file name (leave --db out to keep everything in memory)");
+  for (const nick of options.op) {
+    const problem = checkNick(nick);
+    if (problem) throw new Error(`--op: "${nick}" is not a valid nick: ${problem}`);
+  }
+  if (!["quick", "full", "off"].includes(options.dbCheck)) {
+    throw new Error(`--db-check must be quick, full or off, not "${options.dbCheck}"`);
+  }
   if (!levels.includes(options.logLevel)) {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
   }
-  if (options.port > 65535) throw new Error(`--port must be at most 65535, not ${options.port}`);
-  for (const [flag, port] of [["irc-port", options.ircPort], ["irc-tls-port", options.ircTlsPort]] as const) {
-    if (port > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
+  for (
+    const [flag, port] of [
+      ["port", options.port],
+      ["tls-port", options.tlsPort],
+      ["http-port", options.httpPort],
+      ["irc-port", options.ircPort],
+      ["irc-tls-port", options.ircTlsPort],
+    ]
+  ) {
+    if (Number(port) > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
   }
   if ((options.tlsCert === "") !== (options.tlsKey === "")) {
     throw new Error("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (options.tlsPort >= 0 && options.tlsCert === "") {
+    throw new Error("--tls-port needs --tls-cert FILE and --tls-key FILE");
   }
   if (options.ircTlsPort >= 0 && options.tlsCert === "") {
     throw new Error("--irc-tls-port needs --tls-cert FILE and --tls-key FILE");
@@ -266,6 +350,29 @@ export function parseOptions(args: string[]): ParsedOptions {
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
+}
+
+/**
+ * Joins a value flag and a value that starts with a dash (`--port -1`) into
+ * one argument (`--port=-1`), so that it meets the same one-line rule as the
+ * `=` form instead of the parser's "ambiguous" message.
+ */
+function glueValues(args: string[]): string[] {
+  const valued = new Set(flags.map((f) => `--${f.flag}`));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (
+      valued.has(args[i]) && next !== undefined && next.startsWith("-") && !valued.has(next) && next !== "-h" &&
+      next !== "--help"
+    ) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 function toNumber(f: Flag, text: string): number {

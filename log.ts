@@ -1,11 +1,16 @@
 /**
- * One-line-per-event logging to stderr with levels.
+ * One-line-per-event logging to stderr with levels. Writing never blocks the
+ * server: lines go into a bounded buffer that is written asynchronously; when
+ * the reader of stderr is stuck and the buffer is full, new lines are dropped
+ * and counted, and a line saying how many were dropped follows once writing
+ * works again.
  *
  * @example
  * ```ts
  * import { Logger } from "./log.ts";
  * const log = new Logger("info");
  * log.info("connect", { ip: "127.0.0.1" }); // 2026-01-01T00:00:00.000Z INFO connect ip=127.0.0.1
+ * await log.flush();
  * ```
  * @module
  */
@@ -16,18 +21,80 @@ const encoder = new TextEncoder();
 /** Fields printed after the event name as `key=value`. */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** A logger that writes one line per event to stderr. */
+/** Bytes of log lines held while stderr is slow; past this, lines are dropped and counted. */
+export const LOG_BUFFER_BYTES = 1 << 20;
+
+/** Writes lines to stderr asynchronously through a bounded buffer. */
+class StderrWriter {
+  #queue: string[] = [];
+  #bytes = 0;
+  #dropped = 0;
+  #writing: Promise<void> | undefined;
+
+  write(line: string): void {
+    if (this.#bytes + line.length + 1 > LOG_BUFFER_BYTES) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push(line);
+    this.#bytes += line.length + 1;
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const lines = this.#queue;
+        this.#queue = [];
+        this.#bytes = 0;
+        if (this.#dropped > 0) {
+          lines.push(
+            `${new Date().toISOString()} WARN log lines dropped count=${this.#dropped} reason="stderr was not read"`,
+          );
+          this.#dropped = 0;
+        }
+        const bytes = encoder.encode(lines.join("\n") + "\n");
+        let off = 0;
+        while (off < bytes.length) off += await Deno.stderr.write(bytes.subarray(off));
+      }
+    } catch {
+      // stderr gone (closed pipe): logging must never take the server down.
+      this.#queue = [];
+      this.#bytes = 0;
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.#writing ?? Promise.resolve();
+  }
+}
+
+let stderrWriter: StderrWriter | undefined;
+
+/** A logger that writes one line per event (to stderr unless told otherwise). */
 export class Logger {
   #level: number;
   #write: (line: string) => void;
+  #writer: StderrWriter | undefined;
 
   /**
    * @param level the lowest level printed: debug, info, warn, error or silent
-   * @param write where lines go (stderr by default)
+   * @param write where lines go (stderr, buffered and never blocking, by default)
    */
   constructor(level = "info", write?: (line: string) => void) {
     this.#level = order[level] ?? 1;
-    this.#write = write ?? ((line) => Deno.stderr.writeSync(encoder.encode(line + "\n")));
+    if (write) this.#write = write;
+    else {
+      const writer = this.#writer = stderrWriter ??= new StderrWriter();
+      this.#write = (line) => writer.write(line);
+    }
+  }
+
+  /** Resolves when the lines logged so far are written (or given up). */
+  flush(): Promise<void> {
+    return this.#writer?.flush() ?? Promise.resolve();
   }
 
   /** Logs a debug event. */

@@ -18,7 +18,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     parsed = parseOptions(args);
   } catch (error) {
-    console.error(`teaparty: ${(error as Error).message}\nTry --help for the list of options.`);
+    console.error(`teaparty: ${(error as Error).message.split("\n")[0]}\nTry --help for the list of options.`);
     return 2;
   }
   if (parsed.help) {
@@ -32,6 +32,15 @@ export async function main(args: string[]): Promise<number> {
     server = new ChatServer(parsed.options);
   } catch (error) {
     console.error(`teaparty: ${(error as Error).message}`);
+    return 1;
+  }
+  const missing = server.chat.operatorsWithoutAccount;
+  if (missing.length > 0) {
+    console.error(
+      `teaparty: --op ${missing[0]}: there is no account ${missing[0]}, and operator rights never go to an account ` +
+        `made after the start; create it first: npm run account -- add ${missing[0]}`,
+    );
+    await server.shutdown();
     return 1;
   }
   try {
@@ -61,6 +70,7 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   await server.shutdown();
+  await Promise.race([server.log.flush(), new Promise((r) => setTimeout(r, 1000))]);
   return 0;
 }
 

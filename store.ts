@@ -79,7 +79,22 @@ export interface StoreOptions {
   keep?: number;
   /** Caps the database size in pages (tests use it to simulate a full disk). */
   maxPageCount?: number;
+  /**
+   * Takes the file for this process alone (a lock file beside it, `PATH.lock`,
+   * holding the pid): a second server on the same file is refused. The
+   * server does this; the account tool does not.
+   */
+  exclusive?: boolean;
+  /**
+   * The check of an existing file at start-up: "quick" (SQLite's
+   * `quick_check`, the default), "full" (`integrity_check`, slower on a big
+   * file) or "off".
+   */
+  check?: "quick" | "full" | "off";
 }
+
+/** Rooms whose history an in-memory store keeps; the one quiet longest is forgotten first. */
+export const MEMORY_ROOMS = 100;
 
 const migrations: string[] = [
   // 1: the first schema
@@ -117,6 +132,8 @@ export class Store {
   #statements = new Map<string, StatementSync>();
   #keep = 0; // lines kept per room (0: all)
   #added = new Map<string, number>(); // lines added per room since its last trim
+  #rooms = new Map<string, true>(); // in memory: rooms with history, the one quiet longest first
+  #lock: Deno.FsFile | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -129,24 +146,54 @@ export class Store {
    */
   static open(path: string, options: StoreOptions = {}): Store {
     const where = path ? `database ${path}` : "in-memory database";
-    if (path) checkFile(path);
+    const existed = path ? checkFile(path) : false;
+    const lock = path && options.exclusive ? takeLock(path) : undefined;
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path || ":memory:");
     } catch (error) {
+      lock?.close();
       throw new StoreError(`cannot open ${where}: ${message(error)}`);
     }
     const store = new Store(path, db);
+    store.#lock = lock;
     try {
+      if (existed) store.#check(options.check ?? "quick");
       store.#prepare(options);
     } catch (error) {
-      try {
-        db.close();
-      } catch { /* already unusable */ }
+      store.close();
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use ${where}: ${explain(error)}`);
     }
     return store;
+  }
+
+  // An existing file must be a whole database: SQLite's own check, and our tables where our id is.
+  #check(kind: "quick" | "full" | "off"): void {
+    if (kind === "off") return;
+    let result: string;
+    try {
+      const rows = this.#db.prepare(kind === "full" ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)").all();
+      result = rows.map((r) => String(Object.values(r)[0])).join("; ");
+    } catch (error) {
+      throw new StoreError(`database ${this.path} is damaged (${explain(error)}); teaparty will not use it${RESTORE}`);
+    }
+    if (result !== "ok") {
+      throw new StoreError(
+        `database ${this.path} is damaged (${kind} check: ${result}); teaparty will not use it${RESTORE}`,
+      );
+    }
+    if (Number(this.#value("PRAGMA application_id")) !== APPLICATION_ID) return;
+    const tables = new Set(
+      this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => String(r.name)),
+    );
+    const missing = TABLES.filter((t) => !tables.has(t));
+    if (missing.length > 0) {
+      throw new StoreError(
+        `database ${this.path} is a teaparty database with tables missing (${missing.join(", ")}); ` +
+          `teaparty will not use it${RESTORE}`,
+      );
+    }
   }
 
   #prepare(options: StoreOptions): void {
@@ -260,10 +307,12 @@ export class Store {
     if (this.#keep > 0) this.#trim(messages, from, to);
   }
 
-  // Deletes a room's lines beyond the newest `keep`, once per `keep / 4` added.
+  // Deletes a room's lines beyond the newest `keep`, once per `keep / 4` added;
+  // in memory, also the history of the room quiet longest past MEMORY_ROOMS rooms.
   #trim(messages: StoredMessage[], from: number, to: number): void {
     for (let i = from; i < to; i++) {
       const room = messages[i].room;
+      if (!this.path) this.#touch(room);
       const added = (this.#added.get(room) ?? 0) + 1;
       if (added < Math.max(1, this.#keep >> 2)) {
         this.#added.set(room, added);
@@ -275,6 +324,16 @@ export class Store {
         [room, room, this.#keep - 1],
       );
     }
+  }
+
+  #touch(room: string): void {
+    this.#rooms.delete(room);
+    this.#rooms.set(room, true);
+    if (this.#rooms.size <= MEMORY_ROOMS) return;
+    const [oldest] = this.#rooms.keys();
+    this.#rooms.delete(oldest);
+    this.#added.delete(oldest);
+    this.#run("DELETE FROM messages WHERE room = ?", [oldest]);
   }
 
   /** The last `limit` messages of a room before `before` (ms), oldest first. */
@@ -335,12 +394,25 @@ export class Store {
     return row ? { nick: String(row.nick), hash: String(row.hash) } : undefined;
   }
 
+  /** Every registered nick with its key, in the order registered (to index look-alike nicks at start-up). */
+  accountList(): { key: string; nick: string }[] {
+    return this.#all("SELECT key, nick FROM accounts ORDER BY created").map((r) => ({
+      key: String(r.key),
+      nick: String(r.nick),
+    }));
+  }
+
   /** Registers a nick, or replaces its password hash. */
   saveAccount(key: string, nick: string, hash: string): void {
     this.#run(
       "INSERT INTO accounts (key, nick, hash, created) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash",
       [key, nick, hash, Date.now()],
     );
+  }
+
+  /** Removes an account; returns whether there was one. */
+  removeAccount(key: string): boolean {
+    return Number(this.#run("DELETE FROM accounts WHERE key = ?", [key]).changes) > 0;
   }
 
   // ---- offline mail
@@ -461,28 +533,76 @@ export class Store {
     }
   }
 
-  /** Closes the database (checkpointing the WAL). */
+  /** Closes the database (checkpointing the WAL) and lets go of the file. */
   close(): void {
     try {
       this.#db.close();
     } catch { /* already closed */ }
+    if (this.#lock) {
+      try {
+        this.#lock.close(); // also releases the lock (the file stays: removing it could race a new server)
+      } catch { /* gone already */ }
+      this.#lock = undefined;
+    }
   }
 }
 
-function checkFile(path: string): void {
+/** The tables every teaparty database has. */
+const TABLES = ["messages", "accounts", "mail", "bans", "mutes", "topics", "meta"];
+const RESTORE = " (restore it from a backup, or move it away to start afresh)";
+
+/** Checks the database file; returns whether it exists (a new one is created on open). */
+function checkFile(path: string): boolean {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return; // created on open
+    if (error instanceof Deno.errors.NotFound) return false; // created on open
     throw new StoreError(`cannot open database ${path}: ${message(error)}`);
   }
   if (!info.isFile) throw new StoreError(`cannot open database ${path}: it is not a file`);
+  if (info.size === 0) {
+    throw new StoreError(
+      `database ${path} is an empty file (0 bytes), not a new database: teaparty will not start with every ` +
+        `account and ban gone${RESTORE}`,
+    );
+  }
   if (info.mode !== null && (info.mode & 0o222) === 0) {
     throw new StoreError(
       `database ${path} is read-only (mode ${(info.mode & 0o777).toString(8)}); teaparty must write to it (chmod u+w)`,
     );
   }
+  return true;
+}
+
+/**
+ * Takes the lock file `PATH.lock` for this process (an exclusive flock, let
+ * go by the kernel when the process dies, even by SIGKILL) and writes the pid
+ * into it. Throws a StoreError naming the holder if another process has it.
+ */
+function takeLock(path: string): Deno.FsFile {
+  const lockPath = `${path}.lock`;
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(lockPath, { read: true, write: true, create: true });
+  } catch (error) {
+    throw new StoreError(`cannot create the lock file ${lockPath}: ${explain(error)}`);
+  }
+  if (!file.tryLockSync(true)) {
+    let holder = "";
+    try {
+      const text = new TextDecoder().decode(Deno.readFileSync(lockPath)).trim();
+      const [pid, since] = text.split(" ");
+      if (pid) holder = ` (pid ${pid}${since ? `, since ${since}` : ""})`;
+    } catch { /* unreadable: say what we know */ }
+    file.close();
+    throw new StoreError(
+      `database ${path} is in use by another teaparty${holder}; stop it first, or give --db another file`,
+    );
+  }
+  file.truncateSync(0);
+  file.writeSync(new TextEncoder().encode(`${Deno.pid} ${new Date().toISOString()}\n`));
+  return file;
 }
 
 function message(error: unknown): string {

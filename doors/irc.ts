@@ -344,8 +344,8 @@ const clip = (text: string) => text.length > 32 ? text.slice(0, 32) : text;
 export interface IrcDoorOptions {
   hostname: string;
   port: number;
-  /** Certificate and key files: the door speaks TLS. */
-  tls?: { certFile: string; keyFile: string };
+  /** Certificate and key: the door speaks TLS. */
+  tls?: TlsFiles;
 }
 
 /** The IRC door, plain or over TLS. */
@@ -374,12 +374,9 @@ export class IrcDoor implements Door {
 
   listen(): Deno.NetAddr {
     const { hostname, port, tls } = this.#options;
-    if (tls) {
-      const files: TlsFiles = { cert: readPem(tls.certFile, "--tls-cert"), key: readPem(tls.keyFile, "--tls-key") };
-      this.#listener = Deno.listenTls({ hostname, port, cert: files.cert, key: files.key });
-    } else {
-      this.#listener = Deno.listen({ hostname, port });
-    }
+    this.#listener = tls
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname, port });
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#admit(conn),
@@ -457,13 +454,5 @@ export class IrcDoor implements Door {
     }
     this.sessions.add(session);
     session.run().finally(() => this.sessions.delete(session));
-  }
-}
-
-function readPem(path: string, flag: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(`cannot read ${flag} ${path}: ${(error as Error).message}`);
   }
 }

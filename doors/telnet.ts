@@ -19,8 +19,23 @@ import { clientAddress, Session } from "../session.ts";
 import { telnet } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
 import { type ByteFilter, readLines, type TOO_LONG } from "../line_reader.ts";
-import { IAC, TelnetFilter } from "../telnet.ts";
+import { IAC, OFFER, TelnetFilter } from "../telnet.ts";
 import { dispatch } from "../commands/table.ts";
+
+/** `IAC DO TIMING-MARK`: every telnet client answers it (RFC 860), which shows it is still there. */
+const PROBE = new Uint8Array([IAC, 253, 6]);
+
+const telnetSessions = new Set<TelnetSession>();
+let prober: ReturnType<typeof setInterval> | undefined;
+let proberSeconds = 0;
+
+// One timer for every telnet session: probe those that speak telnet and were silent since the last tick.
+function probeAll(): void {
+  for (const s of telnetSessions) s.probe();
+}
+
+/** Telnet commands that cost one token of the rate limit, as one line does. */
+export const COMMANDS_PER_TOKEN = 8;
 
 /** TLS settings of a door: PEM certificate chain and private key. */
 export interface TlsFiles {
@@ -32,6 +47,8 @@ export interface TlsFiles {
 export class TelnetSession extends Session implements ByteFilter {
   #door: TelnetDoor;
   #telnet: TelnetFilter | undefined;
+  #heard = true; // bytes came since the last keepalive tick
+  #probed = false; // a probe is out, unanswered
 
   /** Wraps an accepted connection of `door`. */
   constructor(door: TelnetDoor, conn: Deno.Conn, ip: string) {
@@ -44,13 +61,42 @@ export class TelnetSession extends Session implements ByteFilter {
     return this.#door.scheme;
   }
 
-  /** Telnet negotiation state, made when first needed (most clients never send IAC). */
+  /** Telnet negotiation state, made when first needed (`nc` and loadgen never send IAC). */
   get telnet(): TelnetFilter {
-    return this.#telnet ??= new TelnetFilter(this);
+    return this.#telnet ??= new TelnetFilter(this, { offered: true });
+  }
+
+  /** Charges the telnet commands received against the rate limit (see `ByteFilter.pause`). */
+  pause(): number {
+    const tokens = this.#telnet?.tokensDue(COMMANDS_PER_TOKEN) ?? 0;
+    return tokens > 0 ? this.charge(tokens) : 0;
+  }
+
+  /**
+   * Called once per keepalive period: a session that speaks telnet and sent
+   * nothing for a whole period is asked for a timing mark; one that answers
+   * nothing by the next period is gone (its network vanished) and is closed.
+   * Clients that never negotiated (`nc`) are left to TCP keepalive.
+   */
+  probe(): void {
+    if (this.closed) return;
+    if (this.#heard) {
+      this.#heard = false;
+      this.#probed = false;
+      return;
+    }
+    if (this.#telnet === undefined || this.#telnet.commands === 0) return;
+    if (this.#probed) {
+      this.close(`no answer to keepalive for ${2 * proberSeconds} s`, "warn");
+      return;
+    }
+    this.#probed = true;
+    this.sendBytes(PROBE);
   }
 
   /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
   filter(buf: Uint8Array, start: number, end: number): number {
+    this.#heard = true;
     if (this.#telnet === undefined) {
       const iac = buf.indexOf(IAC, start);
       if (iac === -1 || iac >= end) return end;
@@ -67,7 +113,26 @@ export class TelnetSession extends Session implements ByteFilter {
   }
 
   protected greet(): void {
+    const seconds = this.host.options.keepalive;
+    if (seconds > 0) {
+      telnetSessions.add(this);
+      if (prober === undefined) {
+        proberSeconds = seconds;
+        prober = setInterval(probeAll, seconds * 1000);
+        Deno.unrefTimer(prober as unknown as number);
+      }
+    }
+    this.outbox.push(OFFER); // DO BINARY, so that plain telnet sends 8-bit text (see telnet.ts)
     this.outbox.push(this.#door.greeting);
+  }
+
+  override close(reason: string, level: "info" | "warn" = "info"): void {
+    telnetSessions.delete(this);
+    if (telnetSessions.size === 0 && prober !== undefined) {
+      clearInterval(prober);
+      prober = undefined;
+    }
+    super.close(reason, level);
   }
 
   protected lines(): AsyncIterable<string | typeof TOO_LONG> {

@@ -84,6 +84,9 @@ async function nick(s: IrcSession, params: string[]): Promise<void> {
   const result = await changeNick(s.chat, s, wanted, params[1]);
   if (result === "password") s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is registered: NICK <nick> <password>");
   else if (result === "taken") s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
+  else if (result === "lookalike") {
+    s.numeric(ERR.ERRONEUSNICKNAME, wanted, "Erroneous nickname: it looks like someone else's");
+  }
 }
 
 function user(s: IrcSession, params: string[]): Promise<void> | void {
@@ -151,6 +154,8 @@ async function authenticate(s: IrcSession, params: string[]): Promise<void> {
       ? "too many failed logins; try again later"
       : checked.result === "banned"
       ? "the nick is banned"
+      : checked.result === "busy"
+      ? "the server cannot check passwords just now; try again shortly"
       : "closed";
     return s.numeric(ERR.SASLFAIL, `SASL authentication failed: ${why}`);
   }
@@ -195,6 +200,13 @@ export async function register(s: IrcSession): Promise<void> {
         `${nick} is a registered nick: log in with SASL PLAIN (account ${nick}) or PASS, or choose another.`,
       );
       return s.numeric(ERR.NICKNAMEINUSE, nick, "Nickname is registered");
+    case "lookalike":
+      reg.nick = "";
+      return s.numeric(ERR.ERRONEUSNICKNAME, nick, "Erroneous nickname: it looks like someone else's");
+    case "busy":
+      s.flush();
+      s.end("password checks busy", "Cannot check the password now; please try again shortly.");
+      return;
     case "banned":
       s.numeric(ERR.YOUREBANNEDCREEP, `The nick ${nick} is banned`);
       s.flush();

@@ -259,3 +259,81 @@ Deno.test("refusals are consistent: room names, muting yourself, /history past t
   op.send("/history 201");
   assert.equal(await op.waitFor(/^\*\*\* /), "*** At most 200 lines at a time; showing 200.");
 });
+
+// ---- dead connections and reclaiming a nick (item 10)
+
+Deno.test("a telnet client that stops answering is closed after two keepalive periods; one that answers stays", async () => {
+  await using chat = await startServer({ keepalive: 0.2 });
+  const alive = await chat.login("alive");
+  const silent = await chat.login("silent");
+  // Both are telnet clients: they answer the server's DO BINARY.
+  await alive.sendRaw(new Uint8Array([255, 251, 0]));
+  await silent.sendRaw(new Uint8Array([255, 251, 0]));
+  const closed = chat.event("close", (d) => d.session.nick === "silent");
+  // `alive` answers every timing mark, as telnet does; `silent` never reads or answers again.
+  let done = false;
+  let from = 0;
+  const answering = (async () => {
+    while (!done) {
+      from = 3 + await alive.waitForBytes([255, 253, 6], from).catch(() => Infinity);
+      if (from === Infinity) break;
+      await alive.sendRaw(new Uint8Array([255, 252, 6]));
+    }
+  })();
+  const { reason } = await closed;
+  assert.match(reason, /^no answer to keepalive/);
+  assert.equal(alive.ended, false);
+  alive.send("still here");
+  await alive.waitFor("alive: still here");
+  done = true;
+  alive.close();
+  await answering;
+});
+
+Deno.test("a client that never spoke telnet (nc) is never sent keepalive probes", async () => {
+  await using chat = await startServer({ keepalive: 0.1 });
+  const nc = await chat.login("nc");
+  const silent = await chat.login("silent");
+  await silent.sendRaw(new Uint8Array([255, 251, 0])); // a telnet client, which then goes silent
+  const closed = chat.event("close", (d) => d.session.nick === "silent");
+  await closed; // two keepalive periods have passed
+  assert.equal(nc.ended, false);
+  assert.equal(indexOf(nc.raw, [255, 253, 6]), -1, "a probe was sent to a client that never negotiated");
+  nc.send("still here");
+  await nc.waitFor("nc: still here");
+});
+
+function indexOf(haystack: number[], needle: number[]): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+// ---- operator listings (item 19)
+
+Deno.test("/bans and /mutes list what is in force with the time left; address ranges can be banned", async () => {
+  await using chat = await startOpServer({ op: ["op"] }, { op: "oppass99" });
+  const op = await loginWithPassword(chat, "op", "oppass99");
+  await op.waitFor("*** You are an operator here.");
+  op.send("/bans");
+  assert.equal(await op.waitFor(/^\*\*\* /), "*** No bans in force.");
+  op.send("/ban mallory 2h spam");
+  await op.waitFor(/^\*\*\* mallory is banned until/);
+  op.send("/ban 10.0.0.0/8");
+  await op.waitFor(/^\*\*\* 10\.0\.0\.0\/8 is banned for good/);
+  op.send("/mute eve 30m");
+  await op.waitFor(/^\*\*\* eve is muted until/);
+  op.send("/bans");
+  await op.waitFor("*** 2 bans in force:");
+  const bans = [await op.waitFor(/^\*\*\* {3}/), await op.waitFor(/^\*\*\* {3}/)].sort();
+  assert.equal(bans[0], "***   10.0.0.0/8 (address), for good, by op");
+  assert.match(bans[1], /^\*\*\* {3}mallory \(nick\), (1h59m\d+s|2h) left, by op: spam$/);
+  op.send("/mutes");
+  await op.waitFor("*** 1 mute in force:");
+  assert.match(await op.waitFor(/^\*\*\* {3}/), /^\*\*\* {3}eve, (29m\d+s|30m) left, by op$/);
+  const bob = await chat.login("bob");
+  bob.send("/bans");
+  assert.equal(await bob.waitFor(/^\*\*\* /), "*** Only operators may use /bans.");
+});

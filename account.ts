@@ -1,0 +1,170 @@
+/**
+ * Accounts from the command line, on the server machine: create or reset
+ * an operator's account before (or while) the server runs, since operator
+ * rights never go to an account made after the server started.
+ *
+ * The password is read twice without echo from a terminal, or as one line
+ * from a pipe (for scripts). It works while the server runs (SQLite takes
+ * care of the concurrency); a new `--op` account takes effect at the next
+ * start.
+ *
+ * @example
+ * ```sh
+ * npm run account -- add root                  # asks for the password
+ * echo 'a long password' | npm run account -- passwd root
+ * npm run account -- list
+ * npm run account -- remove mallory --db data/teaparty.db
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Store, StoreError } from "./store.ts";
+import { checkNick, foldNick, LookAlikes } from "./nick.ts";
+import { checkPassword, hashPassword } from "./accounts.ts";
+import { formatTime } from "./format.ts";
+
+const USAGE = `Usage: npm run account -- <command> [NICK] [--db PATH]
+
+Commands:
+  add NICK      create an account (the password is asked for twice, without echo)
+  passwd NICK   set a new password for an account
+  remove NICK   delete an account
+  list          list the accounts
+
+--db PATH       the database (default: data/teaparty.db, as npm start uses)`;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Reads a line from standard input: without echo from a terminal, as is from a pipe. Null at end of input. */
+async function readSecret(prompt: string): Promise<string | null> {
+  const tty = Deno.stdin.isTerminal();
+  if (tty) {
+    Deno.stderr.writeSync(encoder.encode(prompt));
+    Deno.stdin.setRaw(true);
+  }
+  const bytes: number[] = [];
+  const buf = new Uint8Array(1);
+  try {
+    while (true) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) return bytes.length ? decoder.decode(new Uint8Array(bytes)) : null;
+      const b = buf[0];
+      if (b === 10 || b === 13) break;
+      if (tty && b === 3) throw new Error("cancelled");
+      if (tty && (b === 127 || b === 8)) {
+        bytes.pop();
+        continue;
+      }
+      bytes.push(b);
+    }
+  } finally {
+    if (tty) {
+      Deno.stdin.setRaw(false);
+      Deno.stderr.writeSync(encoder.encode("\n"));
+    }
+  }
+  return decoder.decode(new Uint8Array(bytes));
+}
+
+async function newPassword(): Promise<string> {
+  const first = await readSecret("Password: ");
+  if (first === null) throw new Error("no password given (end of input)");
+  const problem = checkPassword(first);
+  if (problem) throw new Error(`the password is not acceptable: ${problem}`);
+  if (Deno.stdin.isTerminal()) {
+    const again = await readSecret("Again: ");
+    if (again !== first) throw new Error("the two passwords differ; nothing was changed");
+  }
+  return first;
+}
+
+/** Runs the account tool; resolves with the exit code (0 done, 1 refused, 2 bad usage). */
+export async function account(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { db: { type: "string", default: "data/teaparty.db" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`account: ${(error as Error).message.split("\n")[0]}\n${USAGE}`);
+    return 2;
+  }
+  const [command, nick, ...extra] = parsed.positionals;
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const needsNick = command === "add" || command === "passwd" || command === "remove";
+  if (!command || !(needsNick || command === "list") || (needsNick && !nick) || extra.length > 0) {
+    console.error(
+      `account: ${command ? `"${command}" needs ${needsNick ? "one nick" : "no nick"}` : "no command"}\n${USAGE}`,
+    );
+    return 2;
+  }
+  let store: Store;
+  try {
+    store = Store.open(parsed.values.db);
+  } catch (error) {
+    console.error(`account: ${error instanceof StoreError ? error.message : String(error)}`);
+    return 1;
+  }
+  try {
+    if (command === "list") {
+      const accounts = store.accountList();
+      for (const a of accounts) console.log(a.nick);
+      if (accounts.length === 0) console.error("account: no accounts yet");
+      return 0;
+    }
+    const problem = checkNick(nick);
+    if (problem) {
+      console.error(`account: "${nick}" is not a valid nick: ${problem}`);
+      return 1;
+    }
+    const key = foldNick(nick);
+    const existing = store.account(key);
+    if (command === "remove") {
+      if (!store.removeAccount(key)) {
+        console.error(`account: there is no account ${nick}`);
+        return 1;
+      }
+      console.log(`account ${existing?.nick ?? nick} removed`);
+      return 0;
+    }
+    if (command === "add" && existing) {
+      console.error(`account: ${existing.nick} exists already; "passwd ${existing.nick}" sets a new password`);
+      return 1;
+    }
+    if (command === "passwd" && !existing) {
+      console.error(`account: there is no account ${nick}; "add ${nick}" creates it`);
+      return 1;
+    }
+    if (command === "add") {
+      const looks = new LookAlikes();
+      for (const a of store.accountList()) looks.add(a.nick, a.key);
+      const like = looks.find(nick, key);
+      if (like) {
+        console.error(`account: ${nick} looks like the account ${like}; choose a nick that does not`);
+        return 1;
+      }
+    }
+    const password = await newPassword();
+    store.saveAccount(key, existing?.nick ?? nick, await hashPassword(password));
+    console.log(
+      `${command === "add" ? "account" : "password of"} ${existing?.nick ?? nick} ${
+        command === "add" ? "created" : "changed"
+      } (${formatTime(Date.now())} UTC)`,
+    );
+    return 0;
+  } catch (error) {
+    console.error(`account: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    store.close();
+  }
+}
+
+if (import.meta.main) Deno.exit(await account(Deno.args));
