@@ -89,7 +89,6 @@ export class IrcSession extends Session {
   /** When the unanswered PING was sent; 0 if none is. */
   pingSent = 0;
   #out: string[] = [];
-  #tooLong = false;
   #last: ChatEvent | undefined; // the last event received: one sent to several rooms comes once
   #lastQuit = ""; // the nick of the last QUIT: one QUIT however many channels are shared
   #kicked: Set<string> | undefined; // room\0nick of kicks whose PART is not shown
@@ -161,7 +160,7 @@ export class IrcSession extends Session {
   flush(): void {
     if (this.#out.length === 0) return;
     const bytes = encode(this.#out.length === 1 ? this.#out[0] : this.#out.join(""));
-    this.#out = [];
+    this.#out.length = 0;
     const journal = this.host.journal;
     if (journal.busy) journal.tell({ receive: () => this.outbox.push(bytes) }, SLOT);
     else this.outbox.push(bytes);
@@ -271,25 +270,20 @@ export class IrcSession extends Session {
     // IRC clients speak first; the server answers registration.
   }
 
-  protected async *lines(): AsyncGenerator<string | typeof TOO_LONG> {
-    for await (const line of readLines(this.conn, { maxLine: MAX_TAGS + MAX_LINE })) {
-      if (line === TOO_LONG) {
-        this.#tooLong = true;
-        yield "";
-      } else {
-        yield line;
-      }
-    }
+  protected lines(): AsyncIterable<string | typeof TOO_LONG> {
+    return readLines(this.conn, { maxLine: MAX_TAGS + MAX_LINE });
+  }
+
+  /** A line past what the reader keeps (8,191 bytes of tags and 512 of message): 417. */
+  protected override tooLong(): void {
+    this.lastHeard = performance.now();
+    this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
+    this.flush();
   }
 
   protected async handle(line: string): Promise<void> {
     this.lastHeard = performance.now();
     this.pingSent = 0;
-    if (this.#tooLong) {
-      this.#tooLong = false;
-      this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
-      return this.flush();
-    }
     const message = parseMessage(line);
     if (!message) return;
     if (message.tagBytes > MAX_TAGS || (line.length > 170 && byteLength(line) - message.tagBytes > MAX_LINE - 2)) {
