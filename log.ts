@@ -48,7 +48,9 @@ class StderrWriter {
         this.#queue = [];
         this.#bytes = 0;
         if (this.#dropped > 0) {
-          lines.push(`${new Date().toISOString()} WARN log lines dropped count=${this.#dropped} reason="stderr was not read"`);
+          lines.push(
+            `${new Date().toISOString()} WARN log lines dropped count=${this.#dropped} reason="stderr was not read"`,
+          );
           this.#dropped = 0;
         }
         const bytes = encoder.encode(lines.join("\n") + "\n");

@@ -40,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
       `teaparty: --op ${missing[0]}: there is no account ${missing[0]}, and operator rights never go to an account ` +
         `made after the start; create it first: npm run account -- add ${missing[0]}`,
     );
-    await server.shutdown();
+    server.store.close();
     return 1;
   }
   try {

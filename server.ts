@@ -79,7 +79,6 @@ export class ChatServer extends EventTarget implements DoorHost {
       banned: (ip) => this.chat.moderation.banned("ip", ip),
       failed: (ip, error) => this.log.error("ban check failed", { ip, error: String(error) }),
     });
-    this.log.info("database", { file: this.store.path || ":memory:" });
   }
 
   /** The rooms. */
@@ -158,6 +157,7 @@ export class ChatServer extends EventTarget implements DoorHost {
    * If one cannot listen, the ones opened are closed again and the error is thrown.
    */
   listen(): Deno.NetAddr {
+    this.log.info("database", { file: this.store.path || ":memory:" });
     for (const door of this.#plannedDoors()) {
       try {
         door.listen();

@@ -174,7 +174,7 @@ export class Store {
     let result: string;
     try {
       const rows = this.#db.prepare(kind === "full" ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)").all();
-      result = rows.map((r) => String(Object.values(r)[0])).join("; ");
+      result = rows.map((r) => String(Object.values(r)[0])).join("; ").replace(/\s*\n\s*/g, " ");
     } catch (error) {
       throw new StoreError(`database ${this.path} is damaged (${explain(error)}); teaparty will not use it${RESTORE}`);
     }
