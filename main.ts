@@ -45,6 +45,7 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     server.listen();
+    await server.ready();
   } catch (error) {
     console.error(`teaparty: ${(error as Error).message}`);
     await server.shutdown();

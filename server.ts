@@ -28,6 +28,11 @@ import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
 import { TelnetDoor, type TlsFiles } from "./doors/telnet.ts";
+import { HttpDoor } from "./doors/http.ts";
+import { StaticFiles } from "./wire/http.ts";
+
+/** The web client's files, served by the HTTP door. */
+export const WEB_DIR = decodeURIComponent(new URL("./web/", import.meta.url).pathname);
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -57,6 +62,7 @@ export class ChatServer extends EventTarget implements DoorHost {
   readonly doors: Door[] = [];
   /** The certificate and key of the TLS doors, read at construction. */
   readonly tls: TlsFiles | undefined;
+  #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
 
@@ -146,9 +152,16 @@ export class ChatServer extends EventTarget implements DoorHost {
 
   /** The doors the options ask for, in the order they are opened. */
   #plannedDoors(): Door[] {
-    const { host, port, tlsPort } = this.options;
+    const { host, port, tlsPort, httpPort } = this.options;
     const doors: Door[] = [new TelnetDoor(this, { hostname: host, port })];
     if (tlsPort >= 0 && this.tls) doors.push(new TelnetDoor(this, { hostname: host, port: tlsPort, tls: this.tls }));
+    if (httpPort >= 0) {
+      const web = this.#web ??= StaticFiles.load(WEB_DIR).catch((error) => {
+        throw new Error(`cannot read the web client in ${WEB_DIR}: ${(error as Error).message}`);
+      });
+      web.catch(() => {}); // reported by ready()
+      doors.push(new HttpDoor(this, { hostname: host, port: httpPort, tls: this.tls, web }));
+    }
     return doors;
   }
 
@@ -172,6 +185,11 @@ export class ChatServer extends EventTarget implements DoorHost {
       this.#emit("listening", { addr: door.addr, url: door.url, door: door.scheme });
     }
     return this.doors[0].addr;
+  }
+
+  /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */
+  async ready(): Promise<void> {
+    await this.#web;
   }
 
   /** The telnet door's address. */
