@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { type TestServer, WAIT_MS } from "./helpers.ts";
-import { startOpServer, tempDir } from "./db_helpers.ts";
+import { loginWithPassword, startOpServer, tempDir } from "./db_helpers.ts";
 import { launchBrowser, PHONE, type TestBrowser } from "./browser.ts";
 import type { ChatServerOptions } from "../server.ts";
 import { startStub } from "./web_stub.ts";
@@ -226,6 +226,25 @@ Deno.test("a private message from the page to a telnet user and back opens a con
   assert.equal(await alice.$("#privates .badge"), null);
   assert.equal(await alice.title(), "TestChat");
   assert.equal(await alice.evaluate(() => document.activeElement?.id), "input");
+
+  // Tab order around the message box: the log before it, Send after it, then the people.
+  const focused = () => alice.evaluate(() => document.activeElement?.id || document.activeElement?.className);
+  await alice.keyboard.press("Tab");
+  assert.equal(await focused(), "send");
+  await alice.keyboard.press("Tab");
+  assert.equal(await alice.evaluate(() => document.activeElement?.dataset.nick), "carol", "carol under People");
+  await alice.keyboard.down("Shift");
+  await alice.keyboard.press("Tab");
+  await alice.keyboard.press("Tab");
+  await alice.keyboard.press("Tab");
+  await alice.keyboard.up("Shift");
+  assert.equal(await alice.evaluate(() => document.activeElement?.getAttribute("role")), "log");
+  assert.equal(
+    await alice.evaluate(() => document.activeElement?.getAttribute("aria-label")),
+    "Private conversation with carol",
+  );
+  await alice.keyboard.press("Escape");
+  assert.equal(await focused(), "input");
   assert.deepEqual(browser.problems, []);
 });
 
@@ -363,6 +382,37 @@ Deno.test("when the server restarts, the page logs in again by itself and return
   } finally {
     await web.close();
   }
+});
+
+Deno.test("a page kicked off the server stays off until its user reconnects; Log out goes back to the login form", async () => {
+  await using dir = await tempDir();
+  await using web = await startWeb({ db: `${dir.path}/chat.db`, op: ["op"] }, { op: "op-password" });
+  await using browser = await launchBrowser();
+  const page = await open(browser, web.url);
+  await logIn(page, "alice");
+  const op = await loginWithPassword(web.chat, "op", "op-password");
+  await seeMembers(page, ["alice", "op"]);
+  op.send("/kick alice enough for today");
+  await until(page, () => document.body.dataset.conn === "offline");
+  await seeLine(page, "You were kicked by op: enough for today");
+  assert.match(await page.$eval("#status-text", (e) => e.textContent ?? ""), /^Disconnected: You were kicked/);
+  assert.equal(await attr(page, "#reconnect", "hidden"), null, "a Reconnect button is offered");
+  assert.equal(web.chat.server.find("alice"), undefined);
+
+  // The person decides to come back: one click, same nick, no retyping.
+  const back = web.chat.event("login", (d) => d.session.nick === "alice");
+  await page.click("#reconnect");
+  await back;
+  await until(page, () => document.body.dataset.conn === "online");
+  await seeLine(page, "Reconnected.");
+
+  const gone = web.chat.event("close", (d) => d.session.nick === "alice");
+  await page.click("#logout");
+  await gone;
+  await page.waitForSelector('body[data-view="login"]');
+  assert.equal(await page.$eval("#nick", (e) => (e as Input).value), "alice");
+  assert.equal(await page.$("#logs .log"), null, "the conversations are gone");
+  assert.deepEqual(browser.problems, []);
 });
 
 Deno.test("markup and scripts in chat are shown as text and never run", async () => {

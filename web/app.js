@@ -637,7 +637,7 @@ function start() {
     const refused = close.code === 1008 || close.code === 1003 || close.code === 1009;
     if (refused || !reconnectAfter(state.goodbye)) {
       setConn("offline", `Disconnected: ${why}`);
-      if (!wasIn && state.goodbye) ui.loginError.textContent = state.goodbye;
+      if (!wasIn && state.goodbye) ui.loginError.textContent = `${state.goodbye} Logging in connects again.`;
       return;
     }
     const wait = backoff(state.attempt++);
@@ -993,7 +993,12 @@ function start() {
       const mine = isMe(e.old);
       if (mine) {
         state.me.nick = e.nick;
-        if (state.wanted) state.wanted.nick = e.nick;
+        if (state.wanted) {
+          const pending = state.wanted.pendingNick;
+          state.wanted = { nick: e.nick, password: state.wanted.password };
+          if (pending && foldNick(pending.nick) === foldNick(e.nick)) state.wanted.password = pending.password;
+          else if (pending || foldNick(e.old) !== foldNick(e.nick)) state.wanted.password = undefined;
+        }
         setConn("online", `Connected as ${e.nick}`);
         try {
           localStorage.setItem("teaparty.nick", e.nick);
