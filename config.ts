@@ -49,6 +49,18 @@ export interface ServerOptions {
   logLevel: string;
   /** Milliseconds that shutdown waits for queues to drain (at most 5000). */
   shutdownGrace: number;
+  /** Port of the telnet-over-TLS door; 0 picks a free one; -1: no such door. */
+  tlsPort: number;
+  /** Port of the HTTP door (web client, WebSocket, /metrics, /healthz; HTTPS with the TLS files); -1: none. */
+  httpPort: number;
+  /** PEM certificate chain file for the TLS doors. */
+  tlsCert: string;
+  /** PEM private key file for the TLS doors. */
+  tlsKey: string;
+  /** Origins besides the page's own that may open the WebSocket (`*` for any). */
+  allowOrigin: string[];
+  /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For). */
+  trustProxy: string[];
 }
 
 /** The defaults of every option. */
@@ -70,6 +82,12 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   op: [] as string[],
   logLevel: "info",
   shutdownGrace: 5000,
+  tlsPort: -1,
+  httpPort: -1,
+  tlsCert: "",
+  tlsKey: "",
+  allowOrigin: [] as string[],
+  trustProxy: [] as string[],
 });
 
 interface Flag {
@@ -172,6 +190,40 @@ export const flags: readonly Flag[] = [
   },
   { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
+  {
+    key: "tlsPort",
+    flag: "tls-port",
+    kind: "number",
+    arg: "N",
+    help: "telnet over TLS on this port (0 picks a free port; needs --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
+  },
+  {
+    key: "httpPort",
+    flag: "http-port",
+    kind: "number",
+    arg: "N",
+    help: "web client, WebSocket, /metrics and /healthz (HTTPS with --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
+  },
+  { key: "tlsCert", flag: "tls-cert", kind: "string", arg: "FILE", help: "PEM certificate (chain) for the TLS doors" },
+  { key: "tlsKey", flag: "tls-key", kind: "string", arg: "FILE", help: "PEM private key for the TLS doors" },
+  {
+    key: "allowOrigin",
+    flag: "allow-origin",
+    kind: "list",
+    arg: "ORIGIN",
+    help: "another origin that may open the WebSocket, e.g. https://chat.example.org (repeatable)",
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    kind: "list",
+    arg: "ADDR",
+    help: "a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+  },
 ];
 
 const levels = ["debug", "info", "warn", "error", "silent"];
@@ -198,7 +250,7 @@ export function parseOptions(args: string[]): ParsedOptions {
   };
   for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
   const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
-  const options: ServerOptions = { ...defaults, op: [] };
+  const options: ServerOptions = { ...defaults, op: [], allowOrigin: [], trustProxy: [] };
   const record = options as unknown as Record<string, unknown>;
   for (const f of flags) {
     const value = values[f.flag];
@@ -210,7 +262,15 @@ export function parseOptions(args: string[]): ParsedOptions {
   if (!levels.includes(options.logLevel)) {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
   }
-  if (options.port > 65535) throw new Error(`--port must be at most 65535, not ${options.port}`);
+  for (const [flag, port] of [["port", options.port], ["tls-port", options.tlsPort], ["http-port", options.httpPort]]) {
+    if (Number(port) > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
+  }
+  if ((options.tlsCert === "") !== (options.tlsKey === "")) {
+    throw new Error("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (options.tlsPort >= 0 && options.tlsCert === "") {
+    throw new Error("--tls-port needs --tls-cert FILE and --tls-key FILE");
+  }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
@@ -241,7 +301,7 @@ export function helpText(): string {
   const rows = flags.map((f) => {
     const left = `  --${f.flag} ${f.arg}`;
     const value = defaults[f.key];
-    const shown = Array.isArray(value) ? "none" : value === "" ? "none" : String(value);
+    const shown = Array.isArray(value) || value === "" ? "none" : value === -1 ? "off" : String(value);
     return `${left.padEnd(28)}${f.help} (default: ${shown})`;
   });
   return [

@@ -27,7 +27,7 @@ import { Gate } from "./gate.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
-import { TelnetDoor } from "./doors/telnet.ts";
+import { TelnetDoor, type TlsFiles } from "./doors/telnet.ts";
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -55,6 +55,8 @@ export class ChatServer extends EventTarget implements DoorHost {
   readonly gate: Gate;
   /** The doors, once listening. */
   readonly doors: Door[] = [];
+  /** The certificate and key of the TLS doors, read at construction. */
+  readonly tls: TlsFiles | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
 
@@ -68,6 +70,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.options = { ...defaults, op: [], ...rest };
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
+    this.tls = readTls(this.options);
     this.store = database ?? Store.open(this.options.db);
     this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail));
     this.gate = new Gate({
@@ -134,8 +137,10 @@ export class ChatServer extends EventTarget implements DoorHost {
 
   /** The doors the options ask for, in the order they are opened. */
   #plannedDoors(): Door[] {
-    const { host, port } = this.options;
-    return [new TelnetDoor(this, { hostname: host, port })];
+    const { host, port, tlsPort } = this.options;
+    const doors: Door[] = [new TelnetDoor(this, { hostname: host, port })];
+    if (tlsPort >= 0 && this.tls) doors.push(new TelnetDoor(this, { hostname: host, port: tlsPort, tls: this.tls }));
+    return doors;
   }
 
   /**
@@ -150,7 +155,7 @@ export class ChatServer extends EventTarget implements DoorHost {
         for (const d of this.doors) d.close();
         this.doors.length = 0;
         const { host } = this.options;
-        throw new Error(`cannot listen for ${door.scheme} on ${host}: ${(error as Error).message}`);
+        throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error)}`);
       }
       this.doors.push(door);
       this.log.info("listening", { door: door.scheme, url: door.url });
@@ -177,4 +182,34 @@ export class ChatServer extends EventTarget implements DoorHost {
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
     this.store.close();
   }
+}
+
+/** Reads the TLS files named by the options; throws a one-line Error naming the flag and the problem. */
+function readTls(options: ServerOptions): TlsFiles | undefined {
+  if (!options.tlsCert && !options.tlsKey) return undefined;
+  const read = (flag: string, path: string): string => {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(path);
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound
+        ? "no such file"
+        : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+        ? `not readable (${(error as Error).message})`
+        : (error as Error).message;
+      throw new Error(`--${flag} ${path}: ${why}`);
+    }
+    if (!/-----BEGIN [A-Z ]+-----/.test(text)) throw new Error(`--${flag} ${path}: not a PEM file`);
+    return text;
+  };
+  return { cert: read("tls-cert", options.tlsCert), key: read("tls-key", options.tlsKey) };
+}
+
+/** A listen error as the operator needs it. */
+function listenProblem(error: unknown): string {
+  const text = (error as Error).message;
+  if (/KeyMismatch|keys may not be consistent/.test(text)) return "the --tls-key does not match the --tls-cert";
+  if (/No certificates found/.test(text)) return "the --tls-cert holds no certificate";
+  if (/private key/i.test(text)) return `the --tls-key is not a usable private key (${text})`;
+  return text;
 }

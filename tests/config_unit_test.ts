@@ -19,6 +19,12 @@ const expectedDefaults: ServerOptions = {
   op: [],
   logLevel: "info",
   shutdownGrace: 5000,
+  tlsPort: -1,
+  httpPort: -1,
+  tlsCert: "",
+  tlsKey: "",
+  allowOrigin: [],
+  trustProxy: [],
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -39,6 +45,16 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["history", ["--history", "0"], { history: 0 }],
   ["op", ["--op", "alice"], { op: ["alice"] }],
   ["log-level", ["--log-level", "debug"], { logLevel: "debug" }],
+  ["tls-port", ["--tls-port", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {
+    tlsPort: 0,
+    tlsCert: "c.pem",
+    tlsKey: "k.pem",
+  }],
+  ["http-port", ["--http-port", "8080"], { httpPort: 8080 }],
+  ["tls-cert", ["--tls-cert", "c.pem", "--tls-key", "k.pem"], { tlsCert: "c.pem", tlsKey: "k.pem" }],
+  ["tls-key", ["--tls-key", "k.pem", "--tls-cert", "c.pem"], { tlsCert: "c.pem", tlsKey: "k.pem" }],
+  ["allow-origin", ["--allow-origin", "https://a.example"], { allowOrigin: ["https://a.example"] }],
+  ["trust-proxy", ["--trust-proxy", "10.0.0.1"], { trustProxy: ["10.0.0.1"] }],
 ];
 
 Deno.test("no arguments give the defaults", () => {
@@ -174,6 +190,12 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     history: "20",
     op: "none",
     "log-level": "info",
+    "tls-port": "off",
+    "http-port": "off",
+    "tls-cert": "none",
+    "tls-key": "none",
+    "allow-origin": "none",
+    "trust-proxy": "none",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());

@@ -1,0 +1,70 @@
+/**
+ * Input history: the lines entered, browsed with Up and Down. Browsing keeps
+ * the line that was being typed (the draft) and gives it back past the
+ * newest entry. Empty lines and a repeat of the newest entry are not stored.
+ *
+ * @example
+ * ```ts
+ * import { History } from "./history.ts";
+ * const h = new History();
+ * h.add("hello");
+ * h.add("look");
+ * h.up("dra"); // "look"
+ * h.up("look"); // "hello"
+ * h.down("hello"); // "look"
+ * h.down("look"); // "dra" (the draft)
+ * ```
+ * @module
+ */
+
+/** A bounded list of entered lines with a browsing position. */
+export class History {
+  readonly #entries: string[] = [];
+  readonly #max: number;
+  #pos = -1; // -1: not browsing; else an index into entries
+  #draft = "";
+
+  /** @param max how many lines to keep (the oldest are dropped) */
+  constructor(max = 500) {
+    this.#max = max;
+  }
+
+  /** The stored lines, oldest first. */
+  get entries(): readonly string[] {
+    return this.#entries;
+  }
+
+  /** Stores an entered line and ends browsing. */
+  add(line: string): void {
+    this.#pos = -1;
+    if (line.trim() === "" || this.#entries[this.#entries.length - 1] === line) return;
+    this.#entries.push(line);
+    if (this.#entries.length > this.#max) this.#entries.shift();
+  }
+
+  /** The previous (older) line, or undefined at the oldest. `current` is kept as the draft. */
+  up(current: string): string | undefined {
+    if (this.#entries.length === 0) return undefined;
+    if (this.#pos === -1) {
+      this.#draft = current;
+      this.#pos = this.#entries.length;
+    }
+    if (this.#pos === 0) return undefined;
+    return this.#entries[--this.#pos];
+  }
+
+  /** The next (newer) line; past the newest, the draft; undefined when not browsing. */
+  down(_current: string): string | undefined {
+    if (this.#pos === -1) return undefined;
+    if (++this.#pos >= this.#entries.length) {
+      this.#pos = -1;
+      return this.#draft;
+    }
+    return this.#entries[this.#pos];
+  }
+
+  /** Ends browsing without changing anything (after an edit, the line is the new draft). */
+  reset(): void {
+    this.#pos = -1;
+  }
+}

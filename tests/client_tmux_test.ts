@@ -1,0 +1,332 @@
+/**
+ * The client in a real terminal (tmux, 80x24): what is typed stays intact
+ * while lines arrive, typed text goes out byte-exact, passwords never reach
+ * the screen, and the terminal is given back as it was.
+ */
+import assert from "node:assert/strict";
+import { startServer, TestClient, type TestServer } from "./helpers.ts";
+import { LimitServer } from "./limit_server.ts";
+import { hasTmux, shellQuote, TmuxPane } from "./tmux.ts";
+import { stringWidth } from "../term/width.ts";
+
+const tmux = await hasTmux();
+if (!tmux) {
+  const message = "tmux is not installed: the client's terminal tests cannot run (apt-get install tmux)";
+  if (Deno.env.get("CI")) throw new Error(message);
+  console.warn(`SKIPPED: ${message}`);
+}
+const ignore = !tmux;
+const encoder = new TextEncoder();
+
+/** Starts a pane running the client logged in as `nick`, and waits for its entry line. */
+async function clientPane(chat: TestServer, nick: string, extra: string[] = []): Promise<TmuxPane> {
+  const pane = await TmuxPane.start(TmuxPane.client(["--nick", nick, ...extra, `127.0.0.1:${chat.port}`]));
+  try {
+    await pane.waitForRow(new RegExp(`^(\\d\\d:\\d\\d )?\\*\\*\\* ${nick} has entered the room\\.$`));
+  } catch (error) {
+    await pane.close();
+    throw error;
+  }
+  return pane;
+}
+
+const bottom = (rows: string[]) => rows[rows.length - 1];
+
+/** True if `haystack` holds the bytes of `needle` in a row. */
+function containsBytes(haystack: number[], needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+Deno.test({
+  name: "a half-typed line stays intact on the bottom row, cursor after it, while 50 lines arrive above",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice");
+    const bob = await chat.login("bob");
+    await pane.waitForRow("*** bob has entered the room.");
+    await pane.type("half a typed li");
+    await pane.waitFor((rows) => bottom(rows) === "> half a typed li", "the typed text on the bottom row");
+    for (let i = 1; i <= 50; i++) await bob.send(`message ${String(i).padStart(2, "0")}`);
+    const rows = await pane.waitForRow("bob: message 50");
+    assert.equal(bottom(rows), "> half a typed li");
+    assert.deepEqual(await pane.cursor(), [17, 23]);
+    // All 50 lines, in order, above the input (the first ones are in the scrollback).
+    const all = (await pane.history()).filter((r) => r.startsWith("bob: message"));
+    assert.deepEqual(all, Array.from({ length: 50 }, (_, i) => `bob: message ${String(i + 1).padStart(2, "0")}`));
+    const history = await pane.history();
+    assert.equal(history.filter((r) => r.startsWith("> ")).length, 1, "the input row is never scrolled away");
+    // The half line is still what gets sent.
+    await pane.keys("Enter");
+    await bob.waitFor("alice: half a typed li");
+  },
+});
+
+Deno.test({
+  name: "a CJK and emoji line typed and sent arrives byte-exact, with the cursor after it as typed",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice");
+    const bob = await chat.login("bob");
+    const text = "茶会 한국어 🍵 café かな";
+    await pane.type(text);
+    await pane.waitFor((rows) => bottom(rows) === `> ${text}`, "the CJK text on the bottom row");
+    assert.deepEqual(await pane.cursor(), [2 + stringWidth(text), 23]);
+    await pane.keys("Enter");
+    await bob.waitFor(`alice: ${text}`);
+    assert.ok(containsBytes(bob.raw, encoder.encode(`alice: ${text}\r\n`)), "the bytes are the same UTF-8");
+  },
+});
+
+Deno.test({
+  name: "editing keys in the terminal: arrows, Home/End, Ctrl-A/E/W/U/K, Backspace, Delete, history, Tab",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice");
+    const bob = await chat.login("bob");
+    await pane.waitForRow("*** bob has entered the room.");
+    await pane.type("hello wrld");
+    await pane.keys("Left", "Left", "Left");
+    await pane.type("o");
+    await pane.keys("Home");
+    await pane.type(">> ");
+    await pane.keys("End", "BSpace");
+    await pane.type("d!");
+    await pane.waitFor((rows) => bottom(rows) === "> >> hello world!", "the edited line");
+    await pane.keys("Enter");
+    await bob.waitFor("alice: >> hello world!");
+    await pane.type("one two three");
+    await pane.keys("C-w", "C-a", "C-d", "C-e");
+    await pane.waitFor((rows) => bottom(rows) === "> ne two", "Ctrl-W, Ctrl-A and Ctrl-D");
+    await pane.keys("C-b", "C-b", "C-k", "C-u");
+    await pane.waitFor((rows) => bottom(rows) === ">", "Ctrl-K and Ctrl-U empty the line");
+    // Up brings back the line sent.
+    await pane.keys("Up");
+    await pane.waitFor((rows) => bottom(rows) === "> >> hello world!", "the history entry");
+    await pane.keys("C-u");
+    // Tab completes a nick learned from the entry notice.
+    await pane.type("b");
+    await pane.keys("Tab");
+    await pane.waitFor((rows) => bottom(rows) === "> bob:", "the completed nick");
+    await pane.type("tea?");
+    await pane.keys("Enter");
+    await bob.waitFor("alice: bob: tea?");
+  },
+});
+
+Deno.test({
+  name: "a mention and a private message are shown; a long input line scrolls and keeps the cursor",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice", ["--timestamps"]);
+    const bob = await chat.login("bob");
+    await bob.send("@alice psst");
+    await pane.waitForRow(/^\d\d:\d\d \[private\] bob: psst$/);
+    const long = "x".repeat(100) + "END";
+    await pane.type(long);
+    const rows = await pane.waitFor((r) => bottom(r).endsWith("END"), "the end of the long line");
+    assert.equal(stringWidth(bottom(rows)), 79); // one column kept for the cursor
+    assert.ok(bottom(rows).startsWith("> <"), "a mark shows text hidden on the left");
+    assert.deepEqual(await pane.cursor(), [79, 23]);
+    await pane.keys("Home");
+    await pane.waitFor((r) => bottom(r) === "> " + "x".repeat(77) + ">", "the start of the long line");
+    assert.deepEqual(await pane.cursor(), [2, 23]);
+    await pane.keys("Enter");
+    await bob.waitFor(`alice: ${long}`);
+  },
+});
+
+Deno.test({
+  name: "the password is never written to the terminal, is sent, and is not in the history",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    const reg = await chat.login("carol");
+    await reg.send("/register secret123");
+    await reg.waitFor(/carol is now registered/);
+    await reg.send("logout");
+    await reg.closed();
+    const out = await Deno.makeTempFile({ prefix: "teaparty-pane-" });
+    try {
+      await using pane = await TmuxPane.start(TmuxPane.client(["--nick", "carol", `127.0.0.1:${chat.port}`]));
+      await pane.waitForRow("*** carol is a registered nick. Password:");
+      await pane.waitFor((rows) => bottom(rows) === "(hidden)", "the hidden input row");
+      // Everything the client writes to the terminal from now on goes to `out` too.
+      await pane.tmux("pipe-pane", "-O", `cat >> ${shellQuote([out])}`);
+      await pane.type("secret123");
+      await pane.keys("Enter");
+      await pane.waitForRow("*** carol has entered the room.");
+      await pane.keys("Up");
+      await pane.type("x");
+      await pane.waitFor((rows) => bottom(rows) === "> x", "a visible line after the login");
+      await pane.tmux("pipe-pane"); // stop piping
+      const written = await Deno.readTextFile(out);
+      assert.ok(written.includes("carol has entered the room."), "the pipe saw the client's output");
+      assert.ok(!written.includes("secret"), "the password was written to the terminal");
+      assert.ok(!(await pane.history()).some((r) => r.includes("secret")));
+    } finally {
+      await Deno.remove(out);
+    }
+  },
+});
+
+/** The terminal settings and cursor state the shell in the pane sees, once it prompts again. */
+async function terminalState(pane: TmuxPane) {
+  await pane.waitFor((rows) => /^[$#]$/.test(bottom(rows.filter((r) => r !== ""))), "the shell prompt again");
+  await pane.type("stty -a | tr -s ' ;' '\\n\\n' | grep -x -e '-*icanon' -e '-*echo' | tr '\\n' ' '; echo");
+  await pane.keys("C-j"); // works in raw mode too, where Enter would not end the line
+  const rows = await pane.waitForRow(/^-?icanon -?echo$/);
+  const modes = rows.find((r) => /^-?icanon -?echo$/.test(r))!;
+  const [cursor, upper, lower] = (await pane.format("#{cursor_flag} #{scroll_region_upper} #{scroll_region_lower}"))
+    .split(" ");
+  return { modes: modes.trim(), cursorVisible: cursor === "1", scrollRegion: `${upper}-${lower}` };
+}
+
+/** Clears the shell's screen and waits until only its prompt is left. */
+async function clearShell(pane: TmuxPane): Promise<void> {
+  await pane.type("clear");
+  await pane.keys("Enter");
+  await pane.waitFor((rows) => /^[$#]$/.test(rows[0]) && rows.slice(1).every((r) => r === ""), "a cleared screen");
+}
+
+Deno.test({
+  name: "after Ctrl-C the terminal is back in cooked mode, echo on, cursor visible, no scroll region",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await TmuxPane.start("sh");
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(TmuxPane.client(["--nick", "dora", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** dora has entered the room.");
+    await pane.type("unsent words");
+    await pane.waitFor((rows) => bottom(rows) === "> unsent words", "the typed words");
+    await pane.keys("C-c");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+  },
+});
+
+Deno.test({
+  name: "after SIGTERM, and after logout, the terminal is given back the same way",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await TmuxPane.start("sh");
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(TmuxPane.client(["--nick", "erin", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** erin has entered the room.");
+    const shell = await pane.panePid();
+    const pgrep = await new Deno.Command("pgrep", { args: ["-P", String(shell)], stdout: "piped" }).output();
+    const pid = Number(new TextDecoder().decode(pgrep.stdout).trim().split("\n")[0]);
+    assert.ok(pid > 0, "the client's pid");
+    Deno.kill(pid, "SIGTERM");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    await clearShell(pane);
+    await pane.type(TmuxPane.client(["--nick", "erin", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** erin has entered the room.");
+    await pane.type("logout");
+    await pane.keys("Enter");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+  },
+});
+
+Deno.test({
+  name: "after Ctrl-D on an empty line, and after a dropped connection with --no-reconnect, the same",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await TmuxPane.start("sh");
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(TmuxPane.client(["--nick", "ivy", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** ivy has entered the room.");
+    await pane.keys("C-d");
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    await clearShell(pane);
+    await pane.type(TmuxPane.client(["--nick", "ivy", "--no-reconnect", `127.0.0.1:${chat.port}`]));
+    await pane.keys("Enter");
+    await pane.waitForRow("*** ivy has entered the room.");
+    await pane.type("half");
+    await chat.close();
+    await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: the server closed the connection\.$/);
+    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+  },
+});
+
+Deno.test({
+  name: "a lost connection is said plainly, then retried, and the nick is logged in again",
+  ignore,
+  async fn() {
+    const first = await startServer({ rate: 0 });
+    const port = first.port;
+    await using pane = await clientPane(first, "fred");
+    await first.close();
+    await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: .+\. Connecting again in 1 s/);
+    await using second = await startServer({ rate: 0, port });
+    // The client connects again by itself (after 1 s) and logs in as fred again.
+    await second.event("login", (d) => d.session.nick === "fred", 15000);
+    const watcher = await second.login("gus");
+    await pane.waitForRow("*** gus has entered the room.");
+    await pane.type("back again");
+    await pane.keys("Enter");
+    await watcher.waitFor("fred: back again");
+  },
+});
+
+Deno.test({
+  name: "a resize redraws: the input row moves to the new bottom, intact",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "hana");
+    await pane.type("still here 茶");
+    await pane.waitFor((rows) => bottom(rows) === "> still here 茶", "the typed text");
+    await pane.tmux("resize-window", "-x", "50", "-y", "15");
+    const rows = await pane.waitFor((r) => r.length === 15 && bottom(r) === "> still here 茶", "the redraw");
+    assert.ok(rows.includes("*** hana has entered the room."));
+    assert.deepEqual(await pane.cursor(), [2 + stringWidth("still here 茶"), 14]);
+  },
+});
+
+Deno.test({
+  name: "against the C limit_server (raw mode): others' lines scroll above the typed text; --echo shows what was sent",
+  ignore,
+  async fn() {
+    const server = await LimitServer.start(["--raw"]);
+    if (typeof server === "string") {
+      console.warn(`SKIPPED (limit_server cannot run): ${server}`);
+      return;
+    }
+    try {
+      await using pane = await TmuxPane.start(TmuxPane.client(["--echo", `127.0.0.1:${server.port}`]));
+      await pane.waitForRow(`-!- Connected to 127.0.0.1:${server.port}.`);
+      const other = await TestClient.connect(server.port);
+      try {
+        await pane.type("typing 茶");
+        await pane.waitFor((rows) => bottom(rows) === "> typing 茶", "the typed text");
+        for (let i = 1; i <= 5; i++) await other.send(`raw ${i}`);
+        const rows = await pane.waitForRow("raw 5");
+        assert.deepEqual(rows.filter((r) => r.startsWith("raw ")), ["raw 1", "raw 2", "raw 3", "raw 4", "raw 5"]);
+        assert.equal(bottom(rows), "> typing 茶");
+        await pane.keys("Enter");
+        await other.waitFor("typing 茶");
+        await pane.waitForRow("> typing 茶"); // the echo above; the input row is empty again
+        assert.equal(bottom(await pane.screen()), ">");
+      } finally {
+        other.close();
+        await other.done;
+      }
+    } finally {
+      await server.stop();
+    }
+  },
+});
