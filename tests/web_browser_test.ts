@@ -302,6 +302,8 @@ Deno.test("after a page reload, logging in again shows the room's history", asyn
   await alice.keyboard.press("Enter"); // the submit button has the focus
   await alice.waitForSelector('body[data-view="chat"]');
   await seeLine(alice, "remember this");
+  const shownAfter = await alice.evaluate(() => performance.now()); // ms since the reload began
+  assert.ok(shownAfter < 1000, `the first message showed ${shownAfter.toFixed(0)} ms after the page began loading`);
   const history = await alice.$$eval(".log:not([hidden]) .line.history", (ls) => ls.map((l) => l.textContent));
   assert.equal(history.length, 2, history.join("\n"));
   assert.match(history[0] ?? "", /carol: remember this$/);
@@ -445,9 +447,11 @@ Deno.test("on a phone-sized screen nothing overflows sideways and the message bo
   const page = await open(browser, web.url, PHONE);
   await logIn(page, "alice");
   const carol = await web.chat.login("carol_with_a_long_nick");
+  carol.send("morning! the kettle is on");
   carol.send("a".repeat(300));
   carol.send("https://example.invalid/" + "path/".repeat(40));
   await seeLine(page, "a".repeat(300));
+  await page.screenshot({ path: new URL("web-phone.png", OUT).pathname });
   await say(page, "/help");
   await seeLine(page, "Any other line is said to the room.");
 
@@ -474,7 +478,6 @@ Deno.test("on a phone-sized screen nothing overflows sideways and the message bo
 
   // The conversations and people panes are drawers behind buttons.
   assert.equal(await page.$eval("#side", (e) => getComputedStyle(e).visibility), "hidden");
-  await page.screenshot({ path: new URL("web-phone.png", OUT).pathname });
   await page.click("#open-side");
   await page.waitForFunction(() => getComputedStyle(document.querySelector("#side")!).visibility === "visible");
   await page.keyboard.press("Escape");

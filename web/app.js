@@ -323,9 +323,7 @@ function start() {
     ui.newer.hidden = true;
     ui.where.textContent = v.kind === "room" ? `#${v.name}` : `@${v.name}`;
     ui.inputLabel.textContent = v.kind === "room" ? `Message to ${v.name}` : `Private message to ${v.name}`;
-    ui.input.placeholder = v.kind === "room"
-      ? `Message ${v.name} (/help for commands)`
-      : `Private message to ${v.name}`;
+    ui.input.placeholder = v.kind === "room" ? `Message #${v.name} (/help)` : `Message @${v.name}`;
     ui.body.dataset.active = v.key;
     renderTopic();
     renderSide();
@@ -534,7 +532,7 @@ function start() {
     const items = nicks.map((nick) => {
       const li = el("li");
       if (foldNick(nick) === me) {
-        li.append(el("span", `member self n${nickColour(nick)}`, nick), el("span", "hint", " (you)"));
+        li.append(el("span", `member self n${nickColour(nick)}`, nick), el("span", "hint you", "(you)"));
         return li;
       }
       const b = el("button", `member n${nickColour(nick)}`, nick);
