@@ -104,10 +104,17 @@ Deno.test("times show HH:MM today and the date on other days; mentions are whole
 });
 
 Deno.test("the page reconnects after a lost connection or a restart, not after a kick, a ban or a logout", () => {
-  assert.ok(reconnectAfter(""));
-  assert.ok(reconnectAfter("The server is shutting down. Goodbye!"));
-  assert.ok(!reconnectAfter("You were kicked by op: spam"));
-  assert.ok(!reconnectAfter("You are banned for 1h"));
-  assert.ok(!reconnectAfter("You (alice) logged in from another connection; this one is closed."));
-  assert.ok(!reconnectAfter("Goodbye, alice!"));
+  assert.ok(reconnectAfter("", 1006), "lost");
+  assert.ok(reconnectAfter("", 1000), "closed without a word");
+  assert.ok(reconnectAfter("The server is shutting down. Goodbye!", 1001));
+  assert.ok(reconnectAfter("The server is shutting down. Goodbye!", 1006), "the close frame was lost");
+  assert.ok(reconnectAfter("Bye", 1001), "going away");
+  assert.ok(!reconnectAfter("You were kicked by op: spam", 1000));
+  assert.ok(!reconnectAfter("You were kicked by op: spam", 1006), "a kick without its close frame");
+  assert.ok(!reconnectAfter("You are banned for 1h", 1000));
+  assert.ok(!reconnectAfter("You (alice) logged in from another connection; this one is closed.", 1000));
+  assert.ok(!reconnectAfter("Goodbye, alice!", 1000));
+  assert.ok(!reconnectAfter("", 1008), "origin refused");
+  assert.ok(!reconnectAfter("", 1009), "line too long");
+  assert.ok(!reconnectAfter("", 1003), "binary frame");
 });

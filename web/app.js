@@ -140,9 +140,17 @@ export function mentions(text, nick) {
   return false;
 }
 
-/** Whether a goodbye means the server is going away and coming back (reconnect), not "go away". */
-export function reconnectAfter(goodbye) {
-  return goodbye === "" || /shutting down|restart/i.test(goodbye);
+/**
+ * Whether to reconnect by itself after a connection closed with `code`,
+ * having said `goodbye` ("" if it said none). A lost connection and a server
+ * going away (1001, "shutting down") are reconnected; a refused page (1003,
+ * 1008, 1009) and a goodbye of any other kind (a kick, a ban, a logout, a
+ * login from elsewhere) are not: reconnecting would undo them.
+ */
+export function reconnectAfter(goodbye, code = 1006) {
+  if (code === 1003 || code === 1008 || code === 1009) return false;
+  if (goodbye === "") return true;
+  return code === 1001 || /shutting down/i.test(goodbye);
 }
 
 /** The keyboard help of this page, as notice lines. */
@@ -632,8 +640,7 @@ function start() {
       state.reseat = true;
       everywhere(`Connection lost: ${why}`, "error");
     }
-    const refused = close.code === 1008 || close.code === 1003 || close.code === 1009;
-    if (refused || !reconnectAfter(state.goodbye)) {
+    if (!reconnectAfter(state.goodbye, close.code)) {
       setConn("offline", `Disconnected: ${why}`);
       if (!wasIn && state.goodbye) ui.loginError.textContent = `${state.goodbye} Logging in connects again.`;
       return;
