@@ -620,6 +620,7 @@ function start() {
     if (state.prompting) endPrompt();
     ui.logout.hidden = true;
     if (state.leaving) {
+      if (state.wanted) ui.nick.value = state.wanted.nick;
       state.leaving = false;
       state.auto = false;
       state.wanted = null;
