@@ -1,7 +1,11 @@
 /**
  * Passwords of registered nicks: salted scrypt hashes (`node:crypto`),
- * checked in constant time, and a throttle for failed logins per nick and
- * per address.
+ * checked in constant time. Each hash takes about 16 MB and a few tens of
+ * milliseconds of a CPU, so at most {@linkcode HASHING}`.concurrent` run at
+ * once (1 on a 2-core machine); up to `HASHING.waiting` (32) more wait their turn, and past
+ * that a hash is refused with a {@linkcode ServerBusy} error ("the server
+ * is busy checking passwords"). Failed guesses are throttled in
+ * login_throttle.ts.
  *
  * @example
  * ```ts
@@ -38,72 +42,95 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number,
   );
 }
 
-/** Hashes a password as `scrypt$N$r$p$salt$hash` (base64 parts). */
+/**
+ * How many password hashes run at once (one less than the cores, at most 2:
+ * one on a 2-core machine, where two at once delayed chat lines by 100 ms,
+ * see bench/hashing.ts), and how many may wait for their turn.
+ */
+export const HASHING: { readonly concurrent: number; readonly waiting: number } = {
+  concurrent: Math.max(1, Math.min(2, (navigator.hardwareConcurrency ?? 2) - 1)),
+  waiting: 32,
+};
+
+/** Refused work: the server has too much of it already. The message says so, for the user. */
+export class ServerBusy extends Error {
+  override name = "ServerBusy";
+}
+
+/**
+ * Runs async jobs at most `concurrent` at a time, in order; at most
+ * `waiting` more wait, and a job beyond that is refused with
+ * {@linkcode ServerBusy}.
+ *
+ * @example
+ * ```ts
+ * import { WorkQueue } from "./accounts.ts";
+ * const queue = new WorkQueue(2, 8, "the server is busy checking passwords");
+ * await queue.run(() => Promise.resolve(42)); // 42
+ * ```
+ */
+export class WorkQueue {
+  #concurrent: number;
+  #waiting: number;
+  #busy: string;
+  #running = 0;
+  #queue: (() => void)[] = [];
+
+  /** @param concurrent jobs at once @param waiting jobs that may wait @param busy the refusal's message */
+  constructor(concurrent: number, waiting: number, busy: string) {
+    this.#concurrent = Math.max(1, concurrent);
+    this.#waiting = waiting;
+    this.#busy = busy;
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Jobs waiting for their turn. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Runs `job` when its turn comes; rejects with {@linkcode ServerBusy} if too many are waiting. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#concurrent) {
+      if (this.#queue.length >= this.#waiting) throw new ServerBusy(this.#busy);
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    } else {
+      this.#running++;
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.#queue.shift();
+      if (next) next(); // hands its place on
+      else this.#running--;
+    }
+  }
+}
+
+const hashing = new WorkQueue(
+  HASHING.concurrent,
+  HASHING.waiting,
+  "the server is busy checking passwords; try again in a moment",
+);
+
+/** Hashes a password as `scrypt$N$r$p$salt$hash` (base64 parts). Throws {@linkcode ServerBusy} when too many wait. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, N, R, P, KEY_LENGTH);
+  const key = await hashing.run(() => derive(password, salt, N, R, P, KEY_LENGTH));
   return ["scrypt", N, R, P, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
-/** Checks a password against a stored hash (constant-time comparison). */
+/** Checks a password against a stored hash (constant-time comparison). Throws {@linkcode ServerBusy} when too many wait. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split("$");
   if (parts.length !== 6 || parts[0] !== "scrypt") return false;
   const [n, r, p] = parts.slice(1, 4).map(Number);
   const salt = Buffer.from(parts[4], "base64");
   const expected = Buffer.from(parts[5], "base64");
-  const key = await derive(password, salt, n, r, p, expected.length);
+  const key = await hashing.run(() => derive(password, salt, n, r, p, expected.length));
   return timingSafeEqual(key, expected);
-}
-
-/**
- * Counts failures per key in a sliding window; a key with `max` failures in
- * `windowMs` is blocked until the oldest of them leaves the window.
- */
-export class Throttle {
-  #max: number;
-  #window: number;
-  #failures = new Map<string, number[]>();
-
-  /** @param max failures allowed in the window @param windowMs window length */
-  constructor(max: number, windowMs: number) {
-    this.#max = max;
-    this.#window = windowMs;
-  }
-
-  /** Milliseconds until `key` may try again (0: now). */
-  wait(key: string, now = Date.now()): number {
-    const times = this.#recent(key, now);
-    if (times.length < this.#max) return 0;
-    return times[times.length - this.#max] + this.#window - now;
-  }
-
-  /** Records a failure; returns its time, which {@linkcode Throttle.forgive} takes. */
-  fail(key: string, now = Date.now()): number {
-    const times = this.#recent(key, now);
-    times.push(now);
-    this.#failures.set(key, times);
-    return now;
-  }
-
-  /** Takes back one failure recorded at `time` (an attempt that succeeded). */
-  forgive(key: string, time: number): void {
-    const times = this.#failures.get(key);
-    const i = times?.indexOf(time) ?? -1;
-    if (i < 0) return;
-    times!.splice(i, 1);
-    if (times!.length === 0) this.#failures.delete(key);
-  }
-
-  /** Forgets a key's failures (after a success). */
-  clear(key: string): void {
-    this.#failures.delete(key);
-  }
-
-  #recent(key: string, now: number): number[] {
-    const times = (this.#failures.get(key) ?? []).filter((t) => t > now - this.#window);
-    if (times.length) this.#failures.set(key, times);
-    else this.#failures.delete(key);
-    return times;
-  }
 }

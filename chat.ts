@@ -27,7 +27,8 @@ import { Journal, type JournalWatcher } from "./journal.ts";
 import { explain, type Store } from "./store.ts";
 import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
-import { foldNick } from "./nick.ts";
+import { foldNick, LookAlikes } from "./nick.ts";
+import { LoginThrottle } from "./login_throttle.ts";
 import { User } from "./user.ts";
 import type { Session, SessionHost } from "./session.ts";
 import type { ChatEvent } from "./events.ts";
@@ -87,6 +88,10 @@ export class Chat implements SessionHost {
   readonly nicks: Map<string, User> = new Map();
   /** Operator nicks (keys). */
   readonly ops: Set<string>;
+  /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
+  readonly lookAlikes: LookAlikes = new LookAlikes();
+  /** Failed password checks (logins, /nick and /password), per address and per nick. */
+  readonly logins: LoginThrottle = new LoginThrottle();
   #emit: Emit;
   #stopping = false;
   #guestMail = new Allowance(GUEST_MAIL.burst, GUEST_MAIL.perSeconds * 1000);
@@ -105,7 +110,10 @@ export class Chat implements SessionHost {
     this.#emit = emit;
     this.journal = new Journal(store, log, explain, watcher);
     this.rooms = new Rooms({ main: options.room, crowd: options.crowd, post: this.journal });
-    this.moderation = new Moderation(store);
+    this.moderation = new Moderation(store, {
+      onError: (action, error) => log.error("store failed", { action, error: explain(error) }),
+    });
+    for (const a of store.accountList()) this.lookAlikes.add(a.nick, a.key);
     // Operators are --op nicks whose accounts exist now: an account made
     // after the start (by anyone who thought of the nick first) never is one.
     this.ops = new Set();
@@ -324,6 +332,7 @@ export class Chat implements SessionHost {
     for (const room of [...user.rooms]) this.part(user, room, true);
     if (this.nicks.get(user.key) === user) {
       this.nicks.delete(user.key);
+      this.lookAlikes.delete(user.key);
       this.log.info("logout", { id: session.id, nick: user.nick });
     }
   }

@@ -68,9 +68,10 @@ export function names(shown: readonly string[], count: number): string {
   return count > shown.length ? `${list} and ${count - shown.length} more` : list;
 }
 
-/** Formats a time as `YYYY-MM-DD HH:MM:SS` (UTC). */
+/** Formats a time as `YYYY-MM-DD HH:MM:SS` (UTC); "" for a time no date can show (never throws). */
 export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? "" : date.toISOString().slice(0, 19).replace("T", " ");
 }
 
 /** A stored room message replayed as history, marked with its time (UTC). */

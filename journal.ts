@@ -206,6 +206,8 @@ function deliverSaid(room: Room, from: Member, delivery: Delivery): void {
     if (m === from && !m.echo) continue;
     m.receive(delivery);
   }
+  // A sender who left the room while its line was being stored still sees it.
+  if (from.echo && !room.members.has(from)) from.receive(delivery);
 }
 
 function deliverToRoom(room: Room, delivery: Delivery): void {

@@ -1,7 +1,9 @@
 /**
  * The line reader: an async iterator of the lines a connection sends, built
  * on a plain `read()` loop into a small buffer that grows only for a busy
- * connection. Lines end with LF, CR LF, CR NUL or a lone CR; bytes are split
+ * connection. Lines end with LF, CR LF, CR NUL or a lone CR; a CR ends its
+ * line at once (it is not held back until the next byte comes), and an LF
+ * or NUL right after it, even in a later read, belongs to it; bytes are split
  * before decoding, invalid UTF-8 becomes U+FFFD, telnet commands are removed
  * first, and a line longer than `maxLine` bytes is reported as
  * {@linkcode TOO_LONG} (once) and then skipped up to its end, so an endless
@@ -27,6 +29,11 @@ export interface ByteSource {
 /** Filters `buf[start, end)` in place and returns the new end, like `TelnetFilter`. */
 export interface ByteFilter {
   filter(buf: Uint8Array, start: number, end: number): number;
+  /**
+   * Milliseconds to wait before the next read, asked after each filtered
+   * read (a session charges telnet commands against its rate limit here).
+   */
+  pause?(): number;
 }
 
 /** Options of {@linkcode readLines}. */
@@ -60,10 +67,18 @@ export async function* readLines(
   let scan = 0; // where the search for a line end goes on
   let skipping = false; // inside a too-long line, dropping bytes to its end
   let lastRead = 0; // size of the last read: small means an idle connection
+  let afterCr = false; // the last line ended with a CR: a following LF or NUL is part of its end
 
   while (true) {
     // Yield every complete line in the buffer.
     while (scan < end) {
+      if (afterCr) {
+        afterCr = false;
+        if (buf[scan] === LF || buf[scan] === NUL) {
+          start = scan = scan + 1;
+          continue;
+        }
+      }
       let i = scan;
       while (i < end) {
         const b = buf[i];
@@ -76,12 +91,13 @@ export async function* readLines(
       }
       let next: number;
       if (buf[i] === CR) {
-        if (i + 1 === end) { // wait: the next byte decides (LF, NUL or data)
-          scan = i;
-          break;
+        if (i + 1 === end) { // the next read decides whether an LF or NUL belongs to this line end
+          afterCr = true;
+          next = i + 1;
+        } else {
+          const after = buf[i + 1];
+          next = after === LF || after === NUL ? i + 2 : i + 1;
         }
-        const after = buf[i + 1];
-        next = after === LF || after === NUL ? i + 2 : i + 1;
       } else {
         next = i + 1;
       }
@@ -92,17 +108,11 @@ export async function* readLines(
     }
 
     // The line so far: too long already?
-    const pending = end - start - (end > start && buf[end - 1] === CR ? 1 : 0);
-    if (!skipping && pending > maxLine) {
+    if (!skipping && end - start > maxLine) {
       skipping = true;
       yield TOO_LONG;
     }
-    if (skipping) { // keep only a trailing CR, which may pair with the next byte
-      const keep = end > start && buf[end - 1] === CR ? 1 : 0;
-      buf.copyWithin(0, end - keep, end);
-      start = scan = 0; // the kept CR is looked at again
-      end = keep;
-    }
+    if (skipping) start = scan = end = 0; // drop what there is of it
 
     // Make room for the next read.
     if (start === end) {
@@ -120,6 +130,8 @@ export async function* readLines(
       buf = bigger;
     }
 
+    const wait = telnet?.pause?.() ?? 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const n = await source.read(end === 0 ? buf : buf.subarray(end)); // no view object when idle
     if (n === null) break;
     lastRead = n;
@@ -135,8 +147,7 @@ export async function* readLines(
 
   // End of input: a last line without its end is still a line.
   if (!skipping && end > start) {
-    const last = buf[end - 1] === CR ? end - 1 : end; // a lone CR ends a line, even an empty one
-    if (last - start > maxLine) yield TOO_LONG;
-    else yield decoder.decode(buf.subarray(start, last));
+    if (end - start > maxLine) yield TOO_LONG;
+    else yield decoder.decode(buf.subarray(start, end));
   }
 }

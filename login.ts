@@ -18,29 +18,26 @@ import type { Session } from "./session.ts";
 import { User } from "./user.ts";
 import { checkNick, foldNick } from "./nick.ts";
 import { describeBan } from "./moderation.ts";
-import { Throttle, verifyPassword } from "./accounts.ts";
+import { ServerBusy, verifyPassword } from "./accounts.ts";
+import { LOGIN_LIMITS } from "./login_throttle.ts";
 import { cleanLine } from "./text.ts";
 
-/** Failed logins allowed per nick, and per address, in {@linkcode THROTTLE_WINDOW_MS}. */
-export const THROTTLE = { perNick: 5, perAddress: 10 } as const;
-/** The window of the failed-login throttle. */
-export const THROTTLE_WINDOW_MS = 5 * 60_000;
+/** Failed logins from one address, to one nick and to all, before further attempts must wait (see login_throttle.ts). */
+export const THROTTLE = { perNick: LOGIN_LIMITS.perNickAddress, perAddress: LOGIN_LIMITS.perAddress } as const;
 /** Password tries one prompt allows before it gives up. */
 export const PROMPT_TRIES = 3;
 
-const nickFailures = new WeakMap<Chat, Throttle>();
-const addressFailures = new WeakMap<Chat, Throttle>();
-
-function throttles(chat: Chat): { nick: Throttle; address: Throttle } {
-  let nick = nickFailures.get(chat);
-  let address = addressFailures.get(chat);
-  if (!nick) nickFailures.set(chat, nick = new Throttle(THROTTLE.perNick, THROTTLE_WINDOW_MS));
-  if (!address) addressFailures.set(chat, address = new Throttle(THROTTLE.perAddress, THROTTLE_WINDOW_MS));
-  return { nick, address };
-}
-
 /** How a login ended, for doors that need to know (IRC numerics). */
-export type LoginResult = "in" | "refused" | "password" | "taken" | "invalid" | "banned" | "throttled";
+export type LoginResult =
+  | "in"
+  | "refused"
+  | "password"
+  | "taken"
+  | "invalid"
+  | "banned"
+  | "throttled"
+  | "lookalike"
+  | "busy";
 
 /**
  * Logs a session in under `nick`; replies to the session with every
@@ -62,6 +59,7 @@ export async function login(chat: Chat, session: Session, nick: string, password
       return "refused";
     }
     if (taken(chat, session, key)) return "taken";
+    if (lookalike(chat, session, nick, key, "log in as")) return "lookalike";
     admit(chat, session, nick, key, false);
     return "in";
   }
@@ -69,7 +67,7 @@ export async function login(chat: Chat, session: Session, nick: string, password
   if (password !== undefined && password !== "") {
     const result = await verify(chat, session, account.nick, key, account.hash, password);
     if (result === "wrong") session.fail(`Wrong password for ${account.nick}. Try again with: login ${account.nick}`);
-    if (result !== "ok") return result === "wrong" ? "refused" : result === "closed" ? "refused" : result;
+    if (result !== "ok") return result === "wrong" || result === "closed" ? "refused" : result;
     return enter(chat, session, account.nick, key);
   }
   session.send({ type: "password", nick: account.nick, text: `${account.nick} is a registered nick. Password:` });
@@ -119,10 +117,17 @@ function taken(chat: Chat, session: Session, key: string): boolean {
   return true;
 }
 
-/** Refuses (with a reply) a login while the nick or the address has too many recent failures. */
+/** Refuses (with a reply) a nick that looks like a registered or logged-in one under another key. */
+function lookalike(chat: Chat, session: Session, nick: string, key: string, what: string): boolean {
+  const like = chat.lookAlikes.find(nick, key);
+  if (!like) return false;
+  session.fail(`Cannot ${what} "${nick}": it looks like ${like}, a registered or logged-in nick.`);
+  return true;
+}
+
+/** Refuses (with a reply) a password check while this address has failed too often (for this nick or any). */
 function throttled(chat: Chat, session: Session, nick: string, key: string, quiet = false): boolean {
-  const t = throttles(chat);
-  const wait = Math.max(t.nick.wait(key), t.address.wait(session.ip));
+  const wait = chat.logins.wait(key, session.ip);
   if (wait <= 0 || quiet) return wait > 0;
   chat.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
   session.fail(`Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`);
@@ -140,22 +145,29 @@ async function verify(
   key: string,
   hash: string,
   password: string,
-): Promise<"ok" | "wrong" | "throttled" | "closed"> {
+): Promise<"ok" | "wrong" | "throttled" | "closed" | "busy"> {
   // The throttle is checked again here (a prompt may have been opened before
   // it closed), and every attempt counts as a failure until it has
   // succeeded, so guesses sent at once on many connections count too.
   if (throttled(chat, session, nick, key)) return "throttled";
-  const t = throttles(chat);
-  t.nick.fail(key);
-  const addressAttempt = t.address.fail(session.ip);
-  const ok = await verifyPassword(password, hash);
+  const slowdown = chat.logins.slowdown(key); // many failures on this nick from everywhere: a moment's wait
+  const attempt = chat.logins.begin(key, session.ip);
+  if (slowdown > 0) await new Promise((resolve) => setTimeout(resolve, slowdown));
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(password, hash);
+  } catch (error) {
+    if (!(error instanceof ServerBusy)) throw error;
+    chat.logins.cancel(attempt);
+    session.fail(`Cannot check the password now: ${error.message}.`);
+    return "busy";
+  }
   if (session.closed) return "closed";
   if (!ok) {
     chat.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
     return "wrong";
   }
-  t.nick.clear(key);
-  t.address.forgive(session.ip, addressAttempt);
+  chat.logins.succeeded(attempt);
   return "ok";
 }
 
@@ -189,6 +201,7 @@ function admit(chat: Chat, session: Session, nick: string, key: string, register
   user.registered = registered;
   user.operator = registered && chat.ops.has(key);
   chat.nicks.set(key, user);
+  chat.lookAlikes.add(nick, key);
   session.loggedInAs(user);
   chat.log.info("login", {
     id: session.id,
@@ -245,6 +258,7 @@ export async function changeNick(chat: Chat, session: Session, nick: string, pas
       return "refused";
     }
     if (taken(chat, session, key)) return "taken";
+    if (lookalike(chat, session, nick, key, "change nick to")) return "lookalike";
     rename(chat, user, nick, key, false);
     return "in";
   }
@@ -272,6 +286,8 @@ function rename(chat: Chat, user: User, nick: string, key: string, registered: b
   user.operator = registered && chat.ops.has(key);
   chat.nicks.set(key, user);
   if (oldKey !== key) {
+    chat.lookAlikes.delete(oldKey);
+    chat.lookAlikes.add(nick, key);
     for (const other of chat.nicks.values()) {
       if (other.ignores?.delete(oldKey)) other.ignores.add(key);
     }

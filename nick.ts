@@ -1,24 +1,44 @@
 /**
- * Nick rules: 1–32 characters, starting with a letter of any script; letters,
- * digits and `_ - . [ ] { } | ^` after that; unique case-insensitively.
+ * Nick rules: 1–32 characters, starting with a letter of any script;
+ * letters, digits and `_ - . [ ] { } | ^` after that; unique
+ * case-insensitively. Following Unicode's rules for identifiers (UTS #39),
+ * a nick may not contain invisible characters (Default_Ignorable_Code_Point:
+ * joiners, variation selectors, Hangul fillers …) or combining marks that
+ * are not on a letter, and may not mix scripts except in the usual ways
+ * (Latin with Han, Hiragana and Katakana, with Han and Bopomofo, or with Han
+ * and Hangul; digits and `_ - .` go with any script). Two nicks that look the
+ * same have the same {@linkcode nickSkeleton}.
  *
  * @example
  * ```ts
- * import { checkNick, foldNick } from "./nick.ts";
+ * import { checkNick, foldNick, nickSkeleton } from "./nick.ts";
  * checkNick("茶友"); // undefined: fine
  * checkNick("9lives"); // "a nick must start with a letter"
+ * checkNick("\u0430lice"); // 'a nick may not mix scripts: "l" (U+006C) is Latin, "а" (U+0430) Cyrillic'
  * foldNick("Alice") === foldNick("alice"); // true
+ * nickSkeleton("al\u0131ce") === nickSkeleton("alice"); // true (dotless ı)
  * ```
  * @module
  */
+import { confusable } from "./confusables.ts";
 
 /** The longest nick, in characters. */
 export const MAX_NICK = 32;
 
+const RULE = "use letters, digits and _ - . [ ] { } | ^";
 const allowed = /^[\p{L}\p{M}\p{N}_\-.\[\]{}|^]$/u;
+const invisible = /^\p{Default_Ignorable_Code_Point}$/u;
+const mark = /^\p{M}$/u;
+const letter = /^\p{L}$/u;
+
+/** `U+0430`. */
+export function codePoint(c: string): string {
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
 
 /**
- * Checks a nick; returns why it is not acceptable, or `undefined` if it is.
+ * Checks a nick; returns why it is not acceptable (naming the character
+ * and the rule, in one line), or `undefined` if it is.
  */
 export function checkNick(nick: string): string | undefined {
   if (nick === "") return "a nick cannot be empty";
@@ -26,27 +46,228 @@ export function checkNick(nick: string): string | undefined {
   if (chars.length > MAX_NICK) {
     return `a nick has at most ${MAX_NICK} characters; this one has ${chars.length}`;
   }
-  if (!/^\p{L}$/u.test(chars[0])) return "a nick must start with a letter";
-  for (const c of chars) {
-    if (!allowed.test(c)) {
-      return `a nick may not contain ${describe(c)}; use letters, digits and _ - . [ ] { } | ^`;
+  let marks = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    const code = c.codePointAt(0)!;
+    if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) {
+      return `a nick may not contain control characters (${codePoint(c)}); ${RULE}`;
+    }
+    if (invisible.test(c)) return `a nick may not contain ${codePoint(c)}: it is invisible`;
+    if (i === 0 && !letter.test(c)) return "a nick must start with a letter";
+    if (!allowed.test(c)) return `a nick may not contain ${describe(c)}; ${RULE}`;
+    if (mark.test(c)) {
+      if (marks === 0 && !letter.test(chars[i - 1])) {
+        return `a nick may not contain ${codePoint(c)} after "${chars[i - 1]}": a combining mark must be on a letter`;
+      }
+      if (++marks > 4 || chars[i - 1] === c) {
+        return `a nick may not contain ${codePoint(c)} there: too many combining marks on one letter`;
+      }
+    } else {
+      marks = 0;
     }
   }
-  return undefined;
+  return mixedScripts(nick.normalize("NFKC"));
 }
 
 function describe(c: string): string {
-  const code = c.codePointAt(0)!;
-  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) return "control characters";
   if (/\s/u.test(c)) return "spaces";
   return `"${c}"`;
 }
 
 /**
- * The case-insensitive key of a nick: two nicks clash when their keys match.
- * Final sigma (ς) folds to σ as in Unicode case folding: `toLowerCase()`
- * turns a word-final Σ into ς, so without this "ΚΩΣ" and "κωσ" would differ.
+ * The case-insensitive key of a nick, under which it is stored: two nicks
+ * are the same nick when their keys match. Final sigma (ς) folds to σ as in
+ * Unicode case folding: `toLowerCase()` turns a word-final Σ into ς, so
+ * without this "ΚΩΣ" and "κωσ" would differ. (ß stays ß here: "straße"
+ * and "strasse" are two nicks, but they look alike, see
+ * {@linkcode nickSkeleton}.)
  */
 export function foldNick(nick: string): string {
   return nick.normalize("NFKC").toLowerCase().replaceAll("ς", "σ");
+}
+
+// Marks of the Inherited script (accents such as U+0301, U+0308, U+0307),
+// except the kana voicing marks, which change how a kana looks.
+const accent = /(?![\u3099\u309a])\p{Script=Inherited}/gu;
+
+/**
+ * What a nick looks like, for telling look-alike nicks apart from the
+ * same nick: UTS #39's confusable skeleton of the folded nick, with full
+ * case folding (ß is ss, dotless ı is i) and accents left out (é is e, and
+ * `alice` with a dot above the e is `alice`). Two nicks that look the same
+ * have equal skeletons: `alice`, `ALICE`, `alıce`, `a1ice`, `Аlice` (with a
+ * Cyrillic А). Not stable across versions of the Unicode data, so it is
+ * never stored; compare it only in memory.
+ *
+ * @example
+ * ```ts
+ * import { nickSkeleton } from "./nick.ts";
+ * nickSkeleton("Straße") === nickSkeleton("strasse"); // true
+ * nickSkeleton("Zoë") === nickSkeleton("zoe"); // true
+ * ```
+ */
+export function nickSkeleton(nick: string): string {
+  let s = fullFold(foldNick(nick));
+  for (let pass = 0; pass < 3; pass++) {
+    const next: string[] = [];
+    for (const c of s) next.push(confusable(c.codePointAt(0)!) ?? c);
+    const mapped = fullFold(next.join(""));
+    if (mapped === s) break;
+    s = mapped;
+  }
+  return s;
+}
+
+// Full case folding (ß is ss), without accents, decomposed.
+function fullFold(text: string): string {
+  return text.toUpperCase().toLowerCase().replaceAll("ς", "σ").normalize("NFD").replace(accent, "");
+}
+
+// ---- scripts (UTS #39 "Highly Restrictive")
+
+const SCRIPTS = (
+  "Adlam Caucasian_Albanian Ahom Arabic Imperial_Aramaic Armenian Avestan Balinese Bamum Bassa_Vah Batak Bengali " +
+  "Bhaiksuki Bopomofo Brahmi Braille Buginese Buhid Chakma Canadian_Aboriginal Carian Cham Cherokee Chorasmian " +
+  "Coptic Cypro_Minoan Cypriot Cyrillic Devanagari Dives_Akuru Dogra Deseret Duployan Egyptian_Hieroglyphs " +
+  "Elbasan Elymaic Ethiopic Georgian Glagolitic Gunjala_Gondi Masaram_Gondi Gothic Grantha Greek Gujarati " +
+  "Gurmukhi Hangul Han Hanunoo Hatran Hebrew Hiragana Anatolian_Hieroglyphs Pahawh_Hmong Nyiakeng_Puachue_Hmong " +
+  "Old_Hungarian Old_Italic Javanese Kayah_Li Katakana Kawi Kharoshthi Khmer Khojki Khitan_Small_Script Kannada " +
+  "Kaithi Tai_Tham Lao Latin Lepcha Limbu Linear_A Linear_B Lisu Lycian Lydian Mahajani Makasar Mandaic " +
+  "Manichaean Marchen Medefaidrin Mende_Kikakui Meroitic_Cursive Meroitic_Hieroglyphs Malayalam Modi Mongolian " +
+  "Mro Meetei_Mayek Multani Myanmar Nag_Mundari Nandinagari Old_North_Arabian Nabataean Newa Nko Nushu Ogham " +
+  "Ol_Chiki Old_Turkic Oriya Osage Osmanya Old_Uyghur Palmyrene Pau_Cin_Hau Old_Permic Phags_Pa " +
+  "Inscriptional_Pahlavi Psalter_Pahlavi Phoenician Miao Inscriptional_Parthian Rejang Hanifi_Rohingya Runic " +
+  "Samaritan Old_South_Arabian Saurashtra SignWriting Shavian Sharada Siddham Khudawadi Sinhala Sogdian " +
+  "Old_Sogdian Sora_Sompeng Soyombo Sundanese Syloti_Nagri Syriac Tagbanwa Takri Tai_Le New_Tai_Lue Tamil Tangut " +
+  "Tai_Viet Telugu Tifinagh Tagalog Thaana Thai Tibetan Tirhuta Tangsa Toto Ugaritic Vai Vithkuqi Warang_Citi " +
+  "Wancho Old_Persian Cuneiform Yezidi Yi Zanabazar_Square " +
+  // Unicode 16; skipped where the runtime does not know them yet
+  "Garay Gurung_Khema Kirat_Rai Ol_Onal Sunuwar Todhri Tulu_Tigalari"
+).split(" ");
+
+let scriptTests: { name: string; scx: RegExp; sc: RegExp }[] | undefined;
+
+function tests(): { name: string; scx: RegExp; sc: RegExp }[] {
+  if (scriptTests) return scriptTests;
+  scriptTests = [];
+  for (const name of SCRIPTS) {
+    try {
+      scriptTests.push({ name, scx: new RegExp(`^\\p{scx=${name}}$`, "u"), sc: new RegExp(`^\\p{sc=${name}}$`, "u") });
+    } catch { /* a script this runtime's Unicode version does not have */ }
+  }
+  return scriptTests;
+}
+
+const anyScript = /^[\p{scx=Common}\p{scx=Inherited}]$/u;
+const ascii = /^[\x21-\x7e]$/;
+const asciiLetter = /^[A-Za-z]$/;
+const scxCache = new Map<string, readonly string[]>();
+
+/** The scripts of a character (Script_Extensions), augmented as UTS #39 says; `[]` for Common and Inherited. */
+function scriptsOf(c: string): readonly string[] {
+  if (ascii.test(c)) return asciiLetter.test(c) ? LATIN : NONE;
+  let known = scxCache.get(c);
+  if (known) return known;
+  if (anyScript.test(c)) known = NONE;
+  else {
+    const set = new Set<string>();
+    for (const t of tests()) if (t.scx.test(c)) set.add(t.name);
+    if (set.size === 0) set.add("Unknown");
+    // Japanese (Jpan), Korean (Kore) and Han with Bopomofo (Hanb) are single writing systems.
+    if (set.has("Han")) set.add("Jpan").add("Kore").add("Hanb");
+    if (set.has("Hiragana") || set.has("Katakana")) set.add("Jpan");
+    if (set.has("Hangul")) set.add("Kore");
+    if (set.has("Bopomofo")) set.add("Hanb");
+    known = [...set];
+  }
+  if (scxCache.size > 4096) scxCache.clear();
+  scxCache.set(c, known);
+  return known;
+}
+const LATIN: readonly string[] = ["Latin"];
+const NONE: readonly string[] = [];
+
+/** The main script of a character, for messages. */
+function scriptName(c: string): string {
+  if (asciiLetter.test(c)) return "Latin";
+  for (const t of tests()) if (t.sc.test(c)) return t.name.replaceAll("_", " ");
+  return scriptsOf(c)[0]?.replaceAll("_", " ") ?? "Common";
+}
+
+// The scripts every character belongs to; undefined when no character has a script (digits only …).
+function shared(chars: string[]): Set<string> | undefined {
+  let common: Set<string> | undefined;
+  for (const c of chars) {
+    const scripts = scriptsOf(c);
+    common = common ? new Set(scripts.filter((s) => common!.has(s))) : new Set(scripts);
+  }
+  return common;
+}
+
+// Refuses a nick whose characters share no script, except Latin with Japanese, Korean or Han with Bopomofo.
+function mixedScripts(nick: string): string | undefined {
+  const chars = [...nick].filter((c) => scriptsOf(c).length > 0);
+  const all = shared(chars);
+  if (all === undefined || all.size > 0) return undefined;
+  const rest = shared(chars.filter((c) => !scriptsOf(c).includes("Latin")));
+  if (rest && ["Jpan", "Kore", "Hanb"].some((s) => rest.has(s))) return undefined;
+  for (let i = 1; i < chars.length; i++) {
+    if (shared(chars.slice(0, i + 1))!.size === 0) return mixed(chars[0], chars[i]);
+  }
+  return undefined; // not reached: the whole nick shares no script
+}
+
+function mixed(a: string, b: string): string {
+  return `a nick may not mix scripts: "${a}" (${codePoint(a)}) is ${scriptName(a)}, ` +
+    `"${b}" (${codePoint(b)}) ${scriptName(b)}`;
+}
+
+// ---- look-alikes
+
+/**
+ * Nicks by skeleton, to find a nick that looks like another one held under
+ * a different key (registered, online, …). Each key may be added more than
+ * once (say, registered and online); it stays until deleted as often.
+ *
+ * @example
+ * ```ts
+ * import { LookAlikes } from "./nick.ts";
+ * const taken = new LookAlikes();
+ * taken.add("alice");
+ * taken.find("al\u0131ce"); // "alice"
+ * taken.find("alice"); // undefined: the same nick, not a look-alike
+ * ```
+ */
+export class LookAlikes {
+  #bySkeleton = new Map<string, Map<string, { nick: string; count: number }>>();
+
+  /** Adds a nick (under its key, `foldNick(nick)` unless given). */
+  add(nick: string, key: string = foldNick(nick)): void {
+    const skeleton = nickSkeleton(key);
+    let keys = this.#bySkeleton.get(skeleton);
+    if (!keys) this.#bySkeleton.set(skeleton, keys = new Map());
+    const entry = keys.get(key);
+    if (entry) entry.count++;
+    else keys.set(key, { nick, count: 1 });
+  }
+
+  /** Takes back one {@linkcode LookAlikes.add} of a key. */
+  delete(key: string): void {
+    const skeleton = nickSkeleton(key);
+    const keys = this.#bySkeleton.get(skeleton);
+    const entry = keys?.get(key);
+    if (!entry) return;
+    if (--entry.count > 0) return;
+    keys!.delete(key);
+    if (keys!.size === 0) this.#bySkeleton.delete(skeleton);
+  }
+
+  /** A nick held under another key that looks like `nick`, if any. */
+  find(nick: string, key: string = foldNick(nick)): string | undefined {
+    const keys = this.#bySkeleton.get(nickSkeleton(key));
+    if (!keys) return undefined;
+    for (const [other, entry] of keys) if (other !== key) return entry.nick;
+    return undefined;
+  }
 }

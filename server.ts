@@ -97,6 +97,16 @@ export class ChatServer extends EventTarget implements DoorHost {
     return this.chat.nicks;
   }
 
+  /** Bans and mutes in force. */
+  get moderation(): Chat["moderation"] {
+    return this.chat.moderation;
+  }
+
+  /** Failed password checks. */
+  get logins(): Chat["logins"] {
+    return this.chat.logins;
+  }
+
   /** Finds a logged-in user by nick (case-insensitive). */
   find(nick: string): User | undefined {
     return this.chat.find(nick);

@@ -153,10 +153,16 @@ export abstract class Session implements OutboxOwner, Receiver {
     this.send({ type: "error", text });
   }
 
-  /** Takes a token for one line (or its equivalent); resolves when the rate limit allows it. */
-  protected pace(cost = 1): Promise<void> | undefined {
+  /** Takes `tokens` of the rate limit; returns the milliseconds to wait before the last is there (0: none). */
+  protected charge(tokens = 1): number {
     let wait = 0;
-    for (let i = 0; i < cost; i++) wait = this.#bucket?.take() ?? 0;
+    for (let i = 0; i < tokens; i++) wait = this.#bucket?.take() ?? 0;
+    return wait;
+  }
+
+  /** Takes a token for one line; resolves when the rate limit allows it (undefined: at once). */
+  protected pace(): Promise<void> | undefined {
+    const wait = this.charge();
     if (wait <= 0) return undefined;
     return new Promise((resolve) => setTimeout(resolve, wait));
   }

@@ -301,6 +301,14 @@ export class Store {
     return row ? { nick: String(row.nick), hash: String(row.hash) } : undefined;
   }
 
+  /** Every registered nick with its key, in the order registered (to index look-alike nicks at start-up). */
+  accountList(): { key: string; nick: string }[] {
+    return this.#all("SELECT key, nick FROM accounts ORDER BY created").map((r) => ({
+      key: String(r.key),
+      nick: String(r.nick),
+    }));
+  }
+
   /** Registers a nick, or replaces its password hash. */
   saveAccount(key: string, nick: string, hash: string): void {
     this.#run(

@@ -1,7 +1,22 @@
 /**
  * Telnet protocol handling: removes IAC sequences (option negotiation,
- * sub-negotiation, commands) from received bytes, refuses options the client
- * offers, and builds the echo on/off requests used while a password is typed.
+ * sub-negotiation, commands) from received bytes and answers option
+ * requests, keeping each option's state on both sides as RFC 1143 (the
+ * "Q method") says, so that a request that confirms the current state is
+ * never answered and a refused option is refused once: a client repeating
+ * `IAC DO TERMINAL-TYPE` gets one `IAC WONT TERMINAL-TYPE`, not one per
+ * request. It counts the commands it receives, so that the session can
+ * charge them against its rate limit like lines.
+ *
+ * The server offers BINARY both ways at connect ({@linkcode OFFER}), so
+ * that a telnet client sends and shows UTF-8 (Chinese, Japanese …) as it
+ * is instead of stripping the eighth bit, and accepts BINARY when a client
+ * asks. ECHO is turned on by the server only while a password is typed.
+ * Every other option is refused.
+ *
+ * A sub-negotiation (`IAC SB … IAC SE`) longer than {@linkcode MAX_SUB}
+ * bytes is given up: it and the rest of its line are dropped, and what
+ * follows the next line end is data again.
  *
  * @example
  * ```ts
@@ -25,8 +40,23 @@ const SB = 250;
 const EL = 248;
 const EC = 247;
 const SE = 240;
+const CR = 13;
+const LF = 10;
+/** The BINARY option (RFC 856): 8-bit data. */
+export const BINARY = 0;
 /** The ECHO option. */
 export const ECHO = 1;
+
+/** Longest sub-negotiation kept track of, in bytes. */
+export const MAX_SUB = 512;
+
+/**
+ * What the server sends first on a telnet connection: `IAC WILL BINARY`
+ * and `IAC DO BINARY`, followed by CR and `ESC [ K` (erase to the end of the
+ * line), which wipe whatever a client that does not speak telnet (`nc`)
+ * shows of the four negotiation bytes. A telnet client shows nothing of it.
+ */
+export const OFFER: Uint8Array = new Uint8Array([IAC, DO, BINARY, CR, 0x1b, 0x5b, 0x4b]);
 
 /** Bytes asking the client to stop echoing what is typed (we echo nothing). */
 export const ECHO_OFF: Uint8Array = new Uint8Array([IAC, WILL, ECHO]);
@@ -39,22 +69,78 @@ const enum State {
   Option,
   Sub,
   SubIac,
+  Discard, // a sub-negotiation that ran too long: dropped up to the next line end
 }
+
+// RFC 1143 option states (the queue bits are not needed: we never change our mind while waiting).
+const NO = 0;
+const YES = 1;
+const WANTNO = 2;
+const WANTYES = 3;
+// Set in #refused once an option was refused, so it is not refused again.
+const REFUSED_US = 1;
+const REFUSED_HIM = 2;
 
 /** Where negotiation answers go: a function, or an object with `sendBytes` (no closure needed). */
 export type ReplyTo = ((bytes: Uint8Array) => void) | { sendBytes(bytes: Uint8Array): void };
 
-/** Removes telnet commands from a byte stream, chunk by chunk. */
+/** Options of {@linkcode TelnetFilter}. */
+export interface TelnetOptions {
+  /** {@linkcode OFFER} was sent to this client (BINARY is then awaited both ways). */
+  offered?: boolean;
+}
+
+/** Removes telnet commands from a byte stream, chunk by chunk, and answers option requests. */
 export class TelnetFilter {
   #state = State.Data;
   #verb = 0;
   #reply: ReplyTo;
-  /** True while the server has asked the client not to echo (password entry). */
-  serverEcho = false;
+  #us = new Uint8Array(256); // options on the server's side (we WILL)
+  #him = new Uint8Array(256); // options on the client's side (it WILL)
+  #refused = new Uint8Array(256);
+  #subLength = 0;
+  #charged = 0;
+  /** Telnet commands received so far (negotiation, sub-negotiation and other commands; not IAC IAC). */
+  commands = 0;
 
   /** @param reply sends negotiation answers back to the client */
-  constructor(reply: ReplyTo) {
+  constructor(reply: ReplyTo, options: TelnetOptions = {}) {
     this.#reply = reply;
+    if (options.offered) this.#him[BINARY] = WANTYES;
+  }
+
+  /**
+   * True while the server echoes, that is, has asked the client not to
+   * (password entry). Setting it records that `ECHO_OFF` (true) or
+   * `ECHO_ON` (false) is being sent, so the client's answer is not answered.
+   */
+  get serverEcho(): boolean {
+    return this.#us[ECHO] === YES || this.#us[ECHO] === WANTYES;
+  }
+
+  set serverEcho(on: boolean) {
+    const state = this.#us[ECHO];
+    this.#us[ECHO] = on ? WANTYES : state === NO ? NO : WANTNO;
+  }
+
+  /** True once the client agreed to send 8-bit data (BINARY on its side). */
+  get binaryIn(): boolean {
+    return this.#him[BINARY] === YES;
+  }
+
+  /** True once the client agreed to receive 8-bit data (BINARY on our side). */
+  get binaryOut(): boolean {
+    return this.#us[BINARY] === YES;
+  }
+
+  /**
+   * How many tokens of the rate limit the commands received since the last
+   * call cost, at one token per `perToken` commands.
+   */
+  tokensDue(perToken: number): number {
+    const due = Math.floor((this.commands - this.#charged) / perToken);
+    this.#charged += due * perToken;
+    return due;
   }
 
   /**
@@ -80,10 +166,14 @@ export class TelnetFilter {
           if (b === IAC) {
             buf[out++] = b; // escaped 255: a data byte (invalid UTF-8, becomes U+FFFD)
             this.#state = State.Data;
-          } else if (b >= WILL) {
+            break;
+          }
+          this.commands++;
+          if (b >= WILL) {
             this.#verb = b;
             this.#state = State.Option;
           } else if (b === SB) {
+            this.#subLength = 0;
             this.#state = State.Sub;
           } else {
             if (b === EC) buf[out++] = 8;
@@ -97,9 +187,16 @@ export class TelnetFilter {
           break;
         case State.Sub:
           if (b === IAC) this.#state = State.SubIac;
+          else if (++this.#subLength > MAX_SUB) this.#state = State.Discard;
           break;
         case State.SubIac:
           this.#state = b === SE ? State.Data : State.Sub;
+          break;
+        case State.Discard:
+          if (b === CR || b === LF) {
+            buf[out++] = b;
+            this.#state = State.Data;
+          }
           break;
       }
     }
@@ -107,16 +204,56 @@ export class TelnetFilter {
   }
 
   #answer(verb: number, option: number): void {
-    if (verb === WILL) {
-      this.#send(new Uint8Array([IAC, DONT, option]));
-    } else if (verb === DO) {
-      if (option === ECHO && this.serverEcho) return; // the answer to our WILL ECHO
-      this.#send(new Uint8Array([IAC, WONT, option]));
-    }
-    // WONT and DONT confirm the state we want (everything off): no answer.
+    if (verb === WILL || verb === WONT) this.#hisSide(verb === WILL, option);
+    else this.#ourSide(verb === DO, option);
   }
 
-  #send(bytes: Uint8Array): void {
+  // The client says it will (or won't) use an option on its side.
+  #hisSide(will: boolean, option: number): void {
+    const state = this.#him[option];
+    if (will) {
+      if (state === NO) {
+        if (option === BINARY) {
+          this.#him[option] = YES;
+          this.#send(DO, option);
+        } else if (!(this.#refused[option] & REFUSED_HIM)) {
+          this.#refused[option] |= REFUSED_HIM;
+          this.#send(DONT, option);
+        }
+      } else if (state === WANTYES) this.#him[option] = YES; // our DO, agreed
+      else if (state === WANTNO) this.#him[option] = NO; // a WILL in answer to our DONT: not agreed, so off
+    } else {
+      if (state === YES) {
+        this.#him[option] = NO;
+        this.#send(DONT, option);
+      } else if (state !== NO) this.#him[option] = NO; // our request answered (or refused)
+    }
+  }
+
+  // The client asks us to use (or stop using) an option on our side.
+  #ourSide(doIt: boolean, option: number): void {
+    const state = this.#us[option];
+    if (doIt) {
+      if (state === NO) {
+        if (option === BINARY) {
+          this.#us[option] = YES;
+          this.#send(WILL, option);
+        } else if (!(this.#refused[option] & REFUSED_US)) {
+          this.#refused[option] |= REFUSED_US;
+          this.#send(WONT, option);
+        }
+      } else if (state === WANTYES) this.#us[option] = YES;
+      else if (state === WANTNO) this.#us[option] = NO;
+    } else {
+      if (state === YES) {
+        this.#us[option] = NO;
+        this.#send(WONT, option);
+      } else if (state !== NO) this.#us[option] = NO;
+    }
+  }
+
+  #send(verb: number, option: number): void {
+    const bytes = new Uint8Array([IAC, verb, option]);
     const reply = this.#reply;
     if (typeof reply === "function") reply(bytes);
     else reply.sendBytes(bytes);

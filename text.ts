@@ -2,7 +2,13 @@
  * Cleaning a user's line before anyone else sees it: backspace and DEL
  * erase the previous character, Ctrl-U erases the line, ANSI escape
  * sequences and other control characters (and bidirectional overrides) are
- * removed, tabs become spaces.
+ * removed, tabs (and the line and paragraph separators U+2028 and U+2029)
+ * become spaces. Invisible characters go too: zero-width space U+200B, word
+ * joiner and invisible operators U+2060–U+2064, U+FEFF, soft hyphen U+00AD,
+ * U+034F, U+180E, U+17B4/U+17B5 and the Hangul fillers (U+115F, U+1160,
+ * U+3164, U+FFA0). Zero-width (non-)joiners U+200C and U+200D stay only
+ * between two visible characters, where they shape Persian and Indic words
+ * and emoji sequences (👩‍💻); anywhere else they are removed.
  *
  * @example
  * ```ts
@@ -13,9 +19,12 @@
  * @module
  */
 
-// Controls (C0, DEL, C1) and the invisible direction overrides.
-// deno-lint-ignore no-control-regex
-const suspicious = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// Controls (C0, DEL, C1), the invisible direction overrides, and invisible characters.
+const hidden = "\\x00-\\x1f\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f" +
+  "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0";
+const suspicious = new RegExp(`[${hidden}]`);
+const joiner = /^[\u200c\u200d]$/;
+const blank = new RegExp(`^[\\s${hidden}]$`);
 
 /** Cleans one received line; see the module documentation. */
 export function cleanLine(line: string): string {
@@ -29,7 +38,7 @@ export function cleanLine(line: string): string {
       out.pop();
     } else if (code === 21) {
       out.length = 0;
-    } else if (code === 9) {
+    } else if (code === 9 || code === 0x2028 || code === 0x2029) {
       out.push(" ");
     } else if (code === 0x1b) {
       i = skipEscape(chars, i);
@@ -37,6 +46,10 @@ export function cleanLine(line: string): string {
       i = skipCsi(chars, i + 1);
     } else if (code === 0x9d) {
       i = skipString(chars, i + 1);
+    } else if (joiner.test(c)) {
+      const before = out[out.length - 1];
+      const after = chars[i + 1];
+      if (before !== undefined && after !== undefined && !blank.test(before) && !blank.test(after)) out.push(c);
     } else if (!suspicious.test(c)) {
       out.push(c);
     }

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Command } from "./table.ts";
-import { checkPassword, hashPassword, verifyPassword } from "../accounts.ts";
+import { checkPassword, hashPassword, ServerBusy, verifyPassword } from "../accounts.ts";
 
 /** The account commands. */
 export const accountCommands: Command[] = [
@@ -32,6 +32,7 @@ export const accountCommands: Command[] = [
       if (session.user !== user) return;
       await chat.store.saveAccount(user.key, user.nick, hash);
       user.registered = true;
+      chat.lookAlikes.add(user.nick, user.key);
       chat.log.info("register", { id: session.id, nick: user.nick });
       reply(`${user.nick} is now registered. Log in with: login ${user.nick} (the password is asked for).`);
     },
@@ -47,10 +48,23 @@ export const accountCommands: Command[] = [
       if (!account || !user.registered) {
         return fail(`${user.nick} is not registered; /register <password> does that.`);
       }
-      if (!(await verifyPassword(old, account.hash))) {
+      // Wrong old passwords count like failed logins: /password is no way around the throttle.
+      const wait = chat.logins.wait(user.key, session.ip);
+      if (wait > 0) return fail(`Too many wrong passwords; try again in ${Math.ceil(wait / 1000)} s.`);
+      const attempt = chat.logins.begin(user.key, session.ip);
+      let right: boolean;
+      try {
+        right = await verifyPassword(old, account.hash);
+      } catch (error) {
+        if (!(error instanceof ServerBusy)) throw error;
+        chat.logins.cancel(attempt);
+        return fail(`Cannot change the password now: ${error.message}.`);
+      }
+      if (!right) {
         chat.log.warn("password change refused", { id: session.id, nick: user.nick, reason: "wrong password" });
         return fail("The old password is wrong; the password was not changed.");
       }
+      chat.logins.succeeded(attempt);
       const problem = checkPassword(next);
       if (problem) return fail(`Cannot change the password: ${problem}.`);
       await chat.store.saveAccount(user.key, user.nick, await hashPassword(next));

@@ -1,6 +1,6 @@
 /**
- * Operator commands: `/kick`, `/ban`, `/unban`, `/mute`, `/unmute` and
- * `/topic`. Every action is announced in the operator's room (and the
+ * Operator commands: `/kick`, `/ban`, `/unban`, `/mute`, `/unmute`,
+ * `/bans`, `/mutes` and `/topic`. Every action is announced in the operator's room (and the
  * target's, if different) and logged. Bans, mutes and topics are stored.
  *
  * Kick moves a user from a side room to the main room, and disconnects a
@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { moderationCommands } from "./moderation.ts";
- * moderationCommands.map((c) => c.name); // ["kick", "ban", "unban", "mute", "unmute", "topic"]
+ * moderationCommands.map((c) => c.name); // ["kick", "ban", "unban", "mute", "unmute", "bans", "mutes", "topic"]
  * ```
  * @module
  */
@@ -20,7 +20,16 @@ import type { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
 import { telnetLines } from "../dialects/telnet.ts";
 import { checkNick, foldNick } from "../nick.ts";
-import { describeBan, describeUntil, isAddress, parseDuration } from "../moderation.ts";
+import {
+  covers,
+  describeBan,
+  describeUntil,
+  formatDuration,
+  isAddressTarget,
+  parseAddress,
+  parseBanArgs,
+  parseMuteArgs,
+} from "../moderation.ts";
 
 /** Announces an operator action in the operator's room and the targets' rooms, and logs it. */
 function announce(
@@ -37,15 +46,6 @@ function announce(
   }
   const text = typeof event === "string" ? event : telnetLines(event).join(" ").replace(/^\*\*\* /, "");
   chat.log.info("moderation", { op: user.nick, action: text, ...fields });
-}
-
-function splitDuration(rest: string): { until: number | null; reason: string } | { error: string } {
-  const [first, ...more] = rest.split(/\s+/).filter(Boolean);
-  if (first === undefined) return { until: null, reason: "" };
-  const ms = parseDuration(first);
-  if (ms !== undefined) return { until: Date.now() + ms, reason: more.join(" ") };
-  if (/^\d+$/.test(first)) return { error: `"${first}" needs a unit: 30s, 10m, 2h, 1d or 1w` };
-  return { until: null, reason: rest.trim() };
 }
 
 /** The operator commands. */
@@ -82,13 +82,15 @@ export const moderationCommands: Command[] = [
     help: "ban a nick or an address, for a while (30s, 10m, 2h, 1d, 1w) or for good: /ban bob 1h spam",
     async run(ctx, [target, rest]) {
       const { chat, user, session } = ctx;
-      const parsed = splitDuration(rest);
+      const parsed = parseBanArgs(rest);
       if ("error" in parsed) return ctx.fail(`Cannot ban: ${parsed.error}.`);
-      const kind = isAddress(target) ? "ip" : "nick";
+      const kind = isAddressTarget(target) ? "ip" : "nick";
       if (kind === "nick" && checkNick(target)) return ctx.fail(`"${target}" is neither a nick nor an address.`);
-      const value = kind === "nick" ? foldNick(target) : target;
+      const range = kind === "ip" ? parseAddress(target) : undefined;
+      if (range && "error" in range) return ctx.fail(`Cannot ban: ${range.error}.`);
+      const value = range ? range.text : foldNick(target);
       if (kind === "nick" && value === user.key) return ctx.fail("You cannot ban yourself.");
-      if (kind === "ip" && target === session.ip) return ctx.fail("You cannot ban your own address.");
+      if (range && covers(range, session.ip)) return ctx.fail("You cannot ban your own address.");
       await chat.moderation.ban({
         kind,
         value,
@@ -97,11 +99,11 @@ export const moderationCommands: Command[] = [
         by: user.nick,
         at: Date.now(),
       });
-      const victims = [...chat.sessions].filter((s) => kind === "ip" ? s.ip === value : s.key === value);
+      const victims = [...chat.sessions].filter((s) => range ? covers(range, s.ip) : s.key === value);
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
       announce(
         ctx,
-        `${target} is banned ${describeUntil(parsed.until)} by ${user.nick}${why}`,
+        `${range ? value : target} is banned ${describeUntil(parsed.until)} by ${user.nick}${why}`,
         victims.map((v) => v.user),
         { target },
       );
@@ -117,8 +119,9 @@ export const moderationCommands: Command[] = [
     args: "<target>",
     help: "lift the ban on a nick or an address",
     async run(ctx, [target]) {
-      const kind = isAddress(target) ? "ip" : "nick";
-      const value = kind === "nick" ? foldNick(target) : target;
+      const kind = isAddressTarget(target) ? "ip" : "nick";
+      const range = kind === "ip" ? parseAddress(target) : undefined;
+      const value = range && !("error" in range) ? range.text : kind === "nick" ? foldNick(target) : target;
       if (!(await ctx.chat.moderation.unban(kind, value))) return ctx.fail(`${target} is not banned.`);
       announce(ctx, `${target} is no longer banned (by ${ctx.user.nick}).`, [], { target });
     },
@@ -132,12 +135,9 @@ export const moderationCommands: Command[] = [
     async run(ctx, [nick, duration]) {
       const { chat, user } = ctx;
       if (checkNick(nick)) return ctx.fail(`"${nick}" is not a nick.`);
-      let until: number | null = null;
-      if (duration !== "") {
-        const ms = parseDuration(duration);
-        if (ms === undefined) return ctx.fail(`"${duration}" is not a duration: use 30s, 10m, 2h, 1d or 1w.`);
-        until = Date.now() + ms;
-      }
+      const parsed = parseMuteArgs(duration);
+      if ("error" in parsed) return ctx.fail(`${parsed.error}.`);
+      const { until } = parsed;
       const key = foldNick(nick);
       if (key === user.key) return ctx.fail("You cannot mute yourself.");
       await chat.moderation.mute({ key, until, by: user.nick });
@@ -160,6 +160,41 @@ export const moderationCommands: Command[] = [
       announce(ctx, `${other?.nick ?? nick} may talk again (unmuted by ${ctx.user.nick}).`, [other], {
         target: nick,
       });
+    },
+  },
+  {
+    name: "bans",
+    where: "member",
+    op: true,
+    args: "",
+    help: "the bans in force, with the time left",
+    run({ chat, reply }) {
+      const bans = chat.moderation.bans();
+      if (bans.length === 0) return reply("No bans in force.");
+      reply(`${bans.length} ban${bans.length === 1 ? "" : "s"} in force:`);
+      for (const b of bans) {
+        const left = b.left === null ? "for good" : `${formatDuration(b.left)} left`;
+        reply(
+          `  ${b.value} (${b.kind === "ip" ? "address" : "nick"}), ${left}, by ${b.by}${
+            b.reason ? `: ${b.reason}` : ""
+          }`,
+        );
+      }
+    },
+  },
+  {
+    name: "mutes",
+    where: "member",
+    op: true,
+    args: "",
+    help: "the mutes in force, with the time left",
+    run({ chat, reply }) {
+      const mutes = chat.moderation.mutes();
+      if (mutes.length === 0) return reply("No mutes in force.");
+      reply(`${mutes.length} mute${mutes.length === 1 ? "" : "s"} in force:`);
+      for (const m of mutes) {
+        reply(`  ${m.key}, ${m.left === null ? "for good" : `${formatDuration(m.left)} left`}, by ${m.by}`);
+      }
     },
   },
   {

@@ -19,8 +19,11 @@ import { clientAddress, Session } from "../session.ts";
 import { telnet } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
 import { type ByteFilter, readLines, type TOO_LONG } from "../line_reader.ts";
-import { IAC, TelnetFilter } from "../telnet.ts";
+import { IAC, OFFER, TelnetFilter } from "../telnet.ts";
 import { dispatch } from "../commands/table.ts";
+
+/** Telnet commands that cost one token of the rate limit, as one line does. */
+export const COMMANDS_PER_TOKEN = 8;
 
 /** TLS settings of a door: PEM certificate chain and private key. */
 export interface TlsFiles {
@@ -44,9 +47,15 @@ export class TelnetSession extends Session implements ByteFilter {
     return this.#door.scheme;
   }
 
-  /** Telnet negotiation state, made when first needed (most clients never send IAC). */
+  /** Telnet negotiation state, made when first needed (`nc` and loadgen never send IAC). */
   get telnet(): TelnetFilter {
-    return this.#telnet ??= new TelnetFilter(this);
+    return this.#telnet ??= new TelnetFilter(this, { offered: true });
+  }
+
+  /** Charges the telnet commands received against the rate limit (see `ByteFilter.pause`). */
+  pause(): number {
+    const tokens = this.#telnet?.tokensDue(COMMANDS_PER_TOKEN) ?? 0;
+    return tokens > 0 ? this.charge(tokens) : 0;
   }
 
   /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
@@ -67,6 +76,7 @@ export class TelnetSession extends Session implements ByteFilter {
   }
 
   protected greet(): void {
+    this.outbox.push(OFFER); // DO BINARY, so that plain telnet sends 8-bit text (see telnet.ts)
     this.outbox.push(this.#door.greeting);
   }
 

@@ -330,7 +330,7 @@ Deno.test("fewer than THROTTLE.perNick failures do not block the right password"
   await client.waitFor("*** alice has entered the room.");
 });
 
-Deno.test("the per-nick throttle holds from another address too", async () => {
+Deno.test("failures from one address do not stop the owner from logging in from another", async () => {
   await using chat = await startDbServer({ host: "::" });
   await account(chat, "alice", "secret123");
   const v4 = await guest(chat);
@@ -342,7 +342,7 @@ Deno.test("the per-nick throttle holds from another address too", async () => {
   try {
     await v6.waitFor(/Log in with/);
     v6.send("login alice secret123");
-    await v6.waitFor(/^\*\*\* Too many failed logins for alice or from your address; try again in \d+ s\.$/);
+    await v6.waitFor("*** alice has entered the room.");
   } finally {
     v6.close();
     await v6.done;

@@ -299,3 +299,14 @@ Deno.test("a user's last line before disconnecting reaches the room before the l
   const seen = await alice.until("*** bob has left the room.");
   assert.ok(seen.includes("bob: bye all"), `the last line came after the leaving notice: ${seen.join(" | ")}`);
 });
+
+Deno.test("a line sent right before logout reaches the sender too, before its goodbye", async () => {
+  await using chat = await startServer({ rate: 0 });
+  const wanda = await chat.login("wanda");
+  const bob = await chat.login("bob");
+  await bob.sendRaw("last words\r\nlogout\r\n"); // one write: both lines are read in one turn
+  const seen = await bob.until("*** Goodbye, bob!");
+  assert.ok(seen.includes("bob: last words"), seen.join("\n"));
+  const others = await wanda.until("*** bob has left the room.");
+  assert.ok(others.includes("bob: last words"), others.join("\n"));
+});

@@ -14,6 +14,7 @@
  */
 import { ChatServer, type ChatServerOptions } from "../server.ts";
 import { Logger } from "../log.ts";
+import { OFFER } from "../telnet.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -118,20 +119,30 @@ export function startServer(options: ChatServerOptions = {}): Promise<TestServer
 
 /** A line-based TCP client for tests. */
 export class TestClient {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   /** Every line received so far, in order. */
   readonly lines: string[] = [];
   #read = 0; // index of the next line waitFor looks at
   #pending = new Uint8Array(0);
   #waiters: (() => void)[] = [];
   #ended = false;
-  /** Raw bytes received (for byte-level checks such as telnet negotiation). */
+  /** Raw bytes received (for byte-level checks such as telnet negotiation), after the telnet offer. */
   readonly raw: number[] = [];
+  /** The server's telnet offer (`OFFER` in telnet.ts) that opened the stream, kept out of `raw` and `lines`. */
+  readonly offer: number[] = [];
+  #offerDone = false;
   readonly done: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
     this.done = this.#pump();
+  }
+
+  /** Connects over TLS to 127.0.0.1:port, trusting the CA certificate `caPem`. */
+  static async connectTls(port: number, caPem: string): Promise<TestClient> {
+    const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caPem] });
+    await conn.handshake();
+    return new TestClient(conn);
   }
 
   /** Connects to 127.0.0.1:port. */
@@ -147,25 +158,45 @@ export class TestClient {
       while (true) {
         const n = await this.conn.read(buf);
         if (n === null) break;
-        for (let i = 0; i < n; i++) this.raw.push(buf[i]);
-        const all = new Uint8Array(this.#pending.length + n);
-        all.set(this.#pending);
-        all.set(buf.subarray(0, n), this.#pending.length);
-        let start = 0;
-        for (let i = 0; i + 1 < all.length; i++) {
-          if (all[i] === 13 && all[i + 1] === 10) {
-            this.lines.push(decoder.decode(all.subarray(start, i)));
-            start = i + 2;
-            i++;
-          }
-        }
-        this.#pending = all.slice(start);
-        this.#wake();
+        this.#receive(this.#skipOffer(buf.subarray(0, n)));
       }
     } catch {
       // reset or closed: treated as the end
     }
     this.#ended = true;
+    this.#wake();
+  }
+
+  // Takes the server's telnet offer off the start of the stream (it may come over several reads).
+  #skipOffer(chunk: Uint8Array): Uint8Array {
+    if (this.#offerDone) return chunk;
+    let i = 0;
+    while (i < chunk.length && this.offer.length < OFFER.length && chunk[i] === OFFER[this.offer.length]) {
+      this.offer.push(chunk[i++]);
+    }
+    if (this.offer.length === OFFER.length) this.#offerDone = true;
+    if (this.#offerDone || i === chunk.length) return chunk.subarray(i);
+    this.#offerDone = true; // not the offer: the bytes taken are data
+    const data = new Uint8Array([...this.offer, ...chunk.subarray(i)]);
+    this.offer.length = 0;
+    return data;
+  }
+
+  #receive(chunk: Uint8Array): void {
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) this.raw.push(chunk[i]);
+    const all = new Uint8Array(this.#pending.length + n);
+    all.set(this.#pending);
+    all.set(chunk, this.#pending.length);
+    let start = 0;
+    for (let i = 0; i + 1 < all.length; i++) {
+      if (all[i] === 13 && all[i + 1] === 10) {
+        this.lines.push(decoder.decode(all.subarray(start, i)));
+        start = i + 2;
+        i++;
+      }
+    }
+    this.#pending = all.slice(start);
     this.#wake();
   }
 
@@ -362,6 +393,11 @@ export class ServerProcess implements AsyncDisposable {
     return { hostname: this.hostname, port: this.port };
   }
 
+  /** Waits for a stdout line matching `match` and returns it. */
+  waitForStdout(match: RegExp, ms = WAIT_MS): Promise<string> {
+    return this.#waitIn(this.stdout, match, ms, "stdout");
+  }
+
   /** Waits for a stderr (log) line matching `match` and returns it. */
   waitForLog(match: RegExp, ms = WAIT_MS): Promise<string> {
     return this.#waitIn(this.stderr, match, ms, "stderr");
@@ -450,8 +486,9 @@ export class ServerProcess implements AsyncDisposable {
 export async function runCli(
   args: string[],
   ms = 15000,
+  permissions?: string[],
 ): Promise<{ code: number; stdout: string; stderr: string; started: boolean; timedOut: boolean }> {
-  await using proc = new ServerProcess(args);
+  await using proc = new ServerProcess(args, permissions);
   let started = false;
   let timedOut = false;
   const ended = proc.status.then(() => {});
@@ -482,4 +519,11 @@ export function helpEntries(lines: string[]): string[] {
     }
   }
   return entries;
+}
+
+/** The port of a test server's door with this URL scheme ("telnets", "http" …); throws if there is none. */
+export function doorPort(chat: TestServer, scheme: string): number {
+  const door = chat.server.doors.find((d) => d.scheme === scheme);
+  if (!door) throw new Error(`the test server has no ${scheme} door (doors: ${chat.server.doors.map((d) => d.url)})`);
+  return door.addr.port;
 }

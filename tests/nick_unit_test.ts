@@ -49,7 +49,9 @@ Deno.test("whitespace is refused as spaces", () => {
 
 Deno.test("control characters are refused as control characters", () => {
   for (const nick of ["a\x01b", "a\tb", "a\x1b", "a\x7f", "a\x85b"]) {
-    assert.equal(checkNick(nick), `a nick may not contain control characters; ${RULE}`, JSON.stringify(nick));
+    const c = [...nick].find((c) => /\p{Cc}/u.test(c))!;
+    const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    assert.equal(checkNick(nick), `a nick may not contain control characters (${code}); ${RULE}`, JSON.stringify(nick));
   }
 });
 

@@ -9,7 +9,7 @@ import {
   type StoredMessage,
   StoreError,
 } from "../store.ts";
-import { checkPassword, hashPassword, PASSWORD_LENGTH, Throttle, verifyPassword } from "../accounts.ts";
+import { checkPassword, hashPassword, PASSWORD_LENGTH, verifyPassword } from "../accounts.ts";
 import { describeUntil, formatDuration, isAddress, Moderation, parseDuration } from "../moderation.ts";
 
 /** A fresh temporary folder, removed (with everything in it) when disposed. */
@@ -395,40 +395,6 @@ Deno.test("checkPassword refuses too short and too long passwords", () => {
   assert.equal(checkPassword("a".repeat(PASSWORD_LENGTH.max)), undefined);
   assert.match(checkPassword("a".repeat(PASSWORD_LENGTH.max + 1)) ?? "", /at most 128/);
 });
-
-Deno.test("Throttle lets a key fail max times, then blocks it until the oldest failure leaves the window", () => {
-  const throttle = new Throttle(3, 1000);
-  assert.equal(throttle.wait("alice", 0), 0);
-  throttle.fail("alice", 0);
-  throttle.fail("alice", 100);
-  assert.equal(throttle.wait("alice", 200), 0);
-  throttle.fail("alice", 200);
-  assert.equal(throttle.wait("alice", 300), 700);
-  assert.equal(throttle.wait("alice", 999), 1);
-  assert.equal(throttle.wait("alice", 1000), 0);
-});
-
-Deno.test("Throttle counts keys separately and forgets a key on clear", () => {
-  const throttle = new Throttle(2, 1000);
-  throttle.fail("alice", 0);
-  throttle.fail("alice", 0);
-  throttle.fail("bob", 0);
-  assert.equal(throttle.wait("alice", 10), 990);
-  assert.equal(throttle.wait("bob", 10), 0);
-  throttle.clear("alice");
-  assert.equal(throttle.wait("alice", 10), 0);
-});
-
-Deno.test("Throttle forgets failures older than the window", () => {
-  const throttle = new Throttle(2, 1000);
-  throttle.fail("alice", 0);
-  throttle.fail("alice", 1500);
-  assert.equal(throttle.wait("alice", 1600), 0);
-  throttle.fail("alice", 1700);
-  assert.equal(throttle.wait("alice", 1800), 700);
-});
-
-// ---- moderation.ts
 
 Deno.test("parseDuration reads s, m, h, d, w and combinations", () => {
   assert.equal(parseDuration("30s"), 30_000);
