@@ -50,7 +50,7 @@ export interface HttpDoorOptions {
   /** The web client's files (loaded at start-up; requests wait for them). */
   web: Promise<StaticFiles>;
   /** The `/metrics` text, made when asked. */
-  metrics?: () => string;
+  metrics: () => string;
 }
 
 const encoder = new TextEncoder();
@@ -90,8 +90,13 @@ export class HttpDoor implements Door {
     this.#listener = tls
       ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
       : Deno.listen({ hostname, port });
-    this.#loop = acceptLoop(this.#listener, (conn) => this.#serve(conn), this.host.log, this.scheme, () =>
-      this.#stopping);
+    this.#loop = acceptLoop(
+      this.#listener,
+      (conn) => this.#serve(conn),
+      this.host.log,
+      this.scheme,
+      () => this.#stopping,
+    );
     return this.addr;
   }
 
@@ -177,7 +182,7 @@ export class HttpDoor implements Door {
   }
 
   #metrics(): string {
-    return this.#options.metrics?.() ?? "";
+    return this.#options.metrics();
   }
 
   /** Upgrades to a WebSocket session; returns whether the connection now belongs to one. */

@@ -220,7 +220,7 @@ Deno.test("the server pings; a peer that never answers is dropped, one that answ
 });
 
 Deno.test("a WebSocket client that does not read is dropped at --max-queue, and the room goes on", async () => {
-  await using chat = await startServer({ httpPort: 0, maxQueue: 64 * 1024, rate: 0 });
+  await using chat = await startServer({ httpPort: 0, maxQueue: 256 * 1024, rate: 0 });
   const port = httpPort(chat);
   const stuck = await RawWebSocket.connect(port, { read: false });
   await stuck.sendText("login stuck");
@@ -232,10 +232,10 @@ Deno.test("a WebSocket client that does not read is dropped at --max-queue, and 
   dropped.then(() => gone = true);
   while (!gone && i < 5000) {
     bob.send(`${i++} ${line}`);
-    if (i % 50 === 0) await bob.waitFor(new RegExp(`^bob: ${i - 1} `));
+    if (i % 10 === 0) await bob.waitFor(new RegExp(`^bob: ${i - 1} `));
   }
   const { reason } = await dropped;
-  assert.match(reason, /send queue passed 65536 bytes/);
+  assert.match(reason, /send queue passed 262144 bytes/);
   bob.send("after");
   await bob.waitFor("bob: after");
   await closeAll(stuck);

@@ -82,7 +82,7 @@ export class RawWebSocket {
     const text = `GET ${options.path ?? "/ws"} HTTP/1.1\r\n` +
       Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
     await conn.write(encoder.encode(text));
-    let data = new Uint8Array(0);
+    let data: Uint8Array = new Uint8Array(0);
     const chunk = new Uint8Array(4096);
     const deadline = Date.now() + WAIT_MS;
     while (true) {

@@ -118,7 +118,10 @@ export async function readRequest(source: ByteSource, options: ReadRequestOption
     }
     const n = await source.read(buf.subarray(end));
     if (n === null) {
-      throw new HttpError(400, end === 0 ? "no request: the connection closed" : "the connection closed inside the request head");
+      throw new HttpError(
+        400,
+        end === 0 ? "no request: the connection closed" : "the connection closed inside the request head",
+      );
     }
     const from = Math.max(0, end - 2);
     end += n;
@@ -160,7 +163,9 @@ function parseHead(text: string): HttpRequest {
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
-    if (line[0] === " " || line[0] === "\t") throw new HttpError(400, "malformed header: folded lines are not accepted");
+    if (line[0] === " " || line[0] === "\t") {
+      throw new HttpError(400, "malformed header: folded lines are not accepted");
+    }
     const colon = line.indexOf(":");
     const name = colon > 0 ? line.slice(0, colon) : "";
     if (!TOKEN.test(name)) throw new HttpError(400, `malformed header line ${i}: expected Name: value`);
@@ -172,7 +177,9 @@ function parseHead(text: string): HttpRequest {
     else if (key === "host" || key === "content-length") throw new HttpError(400, `more than one ${name} header`);
     else headers.set(key, `${before}, ${value}`);
   }
-  if (version === "HTTP/1.1" && !headers.has("host")) throw new HttpError(400, "an HTTP/1.1 request needs a Host header");
+  if (version === "HTTP/1.1" && !headers.has("host")) {
+    throw new HttpError(400, "an HTTP/1.1 request needs a Host header");
+  }
   if (method === "GET" || method === "HEAD") {
     const length = headers.get("content-length");
     if ((length !== undefined && length !== "0") || headers.has("transfer-encoding")) {
@@ -292,7 +299,8 @@ export function contentType(path: string): string {
  */
 export function securityHeaders(): Record<string, string> {
   return {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; " +
+    "Content-Security-Policy":
+      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; " +
       "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
