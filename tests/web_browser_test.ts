@@ -6,11 +6,10 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { type TestServer, WAIT_MS } from "./helpers.ts";
+import { doorPort, type TestServer, WAIT_MS } from "./helpers.ts";
 import { loginWithPassword, startOpServer, tempDir } from "./db_helpers.ts";
 import { launchBrowser, PHONE, type TestBrowser } from "./browser.ts";
 import type { ChatServerOptions } from "../server.ts";
-import { startStub } from "./web_stub.ts";
 
 // The page's globals, as the functions run in the browser see them (the
 // tests are type-checked without the DOM library, which clashes with Deno's).
@@ -34,27 +33,21 @@ interface WebServer extends AsyncDisposable {
 
 /**
  * Starts a test server (with `accounts` made first, as `npm run account`
- * does) and its HTTP door on `httpPort` (0: a free port).
+ * does) with its HTTP door on `httpPort` (0: a free port), serving web/.
  */
 async function startWeb(
-  options: ChatServerOptions & { httpPort?: number } = {},
+  options: ChatServerOptions = {},
   accounts: Record<string, string> = {},
 ): Promise<WebServer> {
-  const { httpPort = 0, ...rest } = options;
-  const chat = await startOpServer(rest, accounts);
-  const stub = startStub(chat, httpPort);
-  let closed = false;
+  const chat = await startOpServer({ httpPort: 0, ...options }, accounts);
+  await chat.server.ready();
+  const httpPort = doorPort(chat, "http");
   const web: WebServer = {
     chat,
-    url: stub.url,
-    httpPort: Number(new URL(stub.url).port),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await chat.close();
-      await stub.close();
-    },
-    [Symbol.asyncDispose]: () => web.close(),
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    close: () => chat.close(),
+    [Symbol.asyncDispose]: () => chat.close(),
   };
   return web;
 }
@@ -68,7 +61,8 @@ async function open(
   viewport = undefined as typeof PHONE | undefined,
 ): Promise<Page> {
   const page = await browser.page(viewport);
-  await page.goto(url + "/");
+  const response = await page.goto(url + "/");
+  assert.match(response?.headers()["content-security-policy"] ?? "", /script-src 'self'/, "served with the door's CSP");
   await page.waitForSelector("#welcome:not(:empty)");
   return page;
 }
