@@ -170,6 +170,16 @@ export const chatCommands: Command[] = [
     },
   },
   {
+    name: "emote",
+    bare: "leading",
+    where: "member",
+    args: "<action...>",
+    help: "the same as /me, without a slash (for clients such as TinyFugue that keep /commands)",
+    run(ctx, [text]) {
+      say(ctx, "action", text);
+    },
+  },
+  {
     name: "msg",
     where: "member",
     args: "<nick> <text...>",

@@ -337,3 +337,31 @@ Deno.test("/bans and /mutes list what is in force with the time left; address ra
   bob.send("/bans");
   assert.equal(await bob.waitFor(/^\*\*\* /), "*** Only operators may use /bans.");
 });
+
+// ---- bounded listings (item 14) and a way around TinyFugue's /commands (item 23)
+
+Deno.test("/rooms lists at most 50 rooms, the biggest, and says how many more there are", async () => {
+  await using chat = await startServer({ rate: 0, maxPerIp: 0 });
+  const alice = await chat.login("alice");
+  const clients = [];
+  for (let i = 0; i < 60; i++) {
+    const c = await chat.login(`u${i}`);
+    c.send(`/join room${i}`);
+    await c.waitFor(/^\*\*\* You are now in room/);
+    clients.push(c);
+  }
+  alice.send("/rooms");
+  const line = await alice.waitFor(/^\*\*\* Rooms: /);
+  assert.equal(line.split(", ").length, 50, line);
+  assert.match(line, /^\*\*\* Rooms: main \(1\), .* and 11 more \(the biggest are shown\)$/);
+});
+
+Deno.test("emote <action> works like /me, for clients that keep lines starting with a slash", async () => {
+  await using chat = await startServer();
+  const alice = await chat.login("alice");
+  const bob = await chat.login("bob");
+  alice.send("emote pours the tea");
+  assert.equal(await bob.waitFor(/^\* /), "* alice pours the tea");
+  alice.send("emotional support");
+  assert.equal(await bob.waitFor(/^alice: /), "alice: emotional support");
+});

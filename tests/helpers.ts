@@ -363,11 +363,13 @@ export class ServerProcess implements AsyncDisposable {
   /** The host it printed, once {@linkcode ServerProcess.listening} resolved. */
   hostname = "";
   #output: Promise<void>;
+  #stdoutDone: Promise<void>;
+  #readingStderr = false;
   #waiters: (() => void)[] = [];
   #exited = false;
 
   /** Spawns `main.ts` with `args` and `permissions`; does not wait for anything. */
-  constructor(args: string[], permissions: string[] = ["--allow-net"]) {
+  constructor(args: string[], permissions: string[] = ["--allow-net"], options: { readStderr?: boolean } = {}) {
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...permissions, "main.ts", ...args],
       cwd: ROOT,
@@ -377,15 +379,22 @@ export class ServerProcess implements AsyncDisposable {
       env: { NO_COLOR: "1" },
     }).spawn();
     const wake = () => this.#wake();
-    this.#output = Promise.all([
-      pumpLines(this.child.stdout, this.stdout, wake),
-      pumpLines(this.child.stderr, this.stderr, wake),
-    ]).then(() => {});
+    this.#stdoutDone = pumpLines(this.child.stdout, this.stdout, wake);
+    this.#output = this.#stdoutDone;
+    if (options.readStderr !== false) this.readStderr();
     this.status = this.child.status.then((s) => {
       this.#exited = true;
       this.#wake();
       return s;
     });
+  }
+
+  /** Starts reading stderr (at once, unless the constructor was told `readStderr: false`). */
+  readStderr(): void {
+    if (this.#readingStderr) return;
+    this.#readingStderr = true;
+    const stderr = pumpLines(this.child.stderr, this.stderr, () => this.#wake());
+    this.#output = Promise.all([this.#stdoutDone, stderr]).then(() => {});
   }
 
   /** Spawns the server and waits until it prints `listening on HOST:PORT`. */
@@ -491,6 +500,7 @@ export class ServerProcess implements AsyncDisposable {
       }
     }
     await this.status;
+    if (!this.#readingStderr) await this.child.stderr.cancel();
     await this.#output;
   }
 }
