@@ -29,6 +29,7 @@ import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
 import { TelnetDoor, type TlsFiles } from "./doors/telnet.ts";
 import { IrcDoor } from "./doors/irc.ts";
+import { ircDialects } from "./dialects/irc.ts";
 import { HttpDoor } from "./doors/http.ts";
 import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
@@ -181,7 +182,7 @@ export class ChatServer extends EventTarget implements DoorHost {
         "teaparty_renders_total",
         "Events rendered, by dialect (a broadcast is rendered once per dialect).",
         ["dialect"],
-        () => [telnet, json].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
+        () => [telnet, json, ...ircDialects(chat)].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
       )
       .add(this.#storeWrites, this.#storeSeconds, this.#storeFailures);
   }

@@ -189,6 +189,11 @@ export class IrcDialect implements Dialect {
 
 const cache = new WeakMap<Chat, IrcDialect[]>();
 
+/** The IRC dialects made so far for a chat (one per tag-capability combination in use), for metrics. */
+export function ircDialects(chat: Chat): IrcDialect[] {
+  return (cache.get(chat) ?? []).filter((d) => d !== undefined);
+}
+
 /** The IRC dialect of a chat for some render flags: made on first use, then shared by every receiver with them. */
 export function ircDialect(chat: Chat, flags: RenderFlags): IrcDialect {
   let list = cache.get(chat);

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { ircConnect, ircJoin, ircLogin, startIrcServer } from "./irc_helpers.ts";
 import { runCli, ServerProcess, TestClient } from "./helpers.ts";
+import { makeCertificates } from "./tls_helpers.ts";
 
 Deno.test("PING and PONG both ways; a client that does not answer the server's PING is dropped", async () => {
   await using chat = await startIrcServer({ ircPing: 0.3 });
+  const tel = await chat.login("tess");
   const c = await ircLogin(chat, "pip");
+  await ircJoin(c, "pip", "#main");
   c.send("PING :are-you-there");
   assert.equal(await c.waitFor(/PONG/), ":teaparty PONG teaparty :are-you-there");
   const ping = await c.waitFor(/^PING /, 3000);
@@ -12,8 +15,6 @@ Deno.test("PING and PONG both ways; a client that does not answer the server's P
   c.send("PONG :teaparty");
   const again = await c.waitFor(/^PING /, 3000); // answered: still here, and pinged again later
   assert.equal(again, "PING :teaparty");
-  const tel = await chat.login("tess");
-  await ircJoin(c, "pip", "#main");
   // Now silence: dropped after the PING goes unanswered.
   assert.equal(await c.waitFor(/^ERROR/, 5000), "ERROR :Ping timeout: 0.3 seconds");
   await c.closed();
@@ -67,7 +68,7 @@ Deno.test("binary junk and half lines never take the session or the server down"
   assert(c.lines.some((l) => / 410 junk FROB /.test(l)));
 });
 
-Deno.test("the gate's limits and address bans hold on the IRC door", async () => {
+Deno.test("--max-per-ip holds between IRC connections: one too many gets ERROR and is closed", async () => {
   await using chat = await startIrcServer({ maxPerIp: 1 });
   const first = await ircConnect(chat);
   first.send("NICK one");
@@ -98,62 +99,14 @@ Deno.test("--irc-port 0 is printed as irc://HOST:PORT and serves IRC; bad IRC fl
 
 Deno.test("--irc-tls-port serves IRC over TLS", async () => {
   const dir = await Deno.makeTempDir();
-  const openssl = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" }).output();
-    assert(out.success, `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Tea CA",
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "key.pem",
-    "-out",
-    "leaf.csr",
-    "-subj",
-    "/CN=localhost",
-  );
-  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "cert.pem",
-    "-days",
-    "1",
-    "-extfile",
-    "ext.cnf",
-  );
-  await using chat = await startIrcServer({ ircTlsPort: 0, tlsCert: `${dir}/cert.pem`, tlsKey: `${dir}/key.pem` });
+  const certs = await makeCertificates(dir);
+  await using chat = await startIrcServer({ ircTlsPort: 0, tlsCert: certs.cert, tlsKey: certs.key });
   const door = chat.server.doors.find((d) => d.scheme === "ircs")!;
   assert.match(door.url, /^ircs:\/\/127\.0\.0\.1:\d+$/);
   const conn = await Deno.connectTls({
     hostname: "127.0.0.1",
     port: door.addr.port,
-    caCerts: [await Deno.readTextFile(`${dir}/ca.pem`)],
+    caCerts: [certs.caPem],
   });
   await conn.write(new TextEncoder().encode("NICK secure\r\nUSER secure 0 * :S\r\n"));
   let text = "";
