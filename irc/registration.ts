@@ -66,7 +66,8 @@ function cap(s: IrcSession, params: string[]): Promise<void> | void {
 }
 
 async function nick(s: IrcSession, params: string[]): Promise<void> {
-  const wanted = params[0];
+  const wanted = params[0] ?? "";
+  if (wanted === "") return s.numeric(ERR.NONICKNAMEGIVEN, "No nickname given");
   const problem = checkNick(wanted);
   if (problem) return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${problem}`);
   const holder = s.chat.find(wanted);
@@ -283,7 +284,7 @@ export const registrationCommands: IrcCommand[] = [
   },
   {
     name: "NICK",
-    params: 1,
+    params: 0, // no nick: 431, not 461
     before: true,
     help: "NICK <nick> [password]: choose or change your nick",
     run: (s, m) => nick(s, m.params),

@@ -57,7 +57,7 @@ Deno.test("CAP LS 302 lists values, REQ is acknowledged or refused whole, and re
   await c.waitFor(/ 001 bob /);
 });
 
-Deno.test("commands before registration get 451, missing parameters 461, unknown commands 421", async () => {
+Deno.test("commands before registration get 451, missing parameters 461, no nick 431, unknown commands 421", async () => {
   await using chat = await startIrcServer();
   const c = await ircConnect(chat);
   c.send("JOIN #main");
@@ -76,7 +76,9 @@ Deno.test("commands before registration get 451, missing parameters 461, unknown
   c.send("USER carol 0 * :again");
   assert.equal(await c.waitFor(/ 462 /), ":teaparty 462 carol :You may not reregister");
   c.send("NICK");
-  await c.waitFor(/ 461 carol NICK /);
+  assert.equal(await c.waitFor(/ 431 /), ":teaparty 431 carol :No nickname given");
+  c.send("NICK :");
+  await c.waitFor(/ 431 carol /);
 });
 
 Deno.test("a nick IRC cannot carry or teaparty refuses gets 432; a taken one 433; another nick then works", async () => {
