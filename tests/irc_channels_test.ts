@@ -120,6 +120,7 @@ Deno.test("KICK follows teaparty's rule and is announced on both doors; non-oper
   op.send("KICK #den hal :too loud");
   assert.equal(untagged(await h.waitFor(/KICK/)), ":olga!olga@teaparty KICK #den hal :too loud");
   await tel.waitFor("*** hal was kicked from den by olga: too loud");
+  assert(chat.logs.some((l) => /moderation .*op=olga .*target=hal/.test(l)), "the kick is logged");
   assert.deepEqual([...chat.server.find("hal")!.rooms].map((r) => r.name), ["main"], "out of #den, still in #main");
   op.send("KICK #den ian");
   await tel.waitFor("*** You were kicked from den by olga.");
@@ -141,6 +142,7 @@ Deno.test("MODE +b/-b ban and unban nicks and addresses, +q/-q mute; other modes
   await ircJoin(j, "jon", "#main");
   op.send("MODE #main +q jon!*@*");
   await op.waitFor(/NOTICE #main :jon is muted for good by olga\./);
+  assert(chat.logs.some((l) => /moderation .*op=olga .*jon is muted/.test(l)), chat.logs.join("\n"));
   j.send("PRIVMSG #main :can I talk?");
   assert.match(await j.waitFor(/ 404 /), /You are muted/);
   op.send("MODE #main q");
@@ -151,6 +153,7 @@ Deno.test("MODE +b/-b ban and unban nicks and addresses, +q/-q mute; other modes
   await j.waitFor(/ 482 jon #main /);
   op.send("MODE #main +b jon");
   await j.waitFor(/^ERROR :You are banned for good/);
+  assert(chat.logs.some((l) => /moderation .*op=olga .*jon is banned/.test(l)), chat.logs.join("\n"));
   op.send("MODE #main b");
   const bans = await op.until(/ 368 /);
   assert(bans.some((l) => /^:teaparty 367 olga #main jon!\*@\* olga \d+$/.test(l)), bans.join("\n"));
