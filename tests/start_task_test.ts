@@ -1,9 +1,9 @@
 /**
  * The `start` task as the README gives it (`npm start`): its own permissions are enough to open the telnet
- * door and serve the web client, and package.json and deno.json agree on it.
+ * door, serve the web client and open the IRC door (6667), and package.json and deno.json agree on it.
  */
 import assert from "node:assert/strict";
-import { ServerProcess } from "./helpers.ts";
+import { ServerProcess, TestClient } from "./helpers.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -28,12 +28,13 @@ Deno.test("package.json's start script and deno.json's start task run the same c
   assert.equal(inner[1].replaceAll('\\"', '"'), npm);
 });
 
-Deno.test("the start task's permissions open telnet and the web client, and SIGINT stops it cleanly", async () => {
+Deno.test("the start task's permissions open telnet, the web client and IRC, and SIGINT stops it cleanly", async () => {
   const { permissions, args } = startWords((await readJson("package.json")).scripts.start);
   assert.ok(args.includes("--http-port"), "npm start opens the web client");
+  assert.deepEqual(args.slice(args.indexOf("--irc-port"), args.indexOf("--irc-port") + 2), ["--irc-port", "6667"]);
   const db = `data/start-task-${Deno.pid}.db`;
   // The same words, with free ports and a database of this test's own (the last value of a flag wins).
-  const proc = new ServerProcess([...args, "--port", "0", "--http-port", "0", "--db", db], permissions);
+  const proc = new ServerProcess([...args, "--port", "0", "--http-port", "0", "--irc-port", "0", "--db", db], permissions);
   try {
     await proc.listening();
     const http = await proc.waitForStdout(/^listening on http:\/\//);
@@ -48,6 +49,12 @@ Deno.test("the start task's permissions open telnet and the web client, and SIGI
     client.send("login starter");
     await client.waitFor("*** starter has entered the room.");
     client.close();
+    const irc = Number(/:(\d+)$/.exec(await proc.waitForStdout(/^listening on irc:\/\//))![1]);
+    const ircClient = await TestClient.connect(irc);
+    ircClient.send("NICK ircstarter");
+    ircClient.send("USER ircstarter 0 * :Starter");
+    await ircClient.waitFor(/ 001 ircstarter /);
+    ircClient.close();
     proc.kill("SIGINT");
     const status = await proc.exited();
     assert.equal(status.code, 0, "Ctrl-C (SIGINT) is a polite shutdown, not a crash");
