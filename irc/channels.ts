@@ -308,7 +308,8 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
       return s.numeric(ERR.USERSDONTMATCH, "Can't change mode for other users");
     }
     if (params.length < 2) return s.numeric(RPL.UMODEIS, user.operator ? "+o" : "+");
-    const changes = params[1].replace(/[+-]/g, "");
+    // +i and +w, which clients send on connecting, change nothing and need no answer.
+    const changes = params[1].replace(/[+\-iw]/g, "");
     if (changes !== "") {
       s.numeric(ERR.UMODEUNKNOWNFLAG, `Unknown MODE flag: teaparty has no user modes to set (o comes from --op)`);
     }

@@ -34,7 +34,10 @@ Deno.test("the start task's permissions open telnet, the web client and IRC, and
   assert.deepEqual(args.slice(args.indexOf("--irc-port"), args.indexOf("--irc-port") + 2), ["--irc-port", "6667"]);
   const db = `data/start-task-${Deno.pid}.db`;
   // The same words, with free ports and a database of this test's own (the last value of a flag wins).
-  const proc = new ServerProcess([...args, "--port", "0", "--http-port", "0", "--irc-port", "0", "--db", db], permissions);
+  const proc = new ServerProcess(
+    [...args, "--port", "0", "--http-port", "0", "--irc-port", "0", "--db", db],
+    permissions,
+  );
   try {
     await proc.listening();
     const http = await proc.waitForStdout(/^listening on http:\/\//);
