@@ -54,6 +54,22 @@ Deno.test("a flooding IRC client is slowed by the token bucket, and no line is d
   assert(took >= 1000, `30 lines took ${took.toFixed(0)} ms`);
 });
 
+Deno.test("a flooding IRC client's reads are paused: its lines wait in its own socket, not in the server", async () => {
+  await using chat = await startIrcServer({ rate: 20, burst: 5 });
+  const c = await ircLogin(chat, "gush");
+  // 30 PINGs, then 63 MB of lines that need no answer: more than loopback's socket buffers hold (4 MB to send, at
+  // most 32 MB to receive), and cheap to read, so a server reading ahead would take them all in within a second.
+  let flood = "";
+  for (let i = 0; i < 30; i++) flood += `PING :n${i}\r\n`;
+  flood += `PONG :${"z".repeat(500)}\r\n`.repeat(125_000);
+  let written = false;
+  const writing = c.sendRaw(flood).then(() => written = true, () => {});
+  for (let i = 0; i < 30; i++) await c.waitFor(`:teaparty PONG teaparty :n${i}`); // paced: over a second
+  assert.equal(written, false, "the server read the whole flood instead of pausing its reads");
+  c.conn.close();
+  await writing;
+});
+
 Deno.test("binary junk and half lines never take the session or the server down", async () => {
   await using chat = await startIrcServer();
   const c = await ircLogin(chat, "junk");
