@@ -27,7 +27,7 @@
  */
 import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
 import type { TlsFiles } from "./telnet.ts";
-import { clientAddress, Session } from "../session.ts";
+import { clientAddress, deliveries, Session } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { ChatEvent } from "../events.ts";
 import type { Delivery } from "../dialects/dialect.ts";
@@ -213,7 +213,9 @@ export class IrcSession extends Session {
   }
 
   #push(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.outbox.push(bytes);
+    if (bytes.length === 0) return;
+    deliveries.inc();
+    this.outbox.push(bytes);
   }
 
   /** The lines of an event meant for this user alone. */

@@ -121,6 +121,8 @@ Deno.test("/metrics counts IRC connections by door and IRC renderings by dialect
   await ircJoin(b, "ben", "#main");
   await ircConnect(chat); // connected, not registered: counted too
   const tel = await chat.login("tel");
+  const deliveries = (text: string) => Number(/^teaparty_deliveries_total (\d+)$/m.exec(text)![1]);
+  const before = deliveries(await (await fetch(`http://127.0.0.1:${doorPort(chat, "http")}/metrics`)).text());
   tel.send("one line for everyone");
   await a.waitFor(/PRIVMSG #main :one line for everyone$/);
   await b.waitFor(/PRIVMSG #main :one line for everyone$/);
@@ -131,4 +133,5 @@ Deno.test("/metrics counts IRC connections by door and IRC renderings by dialect
   assert.match(text, /^teaparty_renders_total\{dialect="irc"\} [1-9]\d*$/m);
   assert.match(text, /^teaparty_renders_total\{dialect="irc\+\d+"\} [1-9]\d*$/m);
   assert.match(text, /^teaparty_lines_received_total\{door="irc"\} [1-9]\d*$/m);
+  assert.equal(deliveries(text) - before, 3, "the line reached the two IRC users and the telnet sender");
 });
