@@ -70,8 +70,6 @@ export interface ServerOptions {
   ircPort: number;
   /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
   ircTlsPort: number;
-  /** Seconds of silence after which an IRC client is sent a PING, and then has as long again to answer. */
-  ircPing: number;
 }
 
 /** The defaults of every option. */
@@ -103,7 +101,6 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   trustProxy: [] as string[],
   ircPort: -1,
   ircTlsPort: -1,
-  ircPing: 120,
 });
 
 interface Flag {
@@ -224,7 +221,7 @@ export const flags: readonly Flag[] = [
     flag: "keepalive",
     kind: "number",
     arg: "SEC",
-    help: "check silent telnet clients this often; close those that fail twice (0 = never)",
+    help: "check silent telnet, WebSocket and IRC clients this often; close those that fail twice (0 = never)",
     min: 0,
   },
   {
@@ -278,14 +275,6 @@ export const flags: readonly Flag[] = [
     help: "IRC over TLS on this port (6697 by convention; needs --tls-cert and --tls-key)",
     min: 0,
     integer: true,
-  },
-  {
-    key: "ircPing",
-    flag: "irc-ping",
-    kind: "number",
-    arg: "SEC",
-    help: "PING a silent IRC client after this long; drop it if silent as long again (0 = never)",
-    min: 0,
   },
 ];
 

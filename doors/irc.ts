@@ -12,8 +12,9 @@
  * sent in one piece, room events arrive in the session's IRC dialect (one per
  * combination of tag capabilities, shared by all receivers with it), and
  * events meant only for this user (numerics carry the receiver's nick) are
- * written here. Silent clients are sent a PING after `--irc-ping` seconds
- * and dropped with `ERROR :Ping timeout` if still silent as long again.
+ * written here. Silent clients are sent a PING after `--keepalive` seconds
+ * (as the other doors probe theirs) and dropped with `ERROR :Ping timeout`
+ * if still silent as long again.
  *
  * @example
  * ```ts
@@ -380,7 +381,7 @@ export class IrcDoor implements Door {
       this.scheme,
       () => this.#stopping,
     );
-    const ping = this.host.options.ircPing * 1000;
+    const ping = this.host.options.keepalive * 1000;
     if (ping > 0) {
       this.#sweep = setInterval(() => this.#ping(ping), Math.max(50, Math.min(ping / 4, 10_000)));
       Deno.unrefTimer(this.#sweep as unknown as number);

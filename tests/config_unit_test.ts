@@ -29,7 +29,6 @@ const expectedDefaults: ServerOptions = {
   trustProxy: [],
   ircPort: -1,
   ircTlsPort: -1,
-  ircPing: 120,
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -63,7 +62,6 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["allow-origin", ["--allow-origin", "https://a.example"], { allowOrigin: ["https://a.example"] }],
   ["trust-proxy", ["--trust-proxy", "10.0.0.1"], { trustProxy: ["10.0.0.1"] }],
   ["irc-port", ["--irc-port", "6667"], { ircPort: 6667 }],
-  ["irc-ping", ["--irc-ping", "30"], { ircPing: 30 }],
   ["irc-tls-port", ["--irc-tls-port", "6697", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {
     ircTlsPort: 6697,
     tlsCert: "c.pem",
@@ -214,7 +212,6 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     "trust-proxy": "none",
     "irc-port": "off",
     "irc-tls-port": "off",
-    "irc-ping": "120",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());

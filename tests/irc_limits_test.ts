@@ -4,7 +4,7 @@ import { runCli, ServerProcess, TestClient } from "./helpers.ts";
 import { makeCertificates } from "./tls_helpers.ts";
 
 Deno.test("PING and PONG both ways; a client that does not answer the server's PING is dropped", async () => {
-  await using chat = await startIrcServer({ ircPing: 0.3 });
+  await using chat = await startIrcServer({ keepalive: 0.3 });
   const tel = await chat.login("tess");
   const c = await ircLogin(chat, "pip");
   await ircJoin(c, "pip", "#main");
