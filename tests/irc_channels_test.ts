@@ -211,7 +211,13 @@ Deno.test("in a crowded room the JOIN reply lists at most --crowd names, and ent
   assert.equal(names[0].split(":").pop()!.split(" ").length, 3, names[0]);
   assert(names[0].split(":").pop()!.split(" ").includes("n4"), "the newcomer is listed");
   assert(last.lines.some((l) => /NOTICE n4 :#main has 5 members; the list shows 3/.test(l)));
-  assert.match(await first.waitFor(/NOTICE #main/), /^:teaparty NOTICE #main :n3 and n4 entered the room\.$/);
+  // One summary a second: n3 and n4 come in one notice, or in two if a slow machine put a second between them.
+  const notices: string[] = [];
+  while (!["n3", "n4"].every((n) => notices.some((l) => l.includes(n)))) {
+    notices.push(await first.waitFor(/NOTICE #main/));
+  }
+  for (const l of notices) assert.match(l, /^:teaparty NOTICE #main :(n3 and n4|n3|n4) entered the room\.$/);
+  assert(!first.lines.some((l) => /^:n[34]!\S+ JOIN/.test(l)), "no JOIN line one by one in a crowded room");
   last.send("NAMES #main");
   assert.equal((await last.waitFor(/ 353 /)).split(":").pop()!.split(" ").length, 5);
 });
