@@ -99,7 +99,7 @@ Deno.test("--max-per-ip holds between IRC connections: one too many gets ERROR a
 Deno.test("--irc-port 0 is printed as irc://HOST:PORT and serves IRC; bad IRC flags are refused", async () => {
   await using proc = await ServerProcess.start(["--port", "0", "--irc-port", "0", "--host", "127.0.0.1"]);
   assert.match(await proc.waitForLog(/listening door=irc/), /url=irc:\/\/127\.0\.0\.1:\d+/);
-  const printed = proc.stdout.find((l) => l.startsWith("listening on irc://"))!;
+  const printed = await proc.waitForStdout(/^listening on irc:\/\//); // stdout, read apart from the log
   const port = Number(/irc:\/\/127\.0\.0\.1:(\d+)$/.exec(printed)![1]);
   const c = await TestClient.connect(port);
   c.send("NICK cli");
