@@ -135,3 +135,13 @@ Deno.test("/metrics counts IRC connections by door and IRC renderings by dialect
   assert.match(text, /^teaparty_lines_received_total\{door="irc"\} [1-9]\d*$/m);
   assert.equal(deliveries(text) - before, 3, "the line reached the two IRC users and the telnet sender");
 });
+
+Deno.test("when the server shuts down an IRC client gets ERROR with the reason, and the connection closes", async () => {
+  await using chat = await startIrcServer();
+  const c = await ircLogin(chat, "last");
+  await ircJoin(c, "last", "#main");
+  const shutdown = chat.server.shutdown();
+  assert.equal(await c.waitFor(/^ERROR/), "ERROR :The server is shutting down. Goodbye!");
+  await c.closed();
+  await shutdown;
+});
