@@ -221,3 +221,18 @@ Deno.test("in a crowded room the JOIN reply lists at most --crowd names, and ent
   last.send("NAMES #main");
   assert.equal((await last.waitFor(/ 353 /)).split(":").pop()!.split(" ").length, 5);
 });
+
+Deno.test("WHOIS shows operators 313, accounts 330, and the address (378) to operators only", async () => {
+  await using chat = await opServer();
+  const op = await ircLogin(chat, "olga", { pass: "olga-password" });
+  const guest = await ircLogin(chat, "gil");
+  await chat.login("tel");
+  op.send("WHOIS tel");
+  const seen = await op.until(/ 318 /);
+  assert(seen.includes(":teaparty 378 olga tel :is connecting from *@127.0.0.1 127.0.0.1"), seen.join("\n"));
+  guest.send("WHOIS olga");
+  const about = await guest.until(/ 318 /);
+  assert(about.includes(":teaparty 313 gil olga :is a teaparty operator"), about.join("\n"));
+  assert(about.includes(":teaparty 330 gil olga olga :is logged in as"), about.join("\n"));
+  assert(!about.some((l) => / 378 /.test(l)), "no address for a non-operator");
+});
