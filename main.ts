@@ -59,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    server.listen();
+    await server.listen();
     await server.ready();
   } catch (error) {
     console.error(`teaparty: ${(error as Error).message}`);

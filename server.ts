@@ -11,7 +11,7 @@
  * ```ts
  * import { ChatServer } from "./server.ts";
  * const server = new ChatServer({ host: "127.0.0.1", port: 0, name: "Tea" });
- * const addr = server.listen();
+ * const addr = await server.listen();
  * console.log(`listening on ${addr.hostname}:${addr.port}`);
  * await server.shutdown();
  * ```
@@ -228,16 +228,16 @@ export class ChatServer extends EventTarget implements DoorHost {
   }
 
   /**
-   * Opens every door the options ask for; returns the telnet door's address.
-   * If one cannot listen, the ones opened are closed again and the error is thrown.
+   * Opens every door the options ask for; resolves to the telnet door's address.
+   * If one cannot listen, the ones opened are closed again and it rejects.
    */
-  listen(): Deno.NetAddr {
+  async listen(): Promise<Deno.NetAddr> {
     this.log.info("database", { file: this.store.path || ":memory:" });
     for (const door of this.#plannedDoors()) {
       try {
-        door.listen();
+        await door.listen();
       } catch (error) {
-        for (const d of this.doors) d.close();
+        await Promise.all(this.doors.map((d) => d.close()));
         this.doors.length = 0;
         const { host } = this.options;
         throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error)}`);
@@ -298,8 +298,11 @@ function readTls(options: ServerOptions): TlsFiles | undefined {
 /** A listen error as the operator needs it. */
 function listenProblem(error: unknown): string {
   const text = (error as Error).message;
-  if (/KeyMismatch|keys may not be consistent/.test(text)) return "the --tls-key does not match the --tls-cert";
+  if (/KeyMismatch|keys may not be consistent|key does not match/.test(text)) {
+    return "the --tls-key does not match the --tls-cert";
+  }
   if (/No certificates found/.test(text)) return "the --tls-cert holds no certificate";
+  if (/certificate cannot be read/.test(text)) return `the --tls-cert holds no usable certificate (${text})`;
   if (/private key/i.test(text)) return `the --tls-key is not a usable private key (${text})`;
   return text;
 }

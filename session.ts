@@ -14,7 +14,7 @@
  * // Sessions are made by doors for each accepted connection:
  * import { ChatServer } from "./server.ts";
  * const server = new ChatServer({ port: 0 });
- * server.listen();
+ * await server.listen();
  * await server.shutdown();
  * ```
  * @module
@@ -44,7 +44,7 @@ export const slowConsumers: Counter = new Counter(
 );
 const lineCounters = new Map<string, CounterChild>();
 
-/** A connection as a session uses it: a `Deno.Conn` or `Deno.TlsConn`. */
+/** A connection as a session uses it: a `Deno.Conn`, or a TLS connection of `wire/node_tls.ts`. */
 export interface Connection {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
@@ -291,7 +291,7 @@ export function errorText(error: unknown): string {
 }
 
 /** The client's address; IPv4 clients of a dual-stack listener (`::ffff:1.2.3.4`) as plain IPv4. */
-export function clientAddress(conn: Deno.Conn): string {
+export function clientAddress(conn: { readonly remoteAddr: Deno.Addr }): string {
   const host = (conn.remoteAddr as Deno.NetAddr).hostname;
   return host.startsWith("::ffff:") && host.includes(".") ? host.slice(7) : host;
 }

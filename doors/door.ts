@@ -19,14 +19,15 @@ import type { Logger } from "../log.ts";
 import type { Chat } from "../chat.ts";
 import type { CommandTable } from "../commands/table.ts";
 import type { Gate } from "../gate.ts";
-import type { Session } from "../session.ts";
+import type { Connection, Session } from "../session.ts";
+import { listenTls } from "../wire/node_tls.ts";
 
 /** A listener for one kind of client. */
 export interface Door {
   /** The URL scheme of the door: "telnet", "telnets", "http", "https", "irc", "ircs". */
   readonly scheme: string;
-  /** Starts listening; returns the address actually bound. Throws if it cannot. */
-  listen(): Deno.NetAddr;
+  /** Starts listening; resolves to the address actually bound. Rejects if it cannot. */
+  listen(): Promise<Deno.NetAddr>;
   /** The address bound (after `listen`). */
   readonly addr: Deno.NetAddr;
   /** `scheme://host:port` of the bound address. */
@@ -54,13 +55,61 @@ export function urlOf(scheme: string, addr: Deno.NetAddr): string {
   return `${scheme}://${host}:${addr.port}`;
 }
 
+/** A connection a door accepted: plain TCP, or TLS with its handshake done. */
+export interface AcceptedConn extends Connection {
+  readonly remoteAddr: Deno.Addr;
+}
+
+/** A listener as a door uses it: `Deno.listen`'s, or a TLS one from `wire/node_tls.ts`. */
+export interface Listener<C extends AcceptedConn> {
+  /** The next connection; rejects with `Deno.errors.BadResource` once closed. */
+  accept(): Promise<C>;
+  /** The address bound. */
+  readonly addr: Deno.Addr;
+  /** Stops listening. */
+  close(): void;
+}
+
+/** Certificate and key of a TLS door, PEM. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** How long a TLS client may take over its handshake (it is not yet counted by the gate meanwhile). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens a door's listener: plain TCP, or with `tls` TLS with TCP_NODELAY
+ * (`wire/node_tls.ts`; `Deno.listenTls` would stall the first lines, see
+ * docs/tls.md). A plain listener's connections still need `setNoDelay`.
+ */
+export async function openListener(
+  hostname: string,
+  port: number,
+  tls: TlsFiles | undefined,
+  log: Logger,
+  door: string,
+): Promise<Listener<AcceptedConn>> {
+  if (!tls) return Deno.listen({ hostname, port });
+  return await listenTls({
+    hostname,
+    port,
+    cert: tls.cert,
+    key: tls.key,
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    onHandshakeError: (error, remote) =>
+      log.debug("tls handshake failed", { door, ip: remote.hostname, error: error.message }),
+  });
+}
+
 /**
  * Accepts connections until the listener is closed, handing each to
  * `admit`. Nothing that `admit` throws (synchronously or not) ends the loop;
  * a failing accept (out of file descriptors) is logged and retried shortly.
  */
-export async function acceptLoop<C extends Deno.Conn>(
-  listener: Deno.Listener<C>,
+export async function acceptLoop<C extends AcceptedConn>(
+  listener: Listener<C>,
   admit: (conn: C) => void | Promise<void>,
   log: Logger,
   door: string,
@@ -85,7 +134,7 @@ export async function acceptLoop<C extends Deno.Conn>(
   }
 }
 
-function admitFailed(conn: Deno.Conn, error: unknown, log: Logger, door: string): void {
+function admitFailed(conn: AcceptedConn, error: unknown, log: Logger, door: string): void {
   try {
     log.error("admitting a connection failed", { door, error: String(error) });
   } catch { /* logging failed too */ }

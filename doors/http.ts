@@ -14,14 +14,22 @@
  * ```ts
  * import { ChatServer } from "../server.ts";
  * const server = new ChatServer({ host: "127.0.0.1", port: 0, httpPort: 0 });
- * server.listen();
+ * await server.listen();
  * console.log(server.doors.map((d) => d.url)); // ["telnet://127.0.0.1:…", "http://127.0.0.1:…"]
  * await server.shutdown();
  * ```
  * @module
  */
-import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
-import type { TlsFiles } from "./telnet.ts";
+import {
+  type AcceptedConn,
+  acceptLoop,
+  type Door,
+  type DoorHost,
+  type Listener,
+  openListener,
+  type TlsFiles,
+  urlOf,
+} from "./door.ts";
 import { WebSocketSession } from "./websocket.ts";
 import { clientAddress as socketAddress } from "../session.ts";
 import {
@@ -60,7 +68,7 @@ export class HttpDoor implements Door {
   /** The server. */
   readonly host: DoorHost;
   #options: HttpDoorOptions;
-  #listener: Deno.Listener | undefined;
+  #listener: Listener<AcceptedConn> | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
   #requests = 0;
@@ -85,11 +93,9 @@ export class HttpDoor implements Door {
     return this.host.commands;
   }
 
-  listen(): Deno.NetAddr {
+  async listen(): Promise<Deno.NetAddr> {
     const { hostname, port, tls } = this.#options;
-    this.#listener = tls
-      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port });
+    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme);
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#serve(conn),
@@ -117,7 +123,7 @@ export class HttpDoor implements Door {
     await this.#loop;
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
+  async #serve(conn: AcceptedConn): Promise<void> {
     if (this.#requests >= MAX_REQUESTS) {
       await write(conn, httpResponse(503, { "Retry-After": "5" }, "busy, try again\n"));
       return closeQuietly(conn);
@@ -186,7 +192,7 @@ export class HttpDoor implements Door {
   }
 
   /** Upgrades to a WebSocket session; returns whether the connection now belongs to one. */
-  async #upgrade(conn: Deno.Conn, ip: string, headers: Map<string, string>, rest: Uint8Array): Promise<boolean> {
+  async #upgrade(conn: AcceptedConn, ip: string, headers: Map<string, string>, rest: Uint8Array): Promise<boolean> {
     const { options, gate, chat } = this.host;
     if (!originAllowed(headers, { secure: this.#options.tls !== undefined, allowOrigin: options.allowOrigin })) {
       this.host.refused(ip, "websocket", `origin ${headers.get("origin")} not allowed`);
@@ -222,14 +228,14 @@ export class HttpDoor implements Door {
   }
 }
 
-async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function write(conn: AcceptedConn, bytes: Uint8Array): Promise<void> {
   try {
     let off = 0;
     while (off < bytes.length) off += await conn.write(bytes.subarray(off));
   } catch { /* the client went away */ }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: AcceptedConn): void {
   try {
     conn.close();
   } catch { /* closed */ }

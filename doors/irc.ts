@@ -20,14 +20,22 @@
  * ```ts
  * import { ChatServer } from "../server.ts";
  * const server = new ChatServer({ host: "127.0.0.1", port: 0, ircPort: 0 });
- * server.listen();
+ * await server.listen();
  * console.log(server.doors.map((d) => d.url)); // ["telnet://…", "irc://127.0.0.1:40125"]
  * await server.shutdown();
  * ```
  * @module
  */
-import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
-import type { TlsFiles } from "./telnet.ts";
+import {
+  type AcceptedConn,
+  acceptLoop,
+  type Door,
+  type DoorHost,
+  type Listener,
+  openListener,
+  type TlsFiles,
+  urlOf,
+} from "./door.ts";
 import { clientAddress, deliveries, Session } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { ChatEvent } from "../events.ts";
@@ -95,7 +103,7 @@ export class IrcSession extends Session {
   #kicked: Set<string> | undefined; // room\0nick of kicks whose PART is not shown
 
   /** Wraps an accepted connection of `door`. */
-  constructor(door: IrcDoor, conn: Deno.Conn, ip: string) {
+  constructor(door: IrcDoor, conn: AcceptedConn, ip: string) {
     super(door.host.chat, conn, ip, ircDialect(door.host.chat, 0));
     this.ircDoor = door;
   }
@@ -354,7 +362,7 @@ export class IrcDoor implements Door {
   /** The sessions of this door. */
   readonly sessions: Set<IrcSession> = new Set();
   #options: IrcDoorOptions;
-  #listener: Deno.Listener | undefined;
+  #listener: Listener<AcceptedConn> | undefined;
   #loop: Promise<void> | undefined;
   #sweep: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
@@ -369,11 +377,9 @@ export class IrcDoor implements Door {
     return this.#options.tls ? "ircs" : "irc";
   }
 
-  listen(): Deno.NetAddr {
+  async listen(): Promise<Deno.NetAddr> {
     const { hostname, port, tls } = this.#options;
-    this.#listener = tls
-      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port });
+    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme);
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#admit(conn),
@@ -421,7 +427,7 @@ export class IrcDoor implements Door {
     }
   }
 
-  #admit(conn: Deno.Conn): void {
+  #admit(conn: AcceptedConn): void {
     const { gate, chat } = this.host;
     const ip = clientAddress(conn);
     const refusal = gate.admit(ip);

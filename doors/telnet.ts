@@ -9,12 +9,21 @@
  * // Opened by the server for --port and --tls-port:
  * import { ChatServer } from "../server.ts";
  * const server = new ChatServer({ host: "127.0.0.1", port: 0 });
- * server.listen();
+ * await server.listen();
  * await server.shutdown();
  * ```
  * @module
  */
-import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
+import {
+  type AcceptedConn,
+  acceptLoop,
+  type Door,
+  type DoorHost,
+  type Listener,
+  openListener,
+  type TlsFiles,
+  urlOf,
+} from "./door.ts";
 import { clientAddress, Session } from "../session.ts";
 import { telnet } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
@@ -37,11 +46,7 @@ function probeAll(): void {
 /** Telnet commands that cost one token of the rate limit, as one line does. */
 export const COMMANDS_PER_TOKEN = 8;
 
-/** TLS settings of a door: PEM certificate chain and private key. */
-export interface TlsFiles {
-  cert: string;
-  key: string;
-}
+export type { TlsFiles } from "./door.ts";
 
 /** A telnet session: one telnet (or TLS telnet, or `nc`) connection. */
 export class TelnetSession extends Session implements ByteFilter {
@@ -51,7 +56,7 @@ export class TelnetSession extends Session implements ByteFilter {
   #probed = false; // a probe is out, unanswered
 
   /** Wraps an accepted connection of `door`. */
-  constructor(door: TelnetDoor, conn: Deno.Conn, ip: string) {
+  constructor(door: TelnetDoor, conn: AcceptedConn, ip: string) {
     super(door.host.chat, conn, ip, telnet);
     this.#door = door;
   }
@@ -160,7 +165,7 @@ export class TelnetDoor implements Door {
   /** The greeting every connection gets, rendered once. */
   readonly greeting: Uint8Array;
   #options: TelnetDoorOptions;
-  #listener: Deno.Listener | undefined;
+  #listener: Listener<AcceptedConn> | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
 
@@ -179,11 +184,9 @@ export class TelnetDoor implements Door {
     return this.#options.tls ? "telnets" : "telnet";
   }
 
-  listen(): Deno.NetAddr {
+  async listen(): Promise<Deno.NetAddr> {
     const { hostname, port, tls } = this.#options;
-    this.#listener = tls
-      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port });
+    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme);
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#admit(conn),
@@ -211,7 +214,7 @@ export class TelnetDoor implements Door {
     await this.#loop;
   }
 
-  #admit(conn: Deno.Conn): void {
+  #admit(conn: AcceptedConn): void {
     const { gate, chat } = this.host;
     const ip = clientAddress(conn);
     const refusal = gate.admit(ip);
@@ -224,7 +227,7 @@ export class TelnetDoor implements Door {
       });
       return;
     }
-    if (!this.#options.tls) {
+    if (!this.#options.tls) { // (a TLS listener does both itself)
       try {
         (conn as Deno.TcpConn).setNoDelay(true); // lines go out at once (no Nagle delay)
         (conn as Deno.TcpConn).setKeepAlive(true); // a vanished peer is noticed even if nobody writes to it

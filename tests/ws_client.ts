@@ -27,7 +27,7 @@ export interface Frame {
 
 /** A raw WebSocket connection to 127.0.0.1. */
 export class RawWebSocket {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.TcpConn | Deno.TlsConn;
   /** The HTTP response head (status line and headers). */
   readonly response: string;
   /** Every frame received, in order. */
@@ -39,7 +39,7 @@ export class RawWebSocket {
   /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn, response: string, rest: Uint8Array, read: boolean) {
+  private constructor(conn: Deno.TcpConn | Deno.TlsConn, response: string, rest: Uint8Array, read: boolean) {
     this.conn = conn;
     this.response = response;
     this.#buf = rest;
@@ -50,11 +50,18 @@ export class RawWebSocket {
   /**
    * Opens a WebSocket to `path` with `origin` (null: no Origin header).
    * Throws with the HTTP response if the server does not answer 101.
-   * With `read: false` the client never reads after the handshake.
+   * With `read: false` the client never reads after the handshake. With
+   * `caPem`, over TLS (wss:), trusting that CA certificate.
    */
   static async connect(
     port: number,
-    options: { path?: string; origin?: string | null; read?: boolean; headers?: Record<string, string> } = {},
+    options: {
+      path?: string;
+      origin?: string | null;
+      read?: boolean;
+      headers?: Record<string, string>;
+      caPem?: string;
+    } = {},
   ): Promise<RawWebSocket> {
     const { head, rest, conn } = await RawWebSocket.request(port, options);
     if (!head.startsWith("HTTP/1.1 101")) {
@@ -67,16 +74,19 @@ export class RawWebSocket {
   /** Sends an upgrade request and returns the response head, the bytes after it and the connection. */
   static async request(
     port: number,
-    options: { path?: string; origin?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<{ head: string; rest: Uint8Array; conn: Deno.TcpConn }> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    options: { path?: string; origin?: string | null; headers?: Record<string, string>; caPem?: string } = {},
+  ): Promise<{ head: string; rest: Uint8Array; conn: Deno.TcpConn | Deno.TlsConn }> {
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+    tcp.setNoDelay(true);
+    const conn = options.caPem ? await Deno.startTls(tcp, { hostname: "127.0.0.1", caCerts: [options.caPem] }) : tcp;
+    const scheme = options.caPem ? "https" : "http";
     const headers: Record<string, string> = {
       Host: `127.0.0.1:${port}`,
       Upgrade: "websocket",
       Connection: "Upgrade",
       "Sec-WebSocket-Version": "13",
       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-      ...(options.origin === null ? {} : { Origin: options.origin ?? `http://127.0.0.1:${port}` }),
+      ...(options.origin === null ? {} : { Origin: options.origin ?? `${scheme}://127.0.0.1:${port}` }),
       ...options.headers,
     };
     const text = `GET ${options.path ?? "/ws"} HTTP/1.1\r\n` +
