@@ -36,7 +36,7 @@ import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
 import { bytesSent } from "./outbox.ts";
 import { failedLogins } from "./login.ts";
-import { renderCounts } from "./dialects/dialect.ts";
+import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
 import { json } from "./dialects/json.ts";
 
@@ -183,6 +183,12 @@ export class ChatServer extends EventTarget implements DoorHost {
         "Events rendered, by dialect (a broadcast is rendered once per dialect).",
         ["dialect"],
         () => [telnet, json, ...ircDialects(chat)].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
+      )
+      .counted(
+        "teaparty_chat_renders_total",
+        "Chat lines rendered, by dialect (once per line and dialect, whatever the number of receivers).",
+        ["dialect"],
+        () => [telnet, json, ...ircDialects(chat)].map((d) => [[d.name], chatRenderCounts[d.id] ?? 0]),
       )
       .add(this.#storeWrites, this.#storeSeconds, this.#storeFailures);
   }

@@ -5,8 +5,12 @@
  * prints one table with a PASS/FAIL verdict for every goal.
  *
  * Scenarios: `burst`, `steady-5`, `steady-50`, `crowd`, `idle`, `stuck`,
- * `startup`, and for the IRC door `irc-burst` and `irc-crowd` (see
- * {@linkcode SCENARIOS}; ngIRCd joins irc-burst when /usr/sbin/ngircd is installed).
+ * `startup`, for the IRC door `irc-burst` and `irc-crowd` (see
+ * {@linkcode SCENARIOS}; ngIRCd joins irc-burst when /usr/sbin/ngircd is installed),
+ * and for the other doors `ws-burst`, `ws-crowd`, `ws-idle` (loadgen's
+ * `--proto ws` on `/ws`), `mixed` (telnet and WebSocket clients in one room,
+ * two loadgens at once) and `tls-burst` (the TLS telnet door, through
+ * bench/tls_relay.ts: loadgen speaks no TLS).
  *
  * @example
  * ```sh
@@ -19,6 +23,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
+import { makeCertificates } from "../tests/tls_helpers.ts";
 
 /** The scenario names, in the order they run. */
 export const SCENARIOS = [
@@ -31,6 +36,11 @@ export const SCENARIOS = [
   "startup",
   "irc-burst",
   "irc-crowd",
+  "ws-burst",
+  "ws-crowd",
+  "ws-idle",
+  "mixed",
+  "tls-burst",
 ] as const;
 /** One scenario name. */
 export type ScenarioName = typeof SCENARIOS[number];
@@ -86,6 +96,8 @@ function filePath(url: URL): string {
 
 const ROOT = new URL("../", import.meta.url);
 const MAIN_TS = filePath(new URL("main.ts", ROOT));
+const WEB_DIR = filePath(new URL("web/", ROOT));
+const RELAY_TS = filePath(new URL("./tls_relay.ts", import.meta.url));
 
 let dbCount = 0;
 /**
@@ -375,8 +387,8 @@ class Server {
   }
 
   /** Starts teaparty with the benchmark flags and waits for `listening on`. */
-  static async teaparty(cli: Cli, profile = cli.cpuProf, flags: string[] = []): Promise<Server> {
-    const perms = ["--allow-net", V8_FLAGS];
+  static async teaparty(cli: Cli, profile = cli.cpuProf, flags: string[] = [], more: string[] = []): Promise<Server> {
+    const perms = ["--allow-net", V8_FLAGS, ...more];
     if (profile) perms.push("--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`);
     const extra: string[] = [];
     if (cli.db) {
@@ -534,6 +546,12 @@ interface LoadgenRun {
   loginProbe?: string;
   connectRate?: number;
   loginTimeout?: number;
+  /** Another port than the server's (the HTTP door, a relay). */
+  port?: number;
+  /** loadgen's --nick-prefix (two loadgens on one server need different ones). */
+  nickPrefix?: string;
+  /** loadgen's --drain. */
+  drain?: number;
 }
 
 function loadgenArgs(run: LoadgenRun): string[] {
@@ -549,12 +567,24 @@ function loadgenArgs(run: LoadgenRun): string[] {
   if (run.loginProbe !== undefined) args.push("--login-probe", run.loginProbe);
   if (run.connectRate !== undefined) args.push("--connect-rate", String(run.connectRate));
   if (run.loginTimeout !== undefined) args.push("--login-timeout", String(run.loginTimeout));
+  if (run.nickPrefix !== undefined) args.push("--nick-prefix", run.nickPrefix);
+  if (run.drain !== undefined) args.push("--drain", String(run.drain));
   return args;
 }
 
-/** Runs loadgen against a server and returns its JSON result (the last line of its output). */
-async function runLoadgen(tools: Tools, server: Server, run: LoadgenRun): Promise<Record<string, unknown>> {
-  const args = ["--port", String(server.port), "--json", "--quiet", "--pid", String(server.pid), ...loadgenArgs(run)];
+/**
+ * Runs loadgen against a server and returns its JSON result (the last line
+ * of its output). When `stop` resolves, loadgen is interrupted (it still
+ * reports what it measured).
+ */
+async function runLoadgen(
+  tools: Tools,
+  server: Server,
+  run: LoadgenRun,
+  stop?: Promise<unknown>,
+): Promise<Record<string, unknown>> {
+  const port = run.port ?? server.port;
+  const args = ["--port", String(port), "--json", "--quiet", "--pid", String(server.pid), ...loadgenArgs(run)];
   const child = track(
     new Deno.Command(tools.loadgen, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn(),
   );
@@ -571,6 +601,11 @@ async function runLoadgen(tools: Tools, server: Server, run: LoadgenRun): Promis
       child.kill("SIGKILL");
     } catch { /* gone */ }
   }, (limitS + 15) * 1000);
+  stop?.then(() => {
+    try {
+      child.kill("SIGINT");
+    } catch { /* gone */ }
+  });
   let out: Deno.CommandOutput;
   try {
     out = await child.output();
@@ -601,7 +636,7 @@ async function runLoadgen(tools: Tools, server: Server, run: LoadgenRun): Promis
 }
 
 /** Scenarios with latency goals: their notes show loadgen's kernel-arrival latency too. */
-const LATENCY_SCENARIOS = new Set<ScenarioName>(["steady-5", "steady-50", "crowd"]);
+const LATENCY_SCENARIOS = new Set<ScenarioName>(["steady-5", "steady-50", "crowd", "ws-crowd", "mixed"]);
 
 /** A table row from a loadgen result. */
 function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
@@ -1033,6 +1068,453 @@ const ircScenarios: Scenario[] = [
   },
 ];
 
+// ---------------------------------------------------------------- WebSocket, mixed and TLS door scenarios
+
+/**
+ * The WebSocket door under the telnet door's loads: loadgen's `--proto ws`
+ * (masked text frames up, one JSON event per frame down) on teaparty's
+ * `/ws`. limit_server has no WebSocket: its rows run the same load in its
+ * own line protocol, as the ceiling. `--allow-origin http://127.0.0.1` lets
+ * loadgen's Origin header in.
+ */
+const HTTP_FLAGS = ["--http-port", "0", "--allow-origin", "http://127.0.0.1"];
+
+/** teaparty with the HTTP door open; resolves with the server and the HTTP port. */
+async function httpServer(ctx: Context): Promise<{ server: Server; httpPort: number }> {
+  const server = await Server.teaparty(ctx.cli, ctx.cli.cpuProf, HTTP_FLAGS, [`--allow-read=${WEB_DIR}`]);
+  try {
+    const httpPort = Number((await server.waitFor(/^listening on http:\/\/\S+:(\d+)\s*$/, 20_000))[1]);
+    return { server, httpPort };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** One value of a `/metrics` series, e.g. `teaparty_chat_renders_total{dialect="json"}`; 0 if absent. */
+async function metric(httpPort: number, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  for (const line of text.split("\n")) {
+    if (line.startsWith(series + " ")) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
+
+/** Waits until `/metrics` says at least `users` are logged in; throws after `ms`. */
+async function usersLoggedIn(httpPort: number, users: number, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while ((await metric(httpPort, "teaparty_users")) < users) {
+    if (performance.now() > deadline) throw new BenchError(`fewer than ${users} users logged in after ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+function wsScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun, extra?: (row: Row) => void): Runner {
+  return async (ctx, kind) => {
+    if (kind === "limit") {
+      return await withServer(ctx, kind, async (server) => {
+        const row = rowFrom(scenario, kind, await runLoadgen(ctx.tools, server, run(ctx.quick)));
+        row.notes.push("its own line protocol over TCP (no WebSocket), same load");
+        extra?.(row);
+        return row;
+      });
+    }
+    const { server, httpPort } = await httpServer(ctx);
+    try {
+      const row = rowFrom(
+        scenario,
+        kind,
+        await runLoadgen(ctx.tools, server, { ...run(ctx.quick), proto: "ws", port: httpPort }),
+      );
+      extra?.(row);
+      return row;
+    } finally {
+      await server.stop();
+    }
+  };
+}
+
+const wsBurst = wsScenario("ws-burst", (quick) => ({
+  clients: 100,
+  senders: 4,
+  rate: 0,
+  window: 8,
+  duration: quick ? 2 : 10,
+  warmup: quick ? 0.5 : 2,
+}));
+
+const wsCrowd = wsScenario(
+  "ws-crowd",
+  (quick) => ({
+    clients: crowdClients(quick),
+    senders: 1,
+    rate: 2,
+    senderThread: true,
+    loginProbe: "none",
+    duration: quick ? 2 : 10,
+    warmup: quick ? 0.5 : 2,
+    loginTimeout: 60,
+  }),
+  (row) =>
+    row.notes.push(
+      `login of ${fmtInt(num(row.loadgen ?? {}, "ready") ?? 0)} took ${
+        (num(row.loadgen ?? {}, "login_s") ?? 0).toFixed(1)
+      } s`,
+    ),
+);
+
+/** Idle connections' memory: RSS growth over the empty server, per connection. */
+async function idleMemory(ctx: Context, scenario: ScenarioName, server: Server, run: LoadgenRun): Promise<Row> {
+  await sleep(300);
+  const emptyKb = await vmRss(server.pid);
+  if (emptyKb === undefined) throw new BenchError(`cannot read /proc/${server.pid}/status`);
+  const json = await runLoadgen(ctx.tools, server, run);
+  const row = rowFrom(scenario, server.kind, json);
+  row.deliveriesPerS =
+    row.p50Ms =
+    row.p99Ms =
+    row.lossPct =
+    row.lost =
+    row.cpuPct =
+      undefined;
+  const endKb = num(json, "server_rss_kb_end") ?? 0;
+  const alive = num(json, "alive_end") ?? 0;
+  const growthKb = endKb - emptyKb;
+  const perConnKb = alive > 0 ? growthKb / alive : NaN;
+  row.extra = { emptyRssKb: emptyKb, endRssKb: endKb, growthKb, perConnKb, connections: alive };
+  row.notes.push(
+    `${fmtInt(alive)} idle conns: empty ${fmtMiB(emptyKb)} MiB, +${fmtMiB(growthKb)} MiB, ` +
+      `${perConnKb.toFixed(2)} KiB/conn`,
+  );
+  return row;
+}
+
+const wsIdle: Runner = async (ctx, kind) => {
+  const run: LoadgenRun = {
+    clients: crowdClients(ctx.quick),
+    idle: true,
+    loginProbe: "none",
+    duration: ctx.quick ? 1.5 : 5,
+    loginTimeout: 60,
+  };
+  if (kind === "limit") {
+    return await withServer(ctx, kind, async (server) => {
+      const row = await idleMemory(ctx, "ws-idle", server, run);
+      row.notes.push("its own line protocol over TCP (no WebSocket)");
+      return row;
+    });
+  }
+  const { server, httpPort } = await httpServer(ctx);
+  try {
+    return await idleMemory(ctx, "ws-idle", server, { ...run, proto: "ws", port: httpPort });
+  } finally {
+    await server.stop();
+  }
+};
+
+/**
+ * Mixed: half the crowd over telnet, half over WebSocket, in one room, with
+ * one sender (a telnet client) at 2 msg/s. Two loadgens run at once: the
+ * WebSocket one only receives (`--senders 0`; every payload it gets is
+ * another loadgen's, which it counts as `garbled`), and is logged in before
+ * the telnet one starts. Every chat line must reach all of both halves, and
+ * `teaparty_chat_renders_total` must grow by exactly one per line in each
+ * dialect (a broadcast is rendered once per dialect, whatever the number of
+ * receivers). limit_server runs the whole crowd in its own protocol.
+ */
+const mixed: Runner = async (ctx, kind) => {
+  const half = crowdClients(ctx.quick) / 2;
+  const telnetRun: LoadgenRun = {
+    clients: half,
+    senders: 1,
+    rate: 2,
+    senderThread: true,
+    loginProbe: "none",
+    duration: ctx.quick ? 2 : 10,
+    warmup: ctx.quick ? 0.5 : 2,
+    loginTimeout: 60,
+    nickPrefix: "t",
+  };
+  if (kind === "limit") {
+    return await withServer(ctx, kind, async (server) => {
+      const row = rowFrom("mixed", kind, await runLoadgen(ctx.tools, server, { ...telnetRun, clients: 2 * half }));
+      row.notes.push(`${fmtInt(2 * half)} clients of its own line protocol (no WebSocket), same sender`);
+      return row;
+    });
+  }
+  const { server, httpPort } = await httpServer(ctx);
+  try {
+    const telnetDone = Promise.withResolvers<void>();
+    const wsResult = runLoadgen(ctx.tools, server, {
+      proto: "ws",
+      port: httpPort,
+      clients: half,
+      senders: 0,
+      rate: 0,
+      duration: 600, // stopped (SIGINT) when the telnet half is done
+      warmup: 0,
+      loginTimeout: 60,
+      nickPrefix: "w",
+    }, telnetDone.promise);
+    wsResult.catch(() => {});
+    let telnet: Record<string, unknown>;
+    let before: number[], after: number[];
+    const renders = () =>
+      Promise.all(["telnet", "json"].map((d) => metric(httpPort, `teaparty_chat_renders_total{dialect="${d}"}`)));
+    try {
+      await usersLoggedIn(httpPort, half, 90_000);
+      before = await renders();
+      telnet = await runLoadgen(ctx.tools, server, telnetRun);
+      after = await renders();
+    } finally {
+      telnetDone.resolve();
+    }
+    const ws = await wsResult;
+    const row = rowFrom("mixed", kind, telnet);
+    const sent = num(telnet, "sent_total") ?? 0;
+    const wsReady = num(ws, "ready") ?? 0;
+    const wsExpected = sent * wsReady;
+    const wsDelivered = num(ws, "garbled") ?? 0;
+    const [telnetRenders, jsonRenders] = [after[0] - before[0], after[1] - before[1]];
+    row.extra = { sent, wsReady, wsExpected, wsDelivered, telnetRenders, jsonRenders, wsLoadgen: ws };
+    row.notes.push(
+      `WebSocket half: ${fmtInt(wsReady)} in, ${fmtInt(wsDelivered)}/${fmtInt(wsExpected)} delivered`,
+      `chat renders per line: telnet ${fmtInt(telnetRenders)}/${fmtInt(sent)}, json ${fmtInt(jsonRenders)}/${
+        fmtInt(sent)
+      }`,
+    );
+    const dropped = num(ws, "disconnected_after_ready") ?? 0;
+    if (dropped) row.notes.push(`${fmtInt(dropped)} WebSocket clients disconnected`);
+    return row;
+  } finally {
+    await server.stop();
+  }
+};
+
+/** A bench/tls_relay.ts process in front of `target`; resolves with it and its port. */
+async function startRelay(target: number, ca?: string): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const args = ["run", "--allow-net", "--allow-read", RELAY_TS, "--target", String(target)];
+  if (ca) args.push("--tls", "--ca", ca);
+  const child = track(
+    new Deno.Command("bash", {
+      args: ["-c", RAISE_AND_EXEC, "bench-relay", Deno.execPath(), ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn(),
+  );
+  const port = Promise.withResolvers<number>();
+  eachLine(child.stdout, (line) => {
+    const m = /^relay listening on \S+:(\d+)$/.exec(line);
+    if (m) port.resolve(Number(m[1]));
+  });
+  const found = await within(Promise.race([port.promise, child.status.then(() => undefined)]), 15_000);
+  if (found === undefined) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    throw new BenchError("bench/tls_relay.ts did not start");
+  }
+  return { child, port: found };
+}
+
+async function stopRelay(relay: { child: Deno.ChildProcess }): Promise<void> {
+  try {
+    relay.child.kill("SIGTERM");
+  } catch { /* gone */ }
+  await relay.child.status;
+}
+
+/** CPU seconds a process used so far (utime + stime from /proc/PID/stat). */
+async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The burst load on the TLS telnet door. loadgen speaks no TLS, so each of
+ * its connections goes through bench/tls_relay.ts (a Deno process that
+ * speaks TLS to the door). The same teaparty is then driven the same way
+ * through the same relay speaking plain TCP to the telnet door, and the
+ * row reports TLS against that; the relay's CPU is shown too. limit_server
+ * runs through the plain relay.
+ */
+const tlsBurst: Runner = async (ctx, kind) => {
+  const run: LoadgenRun = {
+    clients: 100,
+    senders: 4,
+    rate: 0,
+    window: 8,
+    duration: ctx.quick ? 2 : 10,
+    warmup: ctx.quick ? 0.5 : 2,
+  };
+  const throughRelay = async (server: Server, target: number, ca?: string) => {
+    const relay = await startRelay(target, ca);
+    try {
+      const cpu0 = await cpuSeconds(relay.child.pid);
+      const json = await runLoadgen(ctx.tools, server, { ...run, port: relay.port });
+      const cpu1 = await cpuSeconds(relay.child.pid);
+      const runS = (num(json, "login_s") ?? 0) + (run.warmup ?? 0) + run.duration;
+      const relayCpuPct = cpu0 !== undefined && cpu1 !== undefined ? (100 * (cpu1 - cpu0)) / runS : undefined;
+      return { json, relayCpuPct };
+    } finally {
+      await stopRelay(relay);
+    }
+  };
+  if (kind === "limit") {
+    return await withServer(ctx, kind, async (server) => {
+      const { json, relayCpuPct } = await throughRelay(server, server.port);
+      const row = rowFrom("tls-burst", kind, json);
+      row.notes.push(`through the plain relay (relay CPU ${relayCpuPct?.toFixed(0) ?? "?"}%)`);
+      return row;
+    });
+  }
+  // A fresh server for each run: history would replay the first run's lines to the second's clients.
+  const plain = await withServer(ctx, kind, (server) => throughRelay(server, server.port));
+  const dir = await Deno.makeTempDir({ prefix: "teaparty-bench-tls-" });
+  try {
+    const certs = await makeCertificates(dir);
+    const server = await Server.teaparty(
+      ctx.cli,
+      ctx.cli.cpuProf,
+      ["--tls-port", "0", "--tls-cert", certs.cert, "--tls-key", certs.key],
+      [`--allow-read=${dir}`],
+    );
+    try {
+      const tlsPort = Number((await server.waitFor(/^listening on telnets:\/\/\S+:(\d+)\s*$/, 20_000))[1]);
+      const tls = await throughRelay(server, tlsPort, certs.ca);
+      const row = rowFrom("tls-burst", kind, tls.json);
+      const plainRate = num(plain.json, "deliveries_per_s");
+      const plainCpu = (num(plain.json, "server_cpu_s") ?? NaN) / (num(plain.json, "window_s") ?? NaN);
+      const ratio = plainRate && row.deliveriesPerS !== undefined ? row.deliveriesPerS / plainRate : undefined;
+      row.extra = {
+        plainThroughRelay: plain.json,
+        plainRelayCpuPct: plain.relayCpuPct,
+        relayCpuPct: tls.relayCpuPct,
+        tlsToPlain: ratio,
+      };
+      row.notes.push(
+        `plain telnet through the same relay: ${plainRate === undefined ? "—" : fmtRate(plainRate)} deliveries/s, ` +
+          `CPU ${(100 * plainCpu).toFixed(0)}%`,
+        `TLS/plain ${ratio === undefined ? "—" : `${(100 * ratio).toFixed(0)}%`}`,
+        `relay CPU ${tls.relayCpuPct?.toFixed(0) ?? "?"}% (TLS), ${plain.relayCpuPct?.toFixed(0) ?? "?"}% (plain)`,
+      );
+      return row;
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+};
+
+/** The teaparty row of `scenario` measured earlier in this run, if any. */
+function earlierRow(earlier: readonly Row[], scenario: ScenarioName): Row | undefined {
+  return earlier.find((r) => r.scenario === scenario && r.server === "teaparty" && !r.error);
+}
+
+const doorScenarios: Scenario[] = [
+  {
+    name: "ws-burst",
+    run: wsBurst,
+    servers: both,
+    ratio: { of: "deliveries/s", get: (r) => r.deliveriesPerS },
+    goals: (tp, _limit, _quick, earlier) => {
+      const telnet = earlierRow(earlier, "burst");
+      const share = telnet?.deliveriesPerS && tp.deliveriesPerS !== undefined
+        ? tp.deliveriesPerS / telnet.deliveriesPerS
+        : undefined;
+      return [
+        {
+          name: telnet?.deliveriesPerS
+            ? `≥60% of telnet burst (${fmtRate(telnet.deliveriesPerS)})`
+            : "≥60% of telnet burst (not run: add burst)",
+          pass: share !== undefined && share >= 0.6,
+          measured: share === undefined ? "—" : `${(100 * share).toFixed(0)}%`,
+        },
+        lossGoal(tp),
+      ];
+    },
+  },
+  {
+    name: "ws-crowd",
+    run: wsCrowd,
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp, _limit, quick, earlier) => {
+      const clients = crowdClients(quick);
+      const json = tp.loadgen ?? {};
+      const ready = num(json, "ready") ?? 0;
+      const expected = num(json, "expected") ?? 0;
+      const delivered = num(json, "delivered") ?? 0;
+      const telnet = earlierRow(earlier, "crowd");
+      return [
+        {
+          name: `all ${fmtInt(clients)} get every message`,
+          pass: ready === clients && expected > 0 && delivered === expected && (num(json, "lost") ?? 1) === 0,
+          measured: `${fmtInt(ready)} in, ${fmtInt(delivered)}/${fmtInt(expected)}`,
+        },
+        telnet?.p99Ms !== undefined
+          ? {
+            name: `p99 ≤ 1.3× telnet crowd's (${fmtMs(telnet.p99Ms)} ms)`,
+            pass: tp.p99Ms !== undefined && tp.p99Ms <= 1.3 * telnet.p99Ms,
+            measured: `${fmtMs(tp.p99Ms)} ms (${tp.p99Ms === undefined ? "—" : (tp.p99Ms / telnet.p99Ms).toFixed(2)}×)`,
+          }
+          : { name: "p99 ≤ 1.3× telnet crowd's (not run: add crowd)", pass: false, measured: `${fmtMs(tp.p99Ms)} ms` },
+      ];
+    },
+  },
+  {
+    name: "ws-idle",
+    run: wsIdle,
+    servers: both,
+    ratio: { of: "KiB/conn", get: (r) => r.extra.perConnKb as number | undefined },
+    goals: (tp) => [{
+      name: "≤ 16 KiB/conn",
+      pass: (tp.extra.perConnKb as number | undefined ?? Infinity) <= 16,
+      measured: `${(tp.extra.perConnKb as number | undefined)?.toFixed(2) ?? "—"} KiB`,
+    }],
+  },
+  {
+    name: "mixed",
+    run: mixed,
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp) => {
+      const x = tp.extra as Record<string, number>;
+      const json = tp.loadgen ?? {};
+      const telnetOk = (num(json, "lost") ?? 1) === 0 && (num(json, "expected") ?? 0) > 0 &&
+        num(json, "delivered") === num(json, "expected");
+      return [
+        {
+          name: "zero loss (both halves)",
+          pass: telnetOk && x.wsExpected > 0 && x.wsDelivered === x.wsExpected,
+          measured: `telnet ${fmtInt(num(json, "lost") ?? NaN)} lost, WebSocket ${
+            fmtInt(x.wsExpected - x.wsDelivered)
+          } lost`,
+        },
+        {
+          name: "rendered once per line per dialect",
+          pass: x.sent > 0 && x.telnetRenders === x.sent && x.jsonRenders === x.sent,
+          measured: `telnet ${fmtInt(x.telnetRenders)}, json ${fmtInt(x.jsonRenders)} for ${fmtInt(x.sent)} lines`,
+        },
+      ];
+    },
+  },
+  {
+    name: "tls-burst",
+    run: tlsBurst,
+    servers: both,
+    ratio: { of: "deliveries/s", get: (r) => r.deliveriesPerS },
+    goals: (tp) => [lossGoal(tp)],
+  },
+];
+
 /** Every scenario, its servers, ratio and goals. */
 const scenarios: Scenario[] = [
   {
@@ -1120,6 +1602,7 @@ const scenarios: Scenario[] = [
     goals: (tp) => [below("< 300 ms", tp.extra.medianMs as number | undefined, 300, " ms")],
   },
   ...ircScenarios,
+  ...doorScenarios,
 ];
 
 // ---------------------------------------------------------------- the table

@@ -38,6 +38,8 @@ export function dialectId(): number {
 
 /** Renderings made so far, per dialect id (every delivery, for metrics and the benchmark). */
 export const renderCounts: number[] = [];
+/** Renderings of chat lines (events of type `chat`) made so far, per dialect id: one per line and dialect. */
+export const chatRenderCounts: number[] = [];
 
 const EMPTY = new Uint8Array(0);
 
@@ -69,6 +71,7 @@ export class Delivery {
 
   #render(dialect: Dialect): Uint8Array {
     renderCounts[dialect.id] = (renderCounts[dialect.id] ?? 0) + 1;
+    if (this.event.type === "chat") chatRenderCounts[dialect.id] = (chatRenderCounts[dialect.id] ?? 0) + 1;
     return dialect.render(this.event);
   }
 }

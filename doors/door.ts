@@ -107,6 +107,8 @@ export async function openListener(
  * Accepts connections until the listener is closed, handing each to
  * `admit`. Nothing that `admit` throws (synchronously or not) ends the loop;
  * a failing accept (out of file descriptors) is logged and retried shortly.
+ * With `pace`, each accept waits for the promise it may return (a door that
+ * is busy lets further connections wait in the listener's backlog).
  */
 export async function acceptLoop<C extends AcceptedConn>(
   listener: Listener<C>,
@@ -114,8 +116,12 @@ export async function acceptLoop<C extends AcceptedConn>(
   log: Logger,
   door: string,
   stopping: () => boolean,
+  pace?: () => Promise<void> | undefined,
 ): Promise<void> {
   while (!stopping()) {
+    const wait = pace?.();
+    if (wait) await wait;
+    if (stopping()) break;
     let conn: C;
     try {
       conn = await listener.accept();

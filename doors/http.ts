@@ -46,7 +46,7 @@ import { eventJson } from "../dialects/json.ts";
 
 /** How long a client may take to send its request headers. */
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** Plain HTTP requests handled at once (the rest wait for the listener's backlog). */
+/** HTTP requests (WebSocket upgrades included) handled at once; further connections wait in the listener's backlog. */
 export const MAX_REQUESTS = 256;
 
 /** Options of {@linkcode HttpDoor}. */
@@ -72,6 +72,7 @@ export class HttpDoor implements Door {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #requests = 0;
+  #free: (() => void) | undefined; // wakes the accept loop when a request slot frees up
 
   /** A door on `options.hostname:options.port`; call `listen` to open it. */
   constructor(host: DoorHost, options: HttpDoorOptions) {
@@ -81,6 +82,11 @@ export class HttpDoor implements Door {
 
   get scheme(): string {
     return this.#options.tls ? "https" : "http";
+  }
+
+  /** HTTP requests (WebSocket upgrades included) under way now. */
+  get requests(): number {
+    return this.#requests;
   }
 
   /** The chat (for WebSocket sessions). */
@@ -102,6 +108,7 @@ export class HttpDoor implements Door {
       this.host.log,
       this.scheme,
       () => this.#stopping,
+      () => this.#requests < MAX_REQUESTS ? undefined : new Promise<void>((resolve) => this.#free = resolve),
     );
     return this.addr;
   }
@@ -120,15 +127,19 @@ export class HttpDoor implements Door {
     try {
       this.#listener?.close();
     } catch { /* closed */ }
+    this.#wakeAccept();
     await this.#loop;
   }
 
+  #wakeAccept(): void {
+    const free = this.#free;
+    this.#free = undefined;
+    free?.();
+  }
+
   async #serve(conn: AcceptedConn): Promise<void> {
-    if (this.#requests >= MAX_REQUESTS) {
-      await write(conn, httpResponse(503, { "Retry-After": "5" }, "busy, try again\n"));
-      return closeQuietly(conn);
-    }
-    this.#requests++;
+    this.#requests++; // the accept loop waits while MAX_REQUESTS are under way
+
     let upgraded = false;
     try {
       if (!this.#options.tls) {
@@ -174,6 +185,7 @@ export class HttpDoor implements Door {
       }
     } finally {
       this.#requests--;
+      this.#wakeAccept();
       if (!upgraded) closeQuietly(conn);
     }
   }
