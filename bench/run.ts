@@ -1402,6 +1402,7 @@ const tlsBurst: Runner = async (ctx, kind) => {
         `plain telnet through the same relay: ${plainRate === undefined ? "—" : fmtRate(plainRate)} deliveries/s, ` +
           `CPU ${(100 * plainCpu).toFixed(0)}%`,
         `TLS/plain ${ratio === undefined ? "—" : `${(100 * ratio).toFixed(0)}%`}`,
+        `server CPU per delivery: TLS ${usPerDelivery(tls.json)} µs, plain ${usPerDelivery(plain.json)} µs`,
         `relay CPU ${tls.relayCpuPct?.toFixed(0) ?? "?"}% (TLS), ${plain.relayCpuPct?.toFixed(0) ?? "?"}% (plain)`,
       );
       return row;
@@ -1412,6 +1413,12 @@ const tlsBurst: Runner = async (ctx, kind) => {
     await Deno.remove(dir, { recursive: true });
   }
 };
+
+/** The server's CPU time per delivery in the measured window, in µs (a figure the relay's own cost does not set). */
+function usPerDelivery(json: Record<string, unknown>): string {
+  const cpu = num(json, "server_cpu_s"), windowS = num(json, "window_s"), rate = num(json, "deliveries_per_s");
+  return cpu !== undefined && windowS && rate ? ((1e6 * cpu) / (rate * windowS)).toFixed(2) : "?";
+}
 
 /** The teaparty row of `scenario` measured earlier in this run, if any. */
 function earlierRow(earlier: readonly Row[], scenario: ScenarioName): Row | undefined {
