@@ -10,7 +10,7 @@
  * and for the other doors `ws-burst`, `ws-crowd`, `ws-idle` (loadgen's
  * `--proto ws` on `/ws`), `mixed` (telnet and WebSocket clients in one room,
  * two loadgens at once) and `tls-burst` (the TLS telnet door, through
- * bench/tls_relay.ts: loadgen speaks no TLS).
+ * bench/tls_relay.c: loadgen speaks no TLS).
  *
  * @example
  * ```sh
@@ -1291,13 +1291,42 @@ const mixed: Runner = async (ctx, kind) => {
   }
 };
 
-/** A bench/tls_relay.ts process in front of `target`; resolves with it and its port. */
-async function startRelay(target: number, ca?: string): Promise<{ child: Deno.ChildProcess; port: number }> {
-  const args = ["run", "--allow-net", "--allow-read", RELAY_TS, "--target", String(target)];
-  if (ca) args.push("--tls", "--ca", ca);
+const RELAY_C = filePath(new URL("./tls_relay.c", import.meta.url));
+const RELAY_BIN = filePath(new URL("./out/tls_relay", import.meta.url));
+
+/**
+ * The relay program: bench/tls_relay.c (C and OpenSSL, built into
+ * bench/out/ when missing or older than its source), or bench/tls_relay.ts
+ * when it cannot be built (no C compiler or no OpenSSL headers).
+ */
+async function relayCommand(): Promise<{ argv: string[]; kind: "C" | "Deno" }> {
+  const built = await mtime(RELAY_BIN), source = await mtime(RELAY_C);
+  if (source !== undefined && (built === undefined || built < source)) {
+    const out = await new Deno.Command("cc", {
+      args: ["-O2", "-o", RELAY_BIN, RELAY_C, "-lssl", "-lcrypto"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output().catch(() => undefined);
+    if (!out?.success) {
+      progress("cannot build bench/tls_relay.c (cc with OpenSSL headers, libssl-dev): using bench/tls_relay.ts");
+      return { argv: [Deno.execPath(), "run", "--allow-net", "--allow-read", RELAY_TS], kind: "Deno" };
+    }
+  }
+  return { argv: [RELAY_BIN], kind: "C" };
+}
+
+/** A relay process in front of `target` (TLS with `ca`); resolves with it and its port. */
+async function startRelay(
+  target: number,
+  ca?: string,
+): Promise<{ child: Deno.ChildProcess; port: number; kind: string }> {
+  const { argv, kind } = await relayCommand();
+  const args = [...argv, "--target", String(target)];
+  if (ca) args.push("--tls", "--ca", ca); // (the C relay does not verify: loopback only)
   const child = track(
     new Deno.Command("bash", {
-      args: ["-c", RAISE_AND_EXEC, "bench-relay", Deno.execPath(), ...args],
+      args: ["-c", RAISE_AND_EXEC, "bench-relay", ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "inherit",
@@ -1313,9 +1342,9 @@ async function startRelay(target: number, ca?: string): Promise<{ child: Deno.Ch
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
-    throw new BenchError("bench/tls_relay.ts did not start");
+    throw new BenchError(`the ${kind} relay did not start (${args.join(" ")})`);
   }
-  return { child, port: found };
+  return { child, port: found, kind };
 }
 
 async function stopRelay(relay: { child: Deno.ChildProcess }): Promise<void> {
@@ -1338,11 +1367,12 @@ async function cpuSeconds(pid: number): Promise<number | undefined> {
 
 /**
  * The burst load on the TLS telnet door. loadgen speaks no TLS, so each of
- * its connections goes through bench/tls_relay.ts (a Deno process that
- * speaks TLS to the door). The same teaparty is then driven the same way
- * through the same relay speaking plain TCP to the telnet door, and the
- * row reports TLS against that; the relay's CPU is shown too. limit_server
- * runs through the plain relay.
+ * its connections goes through a relay (bench/tls_relay.c, an epoll +
+ * OpenSSL process; bench/tls_relay.ts if it cannot be built) that speaks TLS
+ * to the door. A fresh teaparty is first driven the same way through the
+ * same relay speaking plain TCP to the telnet door, and the row reports TLS
+ * against that; the relay's CPU and the server's CPU per delivery are shown
+ * too. limit_server runs through the plain relay.
  */
 const tlsBurst: Runner = async (ctx, kind) => {
   const run: LoadgenRun = {
@@ -1361,16 +1391,16 @@ const tlsBurst: Runner = async (ctx, kind) => {
       const cpu1 = await cpuSeconds(relay.child.pid);
       const runS = (num(json, "login_s") ?? 0) + (run.warmup ?? 0) + run.duration;
       const relayCpuPct = cpu0 !== undefined && cpu1 !== undefined ? (100 * (cpu1 - cpu0)) / runS : undefined;
-      return { json, relayCpuPct };
+      return { json, relayCpuPct, relayKind: relay.kind };
     } finally {
       await stopRelay(relay);
     }
   };
   if (kind === "limit") {
     return await withServer(ctx, kind, async (server) => {
-      const { json, relayCpuPct } = await throughRelay(server, server.port);
+      const { json, relayCpuPct, relayKind } = await throughRelay(server, server.port);
       const row = rowFrom("tls-burst", kind, json);
-      row.notes.push(`through the plain relay (relay CPU ${relayCpuPct?.toFixed(0) ?? "?"}%)`);
+      row.notes.push(`through the plain ${relayKind} relay (relay CPU ${relayCpuPct?.toFixed(0) ?? "?"}%)`);
       return row;
     });
   }
@@ -1403,7 +1433,9 @@ const tlsBurst: Runner = async (ctx, kind) => {
           `CPU ${(100 * plainCpu).toFixed(0)}%`,
         `TLS/plain ${ratio === undefined ? "—" : `${(100 * ratio).toFixed(0)}%`}`,
         `server CPU per delivery: TLS ${usPerDelivery(tls.json)} µs, plain ${usPerDelivery(plain.json)} µs`,
-        `relay CPU ${tls.relayCpuPct?.toFixed(0) ?? "?"}% (TLS), ${plain.relayCpuPct?.toFixed(0) ?? "?"}% (plain)`,
+        `${tls.relayKind} relay CPU ${tls.relayCpuPct?.toFixed(0) ?? "?"}% (TLS), ${
+          plain.relayCpuPct?.toFixed(0) ?? "?"
+        }% (plain)`,
       );
       return row;
     } finally {

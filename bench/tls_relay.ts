@@ -1,5 +1,7 @@
 /**
- * A TCP-to-TLS relay for the benchmark: the load generator speaks plain TCP
+ * A TCP-to-TLS relay for the benchmark, in Deno: the fallback of
+ * bench/tls_relay.c (which costs far less CPU) when that cannot be built.
+ * The load generator speaks plain TCP
  * only, so for the `tls-burst` scenario each of its connections is relayed
  * to the TLS telnet door (`--tls`), or, for the comparison in the same run,
  * to a plain port through the same relay. Both sides set TCP_NODELAY (the
