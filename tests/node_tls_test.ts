@@ -1,12 +1,14 @@
 /**
  * wire/node_tls.ts over real sockets: the handshake's own time limit, the
  * start-up refusal of a key that does not match, a clean close (TLS
- * close_notify, so the client reads a proper end), and a listener that is
- * closed while someone waits to accept.
+ * close_notify, so the client reads a proper end), a bounded backlog of
+ * connections nobody accepts yet, and a listener that is closed while
+ * someone waits to accept.
  */
 import assert from "node:assert/strict";
 import { listenTls } from "../wire/node_tls.ts";
 import { tempDir } from "./db_helpers.ts";
+import { WAIT_MS } from "./helpers.ts";
 import { makeCertificates } from "./tls_helpers.ts";
 
 async function pems(dir: string) {
@@ -90,4 +92,38 @@ Deno.test("closing the listener makes a waiting accept reject with BadResource",
   const waiting = listener.accept();
   listener.close();
   await assert.rejects(waiting, Deno.errors.BadResource);
+});
+
+Deno.test("connections past maxPending that nobody accepts are closed; those within wait for accept", async () => {
+  await using dir = await tempDir();
+  const p = await pems(dir.path);
+  const listener = await listenTls({ hostname: "127.0.0.1", port: 0, cert: p.cert, key: p.key, maxPending: 2 });
+  const clients: Deno.TlsConn[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+      tcp.setNoDelay(true);
+      const client = await Deno.startTls(tcp, { hostname: "127.0.0.1", caCerts: [p.ca] });
+      await client.handshake();
+      clients.push(client);
+    }
+    // The third is closed by the server; the first two are kept for accept.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = await Promise.race([
+      clients[2].read(new Uint8Array(16)).catch(() => null),
+      new Promise<"open">((resolve) => timer = setTimeout(() => resolve("open"), WAIT_MS)),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(ended, null);
+    for (let i = 0; i < 2; i++) {
+      const conn = await listener.accept();
+      assert.equal(conn.remoteAddr.port, (clients[i].localAddr as Deno.NetAddr).port);
+      await conn.write(new TextEncoder().encode("hi\n"));
+      const buf = new Uint8Array(16);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, (await clients[i].read(buf))!)), "hi\n");
+      conn.close();
+    }
+  } finally {
+    for (const c of clients) c.close();
+    listener.close();
+  }
 });

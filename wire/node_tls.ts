@@ -40,7 +40,16 @@ export interface TlsListenOptions {
   handshakeTimeoutMs?: number;
   /** Told about connections whose handshake failed or timed out (they are closed, never accepted). */
   onHandshakeError?(error: Error, remote: Deno.NetAddr): void;
+  /**
+   * Most connections kept waiting for `accept` (handshake done, nobody
+   * accepting yet: `Deno.listen` would leave them in the kernel's backlog);
+   * more are closed at once. Default {@linkcode MAX_PENDING}.
+   */
+  maxPending?: number;
 }
+
+/** Default of {@linkcode TlsListenOptions.maxPending}: about the kernel's default listen backlog. */
+export const MAX_PENDING = 4096;
 
 /** Longest wait in {@linkcode TlsConnection.close} for the TLS close_notify to go out. */
 export const CLOSE_NOTIFY_MS = 1000;
@@ -148,9 +157,11 @@ export class TlsListener {
       socket.setNoDelay(true);
       socket.setKeepAlive(true); // a vanished peer is noticed even if nobody writes to it
     });
+    const maxPending = options.maxPending ?? MAX_PENDING;
     server.on("secureConnection", (socket: tls.TLSSocket) => {
-      const conn = new TlsConnection(socket);
       const waiter = this.#waiting.shift();
+      if (!waiter && this.#ready.length >= maxPending) return void socket.destroy(); // a full backlog
+      const conn = new TlsConnection(socket);
       if (waiter) waiter(conn);
       else this.#ready.push(conn);
     });
