@@ -114,6 +114,10 @@ const migrations: string[] = [
    CREATE TABLE mutes (key TEXT PRIMARY KEY, until INTEGER, by TEXT NOT NULL);
    CREATE TABLE topics (room TEXT PRIMARY KEY, text TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: settings of registered nicks (redraw mode on or off), gone with the account
+  `CREATE TABLE settings (
+     key TEXT NOT NULL REFERENCES accounts (key) ON DELETE CASCADE, name TEXT NOT NULL, value TEXT NOT NULL,
+     PRIMARY KEY (key, name));`,
 ];
 
 /** Most rows in one INSERT statement (5 parameters each, well under SQLite's limit). */
@@ -379,6 +383,22 @@ export class Store {
   /** Removes an account; returns whether there was one. */
   removeAccount(key: string): boolean {
     return Number(this.#run("DELETE FROM accounts WHERE key = ?", [key]).changes) > 0;
+  }
+
+  // ---- settings of registered nicks
+
+  /** A setting of a registered nick (folded), such as `redraw`; undefined when never set. */
+  setting(key: string, name: string): string | undefined {
+    const row = this.#all("SELECT value FROM settings WHERE key = ? AND name = ?", [key, name])[0];
+    return row ? String(row.value) : undefined;
+  }
+
+  /** Keeps a setting of a registered nick (folded); throws if the nick is not registered. */
+  saveSetting(key: string, name: string, value: string): void {
+    this.#run(
+      "INSERT INTO settings (key, name, value) VALUES (?, ?, ?) ON CONFLICT (key, name) DO UPDATE SET value = excluded.value",
+      [key, name, value],
+    );
   }
 
   // ---- offline mail

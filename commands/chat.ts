@@ -20,6 +20,7 @@ import { foldNick } from "../nick.ts";
 import { changeNick, login } from "../login.ts";
 import { accountCommands } from "./account.ts";
 import { moderationCommands } from "./moderation.ts";
+import { redrawCommand } from "./redraw.ts";
 
 /** The most lines one /history shows. */
 export const HISTORY_LIMIT = 200;
@@ -373,6 +374,7 @@ export const chatCommands: Command[] = [
       reply(`You no longer ignore ${nick}.`);
     },
   },
+  redrawCommand,
 ];
 
 /** "You are now in garden, with 3 others." */
