@@ -16,7 +16,9 @@
  * the client then sends every key as it is typed and leaves echoing to the
  * server (redraw mode, doors/redraw.ts). A session that asks for it
  * (`askTerminalType`) learns the client's TERMINAL-TYPE (RFC 1091), and in
- * character mode its window size (NAWS, RFC 1073). Every other option is
+ * character mode its window size (NAWS, RFC 1073); the terminal type is
+ * asked for once the client answered the offer of BINARY, which shows it
+ * speaks telnet (a client that sends a stray 255 is not asked). Every other option is
  * refused. Changes of our own options that cross a pending request are
  * queued as RFC 1143 says, so that no request is ever answered twice.
  *
@@ -120,7 +122,7 @@ export type ReplyTo = ((bytes: Uint8Array) => void) | TelnetPeer;
 export interface TelnetOptions {
   /** {@linkcode OFFER} was sent to this client (BINARY is then awaited both ways). */
   offered?: boolean;
-  /** Ask the client for its terminal type (`IAC DO TERMINAL-TYPE`, sent at once). */
+  /** Ask the client for its terminal type (`IAC DO TERMINAL-TYPE`) once it answered the offer of BINARY. */
   askTerminalType?: boolean;
 }
 
@@ -139,6 +141,7 @@ export class TelnetFilter {
   #charged = 0;
   #characterWanted = false;
   #characterMode = false;
+  #askTerminalType: boolean;
   /** Telnet commands received so far (negotiation, sub-negotiation and other commands; not IAC IAC). */
   commands = 0;
   /** The client's terminal type, as it named it ("" until it did). */
@@ -157,10 +160,7 @@ export class TelnetFilter {
   constructor(reply: ReplyTo, options: TelnetOptions = {}) {
     this.#reply = reply;
     if (options.offered) this.#him[BINARY] = WANTYES;
-    if (options.askTerminalType) {
-      this.#him[TTYPE] = WANTYES;
-      this.#send(DO, TTYPE);
-    }
+    this.#askTerminalType = options.askTerminalType ?? false;
   }
 
   /**
@@ -382,6 +382,14 @@ export class TelnetFilter {
   // The client says it will (or won't) use an option on its side.
   #hisSide(will: boolean, option: number): void {
     const state = this.#him[option];
+    // The first answer to our DO BINARY shows a telnet client: now it is asked for its terminal type.
+    if (option === BINARY && this.#askTerminalType && state === WANTYES) {
+      this.#askTerminalType = false;
+      if (this.#him[TTYPE] === NO) {
+        this.#him[TTYPE] = WANTYES;
+        this.#send(DO, TTYPE);
+      }
+    }
     if (will) {
       if (state === NO) {
         if (option === BINARY) {

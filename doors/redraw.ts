@@ -115,9 +115,9 @@ export class Redraw {
 
   /** Bytes of typed lines waiting for the line reader. */
   get pending(): number {
-    let n = -this.#taken;
+    let n = 0;
     for (const line of this.#lines) n += line.length;
-    return n;
+    return n - this.#taken;
   }
 
   /** Moves typed lines (UTF-8, each ending with LF) into `p`; returns the bytes moved. */
