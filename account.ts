@@ -18,10 +18,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Store, StoreError } from "./store.ts";
+import { dirname } from "node:path";
+import { explain, Store, StoreError } from "./store.ts";
 import { checkNick, foldNick, LookAlikes } from "./nick.ts";
 import { checkPassword, hashPassword } from "./accounts.ts";
 import { formatTime } from "./format.ts";
+
+/** The database the tool uses without `--db`: the one `npm start` uses. */
+export const ACCOUNT_DB = "data/teaparty.db";
 
 const USAGE = `Usage: npm run account -- <command> [NICK] [--db PATH]
 
@@ -31,7 +35,7 @@ Commands:
   remove NICK   delete an account
   list          list the accounts
 
---db PATH       the database (default: data/teaparty.db, as npm start uses)`;
+--db PATH       the database (default: ${ACCOUNT_DB}, as npm start uses)`;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -52,6 +56,10 @@ async function readSecret(prompt: string): Promise<string | null> {
       const b = buf[0];
       if (b === 10 || b === 13) break;
       if (tty && b === 3) throw new Error("cancelled");
+      if (tty && b === 4) {
+        if (bytes.length === 0) return null; // Ctrl-D on an empty line: end of input
+        continue;
+      }
       if (tty && (b === 127 || b === 8)) {
         bytes.pop();
         continue;
@@ -85,7 +93,7 @@ export async function account(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { db: { type: "string", default: "data/teaparty.db" }, help: { type: "boolean", short: "h" } },
+      options: { db: { type: "string", default: ACCOUNT_DB }, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
     });
@@ -105,11 +113,19 @@ export async function account(args: string[]): Promise<number> {
     );
     return 2;
   }
+  const db = parsed.values.db;
+  if (db === "") {
+    console.error(`account: --db needs a file name\n${USAGE}`);
+    return 2;
+  }
   let store: Store;
   try {
-    store = Store.open(parsed.values.db);
+    // Before the first start the folder may not exist yet; the server makes it the same way.
+    const dir = dirname(db);
+    if (dir !== ".") Deno.mkdirSync(dir, { recursive: true });
+    store = Store.open(db);
   } catch (error) {
-    console.error(`account: ${error instanceof StoreError ? error.message : String(error)}`);
+    console.error(`account: ${error instanceof StoreError ? error.message : `cannot open ${db}: ${explain(error)}`}`);
     return 1;
   }
   try {

@@ -111,7 +111,12 @@ export class Chat implements SessionHost {
     this.log = log;
     this.#emit = emit;
     this.journal = new Journal(store, log, explain, watcher);
-    this.rooms = new Rooms({ main: options.room, crowd: options.crowd, post: this.journal });
+    this.rooms = new Rooms({
+      main: options.room,
+      crowd: options.crowd,
+      post: this.journal,
+      emptied: (room) => store.roomEmptied(room.key, (key) => this.rooms.get(key) !== undefined),
+    });
     this.moderation = new Moderation(store, {
       onError: (action, error) => log.error("store failed", { action, error: explain(error) }),
     });

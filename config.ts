@@ -202,7 +202,13 @@ export const flags: readonly Flag[] = [
     min: 0,
     integer: true,
   },
-  { key: "op", flag: "op", kind: "list", arg: "NICK", help: "registered nick that is an operator (repeatable)" },
+  {
+    key: "op",
+    flag: "op",
+    kind: "list",
+    arg: "NICK",
+    help: "operator: a nick whose account exists at start-up (npm run account; needs --db; repeatable)",
+  },
   { key: "logLevel", flag: "log-level", kind: "string", arg: "LEVEL", help: "debug, info, warn, error or silent" },
   {
     key: "keepalive",
@@ -271,7 +277,7 @@ export function parseOptions(args: string[]): ParsedOptions {
     help: { type: "boolean", short: "h" },
   };
   for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
-  const { values } = parseArgs({ args: glueValues(args), options: spec, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args: normaliseArgs(args), options: spec, strict: true, allowPositionals: false });
   const options: ServerOptions = { ...defaults, op: [], allowOrigin: [], trustProxy: [] };
   const record = options as unknown as Record<string, unknown>;
   for (const f of flags) {
@@ -307,26 +313,49 @@ export function parseOptions(args: string[]): ParsedOptions {
 }
 
 /**
- * Joins a value flag and a value that starts with a dash (`--port -1`) into
- * one argument (`--port=-1`), so that it meets the same one-line rule as the
- * `=` form instead of the parser's "ambiguous" message.
+ * Checks the shape of the arguments before the parser sees them, so that
+ * every mistake gets one line in our words, and joins a value flag with a
+ * value that starts with a dash (`--port -1` becomes `--port=-1`, which then
+ * meets the same rule as the `=` form). Throws an Error naming the argument.
  */
-function glueValues(args: string[]): string[] {
-  const valued = new Set(flags.map((f) => `--${f.flag}`));
+function normaliseArgs(args: string[]): string[] {
+  const valued = new Set(flags.map((f) => f.flag));
+  const isFlag = (arg: string) => arg === "-h" || arg === "--help" || valued.has(arg.slice(2).split("=")[0]);
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const next = args[i + 1];
-    if (
-      valued.has(args[i]) && next !== undefined && next.startsWith("-") && !valued.has(next) && next !== "-h" &&
-      next !== "--help"
-    ) {
-      out.push(`${args[i]}=${next}`);
-      i++;
-    } else {
-      out.push(args[i]);
+    const arg = args[i];
+    if (arg === "--") {
+      if (i + 1 < args.length) throw new Error(unexpected(args[i + 1]));
+      continue;
     }
+    if (arg.startsWith("--")) {
+      const [name, ...value] = arg.slice(2).split("=");
+      if (name === "help") {
+        if (value.length > 0) throw new Error("--help takes no value");
+      } else if (!valued.has(name)) {
+        throw new Error(`there is no option --${name}`);
+      } else if (value.length === 0) {
+        const next = args[i + 1];
+        if (next === undefined) throw new Error(`--${name} needs a value`);
+        if (isFlag(next)) {
+          throw new Error(`--${name} needs a value, not the flag ${next.split("=")[0]}`);
+        }
+        out.push(`${arg}=${next}`);
+        i++;
+        continue;
+      }
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      for (const c of arg.slice(1)) if (c !== "h") throw new Error(`there is no option -${c}`);
+    } else {
+      throw new Error(unexpected(arg));
+    }
+    out.push(arg);
   }
   return out;
+}
+
+function unexpected(arg: string): string {
+  return `unexpected argument "${arg}"; options are flags with their values (--port 5005)`;
 }
 
 function toNumber(f: Flag, text: string): number {

@@ -21,63 +21,121 @@ const encoder = new TextEncoder();
 /** Fields printed after the event name as `key=value`. */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** Bytes of log lines held while stderr is slow; past this, lines are dropped and counted. */
+/** Bytes of log lines held while stderr is slow (queued or being written); past this, lines are dropped and counted. */
 export const LOG_BUFFER_BYTES = 1 << 20;
 
-/** Writes lines to stderr asynchronously through a bounded buffer. */
-class StderrWriter {
-  #queue: string[] = [];
-  #bytes = 0;
+/** Where a {@linkcode LogBuffer} writes: stderr, or a stand-in in tests. */
+export interface LogSink {
+  /** Writes some of `bytes` (at least one); resolves with how many. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * Log lines on their way to a sink (stderr), written asynchronously so that
+ * logging never blocks the server. At most `limit` bytes are held, queued
+ * or being written; a line that does not fit is dropped and counted, and a
+ * `WARN log lines dropped count=N` line follows the lines held once the
+ * sink takes them.
+ *
+ * @example
+ * ```ts
+ * import { LogBuffer } from "./log.ts";
+ * const buffer = new LogBuffer(Deno.stderr, 64 * 1024);
+ * buffer.write("2026-01-01T00:00:00.000Z INFO started");
+ * await buffer.flush();
+ * ```
+ */
+export class LogBuffer {
+  #sink: LogSink;
+  #limit: number;
+  #queue: Uint8Array[] = [];
+  #queued = 0; // bytes in #queue
+  #inFlight = 0; // bytes of the batch being written that the sink has not taken yet
   #dropped = 0;
   #writing: Promise<void> | undefined;
 
+  /** A buffer for `sink` holding at most `limit` bytes. */
+  constructor(sink: LogSink = Deno.stderr, limit: number = LOG_BUFFER_BYTES) {
+    this.#sink = sink;
+    this.#limit = limit;
+  }
+
+  /** Bytes held: queued, or being written. */
+  get held(): number {
+    return this.#queued + this.#inFlight;
+  }
+
+  /** Lines dropped since the last drop notice was queued. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Queues a line (without its newline), or drops it if the buffer is full. */
   write(line: string): void {
-    if (this.#bytes + line.length + 1 > LOG_BUFFER_BYTES) {
+    const bytes = encoder.encode(line + "\n");
+    if (this.held + bytes.length > this.#limit) {
       this.#dropped++;
       return;
     }
-    this.#queue.push(line);
-    this.#bytes += line.length + 1;
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
     this.#writing ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const lines = this.#queue;
+      while (this.#queue.length > 0 || this.#dropped > 0) {
+        const chunks = this.#queue;
         this.#queue = [];
-        this.#bytes = 0;
         if (this.#dropped > 0) {
-          lines.push(
-            `${new Date().toISOString()} WARN log lines dropped count=${this.#dropped} reason="stderr was not read"`,
-          );
+          const notice = `${new Date().toISOString()} WARN log lines dropped count=${this.#dropped} ` +
+            `reason="stderr was not read"\n`;
+          chunks.push(encoder.encode(notice));
           this.#dropped = 0;
         }
-        const bytes = encoder.encode(lines.join("\n") + "\n");
+        const batch = join(chunks);
+        this.#queued = 0;
+        this.#inFlight = batch.length;
         let off = 0;
-        while (off < bytes.length) off += await Deno.stderr.write(bytes.subarray(off));
+        while (off < batch.length) {
+          off += await this.#sink.write(batch.subarray(off));
+          this.#inFlight = batch.length - off;
+        }
       }
     } catch {
       // stderr gone (closed pipe): logging must never take the server down.
       this.#queue = [];
-      this.#bytes = 0;
+      this.#queued = 0;
     } finally {
+      this.#inFlight = 0;
       this.#writing = undefined;
     }
   }
 
-  flush(): Promise<void> {
-    return this.#writing ?? Promise.resolve();
+  /** Resolves when the lines queued so far are written (or given up). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 }
 
-let stderrWriter: StderrWriter | undefined;
+function join(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return all;
+}
+
+let stderrBuffer: LogBuffer | undefined;
 
 /** A logger that writes one line per event (to stderr unless told otherwise). */
 export class Logger {
   #level: number;
   #write: (line: string) => void;
-  #writer: StderrWriter | undefined;
+  #writer: LogBuffer | undefined;
 
   /**
    * @param level the lowest level printed: debug, info, warn, error or silent
@@ -87,7 +145,7 @@ export class Logger {
     this.#level = order[level] ?? 1;
     if (write) this.#write = write;
     else {
-      const writer = this.#writer = stderrWriter ??= new StderrWriter();
+      const writer = this.#writer = stderrBuffer ??= new LogBuffer();
       this.#write = (line) => writer.write(line);
     }
   }

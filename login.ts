@@ -20,6 +20,10 @@ import { checkNick, foldNick } from "./nick.ts";
 import { describeBan } from "./moderation.ts";
 import { ServerBusy, verifyPassword } from "./accounts.ts";
 import { LOGIN_LIMITS } from "./login_throttle.ts";
+import { Counter } from "./metrics.ts";
+
+/** Password checks that failed (logins and nick changes). */
+export const failedLogins: Counter = new Counter("teaparty_failed_logins_total", "Wrong passwords given at login.");
 import { cleanLine } from "./text.ts";
 
 /** Failed logins from one address, to one nick and to all, before further attempts must wait (see login_throttle.ts). */
@@ -164,6 +168,7 @@ async function verify(
   }
   if (session.closed) return "closed";
   if (!ok) {
+    failedLogins.inc();
     chat.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
     return "wrong";
   }

@@ -11,6 +11,13 @@
 import { helpText, parseOptions } from "./config.ts";
 import { ChatServer } from "./server.ts";
 import { dirname } from "node:path";
+import { ACCOUNT_DB } from "./account.ts";
+
+/** The account tool's command line that creates `nick` in the database `db`. */
+function accountCommand(nick: string, db: string): string {
+  const quote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  return `npm run account -- add ${quote(nick)}${db === ACCOUNT_DB ? "" : ` --db ${quote(db)}`}`;
+}
 
 /** Runs the server with command-line arguments; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -25,6 +32,14 @@ export async function main(args: string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
+  const { op, db } = parsed.options;
+  if (op.length > 0 && !db) {
+    console.error(
+      `teaparty: --op ${op[0]}: without --db there are no accounts (the in-memory database starts empty), so no one ` +
+        `can be an operator; create the account, then start with --db FILE: npm run account -- add ${op[0]} --db FILE`,
+    );
+    return 1;
+  }
   let server: ChatServer;
   try {
     const dir = parsed.options.db ? dirname(parsed.options.db) : "";
@@ -38,13 +53,14 @@ export async function main(args: string[]): Promise<number> {
   if (missing.length > 0) {
     console.error(
       `teaparty: --op ${missing[0]}: there is no account ${missing[0]}, and operator rights never go to an account ` +
-        `made after the start; create it first: npm run account -- add ${missing[0]}`,
+        `made after the start; create it first: ${accountCommand(missing[0], db)}`,
     );
     server.store.close();
     return 1;
   }
   try {
     server.listen();
+    await server.ready();
   } catch (error) {
     console.error(`teaparty: ${(error as Error).message}`);
     await server.shutdown();

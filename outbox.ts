@@ -27,6 +27,10 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { Counter } from "./metrics.ts";
+
+/** Bytes written to connections by outboxes. */
+export const bytesSent: Counter = new Counter("teaparty_bytes_sent_total", "Bytes written to connections.");
 
 /**
  * Who an outbox reports to. An object rather than two callbacks, so that a
@@ -208,6 +212,7 @@ export class Outbox {
 
   #written(data: Uint8Array, n: number): void {
     this.#inFlight -= n;
+    bytesSent.inc(n);
     if (this.#closed) return;
     if (n < data.length) return this.#send(data.subarray(n)); // partial write: the rest, at once
     this.#writing = false;

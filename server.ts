@@ -28,6 +28,18 @@ import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
 import { TelnetDoor, type TlsFiles } from "./doors/telnet.ts";
+import { HttpDoor } from "./doors/http.ts";
+import { StaticFiles } from "./wire/http.ts";
+import { Counter, Metrics } from "./metrics.ts";
+import { deliveries, linesReceived, slowConsumers } from "./session.ts";
+import { bytesSent } from "./outbox.ts";
+import { failedLogins } from "./login.ts";
+import { renderCounts } from "./dialects/dialect.ts";
+import { telnet } from "./dialects/telnet.ts";
+import { json } from "./dialects/json.ts";
+
+/** The web client's files, served by the HTTP door. */
+export const WEB_DIR = decodeURIComponent(new URL("./web/", import.meta.url).pathname);
 
 /** Options of {@linkcode ChatServer}: server options plus extras for embedding. */
 export interface ChatServerOptions extends Partial<ServerOptions> {
@@ -57,6 +69,16 @@ export class ChatServer extends EventTarget implements DoorHost {
   readonly doors: Door[] = [];
   /** The certificate and key of the TLS doors, read at construction. */
   readonly tls: TlsFiles | undefined;
+  /** The metrics `/metrics` shows. */
+  readonly metrics: Metrics;
+  #refusals = new Counter("teaparty_refusals_total", "Connections refused, by reason.", ["reason"]);
+  #storeWrites = new Counter("teaparty_store_writes_total", "Batches of room lines stored.");
+  #storeSeconds = new Counter("teaparty_store_write_seconds_total", "Time spent storing room lines.");
+  #storeFailures = new Counter(
+    "teaparty_store_write_failures_total",
+    "Batches of room lines that could not be stored.",
+  );
+  #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
 
@@ -72,7 +94,14 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
     this.store = database ?? Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck });
-    this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail));
+    this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail), {
+      stored: (_count, ms) => {
+        this.#storeWrites.inc();
+        this.#storeSeconds.inc(ms / 1000);
+      },
+      failed: () => this.#storeFailures.inc(),
+    });
+    this.metrics = this.#makeMetrics();
     this.gate = new Gate({
       maxClients: this.options.maxClients,
       maxPerIp: this.options.maxPerIp,
@@ -132,8 +161,42 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.#emit(type, detail);
   }
 
+  #makeMetrics(): Metrics {
+    const chat = this.chat;
+    const byDoor = (): [string[], number][] => {
+      const counts = new Map<string, number>();
+      for (const d of this.doors) {
+        counts.set(d.scheme === "http" ? "websocket" : d.scheme === "https" ? "websockets" : d.scheme, 0);
+      }
+      for (const s of chat.sessions) counts.set(s.door, (counts.get(s.door) ?? 0) + 1);
+      return [...counts].map(([door, n]) => [[door], n]);
+    };
+    return new Metrics()
+      .gauge("teaparty_connections", "Open connections, by door.", ["door"], byDoor)
+      .gauge("teaparty_users", "Users logged in.", [], () => chat.nicks.size)
+      .gauge("teaparty_rooms", "Rooms.", [], () => chat.rooms.size)
+      .add(linesReceived, deliveries, bytesSent, slowConsumers, this.#refusals, failedLogins)
+      .counted(
+        "teaparty_renders_total",
+        "Events rendered, by dialect (a broadcast is rendered once per dialect).",
+        ["dialect"],
+        () => [telnet, json].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
+      )
+      .add(this.#storeWrites, this.#storeSeconds, this.#storeFailures);
+  }
+
   /** A door refused a connection. */
   refused(ip: string, door: string, reason: string): void {
+    const why = /full/.test(reason)
+      ? "full"
+      : /Too many connections/.test(reason)
+      ? "per_address"
+      : /banned/.test(reason)
+      ? "banned"
+      : /origin/.test(reason)
+      ? "origin"
+      : "other";
+    this.#refusals.labels(why).inc();
     this.log.warn("refused", { ip, door, reason });
     this.#emit("refuse", { ip, door, reason });
   }
@@ -146,9 +209,17 @@ export class ChatServer extends EventTarget implements DoorHost {
 
   /** The doors the options ask for, in the order they are opened. */
   #plannedDoors(): Door[] {
-    const { host, port, tlsPort } = this.options;
+    const { host, port, tlsPort, httpPort } = this.options;
     const doors: Door[] = [new TelnetDoor(this, { hostname: host, port })];
     if (tlsPort >= 0 && this.tls) doors.push(new TelnetDoor(this, { hostname: host, port: tlsPort, tls: this.tls }));
+    if (httpPort >= 0) {
+      const web = this.#web ??= StaticFiles.load(WEB_DIR).catch((error) => {
+        throw new Error(`cannot read the web client in ${WEB_DIR}: ${(error as Error).message}`);
+      });
+      web.catch(() => {}); // reported by ready()
+      const metrics = () => this.metrics.render();
+      doors.push(new HttpDoor(this, { hostname: host, port: httpPort, tls: this.tls, web, metrics }));
+    }
     return doors;
   }
 
@@ -172,6 +243,11 @@ export class ChatServer extends EventTarget implements DoorHost {
       this.#emit("listening", { addr: door.addr, url: door.url, door: door.scheme });
     }
     return this.doors[0].addr;
+  }
+
+  /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */
+  async ready(): Promise<void> {
+    await this.#web;
   }
 
   /** The telnet door's address. */

@@ -27,8 +27,22 @@ import type { Delivery, Dialect, Receiver } from "./dialects/dialect.ts";
 import { TOO_LONG } from "./line_reader.ts";
 import { Outbox, type OutboxOwner } from "./outbox.ts";
 import { TokenBucket } from "./rate.ts";
+import { Counter, type CounterChild } from "./metrics.ts";
 
 let nextId = 1;
+
+/** Lines (or WebSocket messages, IRC lines) received, by door. */
+export const linesReceived: Counter = new Counter("teaparty_lines_received_total", "Lines received, by door.", [
+  "door",
+]);
+/** Deliveries queued to sessions (one event to one receiver). */
+export const deliveries: Counter = new Counter("teaparty_deliveries_total", "Events queued to receivers.");
+/** Sessions dropped because they did not read (their queue passed --max-queue). */
+export const slowConsumers: Counter = new Counter(
+  "teaparty_slow_consumers_dropped_total",
+  "Connections dropped for not reading (send queue past --max-queue).",
+);
+const lineCounters = new Map<string, CounterChild>();
 
 /** A connection as a session uses it: a `Deno.Conn` or `Deno.TlsConn`. */
 export interface Connection {
@@ -119,6 +133,7 @@ export abstract class Session implements OutboxOwner, Receiver {
 
   /** The outbox passed `--max-queue`: the client is not reading. */
   overflowed(): void {
+    slowConsumers.inc();
     this.close(`send queue passed ${this.host.options.maxQueue} bytes (client not reading)`, "warn");
   }
 
@@ -130,7 +145,9 @@ export abstract class Session implements OutboxOwner, Receiver {
   /** Queues a delivery's bytes in this session's dialect. */
   receive(delivery: Delivery): void {
     const bytes = delivery.bytes(this.dialect);
-    if (bytes.length > 0) this.outbox.push(bytes);
+    if (bytes.length === 0) return;
+    deliveries.inc();
+    this.outbox.push(bytes);
   }
 
   /** Queues raw bytes (protocol negotiation), bypassing dialect and journal. */
@@ -184,8 +201,12 @@ export abstract class Session implements OutboxOwner, Receiver {
           }
         }, options.loginTimeout * 1000);
       }
+      const door = this.door;
+      let counter = lineCounters.get(door);
+      if (!counter) lineCounters.set(door, counter = linesReceived.labels(door));
       for await (const line of this.lines()) {
         if (this.closed) break;
+        counter.inc();
         const paced = this.pace();
         if (paced) {
           await paced;

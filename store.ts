@@ -93,7 +93,10 @@ export interface StoreOptions {
   check?: "quick" | "full" | "off";
 }
 
-/** Rooms whose history an in-memory store keeps; the one quiet longest is forgotten first. */
+/**
+ * Emptied rooms whose history an in-memory store keeps (rooms someone is in
+ * keep theirs): past this, the one emptied longest ago is forgotten.
+ */
 export const MEMORY_ROOMS = 100;
 
 const migrations: string[] = [
@@ -136,7 +139,7 @@ export class Store {
   #statements = new Map<string, StatementSync>();
   #keep = 0; // lines kept per room (0: all)
   #added = new Map<string, number>(); // lines added per room since its last trim
-  #rooms = new Map<string, true>(); // in memory: rooms with history, the one quiet longest first
+  #emptied = new Map<string, (room: string) => boolean>(); // in memory: emptied rooms, the oldest first
   #lock: Deno.FsFile | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -175,6 +178,8 @@ export class Store {
   // An existing file must be a whole database: SQLite's own check, and our tables where our id is.
   #check(kind: "quick" | "full" | "off"): void {
     if (kind === "off") return;
+    const cut = checkLength(this.path);
+    if (cut) throw new StoreError(`database ${this.path} is damaged (${cut}); teaparty will not use it${RESTORE}`);
     let result: string;
     try {
       const rows = this.#db.prepare(kind === "full" ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)").all();
@@ -311,12 +316,10 @@ export class Store {
     if (this.#keep > 0) this.#trim(messages, from, to);
   }
 
-  // Deletes a room's lines beyond the newest `keep`, once per `keep / 4` added;
-  // in memory, also the history of the room quiet longest past MEMORY_ROOMS rooms.
+  // Deletes a room's lines beyond the newest `keep`, once per `keep / 4` added.
   #trim(messages: StoredMessage[], from: number, to: number): void {
     for (let i = from; i < to; i++) {
       const room = messages[i].room;
-      if (!this.path) this.#touch(room);
       const added = (this.#added.get(room) ?? 0) + 1;
       if (added < Math.max(1, this.#keep >> 2)) {
         this.#added.set(room, added);
@@ -330,14 +333,31 @@ export class Store {
     }
   }
 
-  #touch(room: string): void {
-    this.#rooms.delete(room);
-    this.#rooms.set(room, true);
-    if (this.#rooms.size <= MEMORY_ROOMS) return;
-    const [oldest] = this.#rooms.keys();
-    this.#rooms.delete(oldest);
-    this.#added.delete(oldest);
-    this.#run("DELETE FROM messages WHERE room = ?", [oldest]);
+  /**
+   * Tells an in-memory store that a room has emptied. The history of the
+   * {@linkcode MEMORY_ROOMS} rooms emptied last is kept; past that, the room
+   * emptied longest ago loses its history, unless `occupied(room)` says
+   * someone is in it again (it is then kept until it empties again). Lines
+   * stored after this call do not save the room. A file keeps everything.
+   *
+   * @example
+   * ```ts
+   * import { Store } from "./store.ts";
+   * const store = Store.open("");
+   * store.roomEmptied("garden", (room) => false);
+   * ```
+   */
+  roomEmptied(room: string, occupied: (room: string) => boolean): void {
+    if (this.path) return;
+    this.#emptied.delete(room);
+    this.#emptied.set(room, occupied);
+    while (this.#emptied.size > MEMORY_ROOMS) {
+      const [oldest, inUse] = this.#emptied.entries().next().value!;
+      this.#emptied.delete(oldest);
+      if (inUse(oldest)) continue;
+      this.#added.delete(oldest);
+      this.#run("DELETE FROM messages WHERE room = ?", [oldest]);
+    }
   }
 
   /** The last `limit` messages of a room before `before` (ms), oldest first. */
@@ -559,6 +579,59 @@ function checkFile(path: string): boolean {
     );
   }
   return true;
+}
+
+/** The SQLite file header, and what teaparty reads of it. */
+const HEADER = { bytes: 100, magic: "SQLite format 3\0" } as const;
+
+/**
+ * Compares the file's length with its header: SQLite writes whole pages, and
+ * its header counts them. Returns what is wrong (the end was cut off), or
+ * undefined. A file that does not start like an SQLite database is left to
+ * SQLite to refuse. The count is compared only without a write-ahead log
+ * (`PATH-wal`), since until a checkpoint the newest pages live there.
+ */
+function checkLength(path: string): string | undefined {
+  let header: Uint8Array;
+  let size: number;
+  try {
+    using file = Deno.openSync(path, { read: true });
+    size = file.statSync().size;
+    header = new Uint8Array(HEADER.bytes);
+    let got = 0;
+    while (got < HEADER.bytes) {
+      const n = file.readSync(header.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    if (got < HEADER.bytes) return undefined;
+  } catch {
+    return undefined; // unreadable: opening it says why
+  }
+  if (new TextDecoder().decode(header.subarray(0, 16)) !== HEADER.magic) return undefined;
+  const view = new DataView(header.buffer);
+  const raw = view.getUint16(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) return undefined; // SQLite says "not a database"
+  if (size % pageSize !== 0) {
+    return `its length (${size} bytes) is not a whole number of ${pageSize}-byte pages: the end was cut off`;
+  }
+  const pages = view.getUint32(28);
+  const valid = view.getUint32(24) === view.getUint32(92);
+  if (!valid || pages === 0 || hasLog(path)) return undefined;
+  if (pages * pageSize > size) {
+    return `its header counts ${pages} pages, the file holds ${size / pageSize}: the end was cut off`;
+  }
+  return undefined;
+}
+
+/** Whether a database has a non-empty write-ahead log beside it. */
+function hasLog(path: string): boolean {
+  try {
+    return Deno.statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

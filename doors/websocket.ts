@@ -24,9 +24,6 @@ import type { Chat } from "../chat.ts";
 import type { TOO_LONG } from "../line_reader.ts";
 import { closeFrame, pingFrame, pongFrame, readMessages, WebSocketClose } from "../wire/websocket.ts";
 
-/** Seconds between pings; a peer that has not answered the last one by the next is dropped. */
-export const PING_SECONDS = 30;
-
 const sessions = new Set<WebSocketSession>();
 let heartbeat: ReturnType<typeof setInterval> | undefined;
 const PING = pingFrame(new Uint8Array(0));
@@ -64,9 +61,14 @@ export class WebSocketSession extends Session {
   }
 
   protected greet(): void {
-    sessions.add(this);
-    heartbeat ??= setInterval(beat, PING_SECONDS * 1000);
-    Deno.unrefTimer(heartbeat as unknown as number);
+    const seconds = this.host.options.keepalive; // a peer that has not answered by the next ping is dropped
+    if (seconds > 0) {
+      sessions.add(this);
+      if (heartbeat === undefined) {
+        heartbeat = setInterval(beat, seconds * 1000);
+        Deno.unrefTimer(heartbeat as unknown as number);
+      }
+    }
     this.send({
       type: "welcome",
       server: this.host.options.name,

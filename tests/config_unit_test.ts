@@ -169,7 +169,7 @@ Deno.test("an unknown flag throws naming it", () => {
 });
 
 Deno.test("a positional argument throws naming it", () => {
-  assert.throws(() => parseOptions(["5005"]), { message: /'5005'/ });
+  assert.throws(() => parseOptions(["5005"]), { message: /"5005"/ });
 });
 
 Deno.test("a flag without its value throws naming it", () => {

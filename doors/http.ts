@@ -1,0 +1,236 @@
+/**
+ * The HTTP door (`--http-port`; HTTPS with the TLS files): the web client
+ * (`GET /` and its files from `web/`, loaded once at start-up), `/healthz`,
+ * `/metrics` (Prometheus text format) and the WebSocket endpoint `GET /ws`.
+ *
+ * Only WebSocket sessions count against the connection limits (a page load
+ * is a few short requests); address bans apply to every request. By default
+ * only the page's own origin may open the WebSocket (`--allow-origin` adds
+ * others), which stops cross-site WebSocket hijacking. Behind a reverse
+ * proxy named with `--trust-proxy`, the client's address is taken from
+ * `X-Forwarded-For`; from anyone else that header is ignored.
+ *
+ * @example
+ * ```ts
+ * import { ChatServer } from "../server.ts";
+ * const server = new ChatServer({ host: "127.0.0.1", port: 0, httpPort: 0 });
+ * server.listen();
+ * console.log(server.doors.map((d) => d.url)); // ["telnet://127.0.0.1:…", "http://127.0.0.1:…"]
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+import { acceptLoop, type Door, type DoorHost, urlOf } from "./door.ts";
+import type { TlsFiles } from "./telnet.ts";
+import { WebSocketSession } from "./websocket.ts";
+import { clientAddress as socketAddress } from "../session.ts";
+import {
+  clientAddress,
+  HttpError,
+  httpResponse,
+  originAllowed,
+  readRequest,
+  securityHeaders,
+  StaticFiles,
+} from "../wire/http.ts";
+import { closeFrame, textFrame, upgradeResponse } from "../wire/websocket.ts";
+import { eventJson } from "../dialects/json.ts";
+
+/** How long a client may take to send its request headers. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** Plain HTTP requests handled at once (the rest wait for the listener's backlog). */
+export const MAX_REQUESTS = 256;
+
+/** Options of {@linkcode HttpDoor}. */
+export interface HttpDoorOptions {
+  hostname: string;
+  port: number;
+  /** Certificate and key: the door speaks HTTPS and WSS. */
+  tls?: TlsFiles;
+  /** The web client's files (loaded at start-up; requests wait for them). */
+  web: Promise<StaticFiles>;
+  /** The `/metrics` text, made when asked. */
+  metrics: () => string;
+}
+
+const encoder = new TextEncoder();
+
+/** The HTTP(S) door. */
+export class HttpDoor implements Door {
+  /** The server. */
+  readonly host: DoorHost;
+  #options: HttpDoorOptions;
+  #listener: Deno.Listener | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #requests = 0;
+
+  /** A door on `options.hostname:options.port`; call `listen` to open it. */
+  constructor(host: DoorHost, options: HttpDoorOptions) {
+    this.host = host;
+    this.#options = options;
+  }
+
+  get scheme(): string {
+    return this.#options.tls ? "https" : "http";
+  }
+
+  /** The chat (for WebSocket sessions). */
+  get chat(): DoorHost["chat"] {
+    return this.host.chat;
+  }
+
+  /** The command table (for WebSocket sessions). */
+  get commands(): DoorHost["commands"] {
+    return this.host.commands;
+  }
+
+  listen(): Deno.NetAddr {
+    const { hostname, port, tls } = this.#options;
+    this.#listener = tls
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname, port });
+    this.#loop = acceptLoop(
+      this.#listener,
+      (conn) => this.#serve(conn),
+      this.host.log,
+      this.scheme,
+      () => this.#stopping,
+    );
+    return this.addr;
+  }
+
+  get addr(): Deno.NetAddr {
+    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  get url(): string {
+    return urlOf(this.scheme, this.addr);
+  }
+
+  async close(): Promise<void> {
+    this.#stopping = true;
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    await this.#loop;
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    if (this.#requests >= MAX_REQUESTS) {
+      await write(conn, httpResponse(503, { "Retry-After": "5" }, "busy, try again\n"));
+      return closeQuietly(conn);
+    }
+    this.#requests++;
+    let upgraded = false;
+    try {
+      if (!this.#options.tls) {
+        try {
+          (conn as Deno.TcpConn).setNoDelay(true);
+        } catch { /* gone */ }
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const request = await Promise.race([
+        readRequest(conn, { maxHeaderBytes: 8192 }),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new HttpError(408, "request timeout")), REQUEST_TIMEOUT_MS)
+        ),
+      ]).finally(() => clearTimeout(timer));
+      const ip = clientAddress(socketAddress(conn), request.headers, this.host.options.trustProxy);
+      const head = request.method === "HEAD";
+      if (request.method !== "GET" && !head) {
+        return void await write(conn, httpResponse(405, { Allow: "GET, HEAD" }, "only GET and HEAD\n"));
+      }
+      const ban = this.#banned(ip);
+      if (ban) return void await write(conn, httpResponse(403, {}, `${ban}\n`, head));
+      switch (request.path) {
+        case "/healthz":
+          return void await write(conn, httpResponse(200, { "Cache-Control": "no-store" }, "ok\n", head));
+        case "/metrics":
+          return void await write(
+            conn,
+            httpResponse(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }, this.#metrics(), head),
+          );
+        case "/ws":
+          upgraded = await this.#upgrade(conn, ip, request.headers, request.rest);
+          return;
+        default: {
+          const response = (await this.#options.web).respond(request);
+          return void await write(conn, response ?? httpResponse(404, securityHeaders(), "not found\n", head));
+        }
+      }
+    } catch (error) {
+      if (error instanceof HttpError) {
+        await write(conn, httpResponse(error.status, {}, `${error.reason}\n`));
+      } else if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset)) {
+        this.host.log.warn("http request failed", { error: String(error) });
+      }
+    } finally {
+      this.#requests--;
+      if (!upgraded) closeQuietly(conn);
+    }
+  }
+
+  #banned(ip: string): string | undefined {
+    try {
+      const ban = this.host.chat.moderation.banned("ip", ip);
+      return ban ? "Your address is banned." : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #metrics(): string {
+    return this.#options.metrics();
+  }
+
+  /** Upgrades to a WebSocket session; returns whether the connection now belongs to one. */
+  async #upgrade(conn: Deno.Conn, ip: string, headers: Map<string, string>, rest: Uint8Array): Promise<boolean> {
+    const { options, gate, chat } = this.host;
+    if (!originAllowed(headers, { secure: this.#options.tls !== undefined, allowOrigin: options.allowOrigin })) {
+      this.host.refused(ip, "websocket", `origin ${headers.get("origin")} not allowed`);
+      await write(conn, httpResponse(403, {}, "this origin may not open the WebSocket (see --allow-origin)\n"));
+      return false;
+    }
+    const upgrade = upgradeResponse(headers);
+    if (!upgrade.ok) {
+      await write(conn, httpResponse(upgrade.status, upgrade.headers, `${upgrade.reason}\n`));
+      return false;
+    }
+    const refusal = gate.admit(ip);
+    if (refusal) {
+      // Browsers show no HTTP error for a WebSocket: say it in the protocol, then close.
+      this.host.refused(ip, "websocket", refusal);
+      await write(conn, upgrade.bytes);
+      await write(conn, textFrame(encoder.encode(eventJson({ type: "error", text: refusal }))));
+      await write(conn, closeFrame(1013, refusal.slice(0, 120)));
+      return false;
+    }
+    await write(conn, upgrade.bytes);
+    let session: WebSocketSession;
+    try {
+      session = new WebSocketSession(this, chat, conn, ip, rest);
+      chat.opened(session);
+      this.host.connected(session);
+    } catch (error) {
+      gate.leave(ip);
+      throw error;
+    }
+    session.run(); // the gate is left when the session closes
+    return true;
+  }
+}
+
+async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  } catch { /* the client went away */ }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* closed */ }
+}

@@ -1,0 +1,505 @@
+/**
+ * Just enough HTTP/1.1 for the HTTP door, over any byte source: reading a
+ * request head ({@linkcode readRequest}), writing a whole response
+ * ({@linkcode httpResponse}; one request per connection, then
+ * `Connection: close`), static files loaded once at start-up
+ * ({@linkcode StaticFiles}, with ETags and gzip), the security headers of
+ * every page ({@linkcode securityHeaders}), the client's address behind a
+ * trusted reverse proxy ({@linkcode clientAddress}) and the WebSocket origin
+ * check ({@linkcode originAllowed}).
+ *
+ * Request bodies are never read: the door serves GET and HEAD only.
+ *
+ * @example
+ * ```ts
+ * import { HttpError, httpResponse, readRequest, securityHeaders } from "./http.ts";
+ * declare const conn: Deno.Conn; // an accepted connection
+ * try {
+ *   const request = await readRequest(conn);
+ *   await conn.write(httpResponse(200, { "Content-Type": "text/plain", ...securityHeaders() }, "tea\n"));
+ * } catch (error) {
+ *   if (error instanceof HttpError) await conn.write(httpResponse(error.status, {}, error.reason + "\n"));
+ * }
+ * ```
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import { gzipSync } from "node:zlib";
+
+/** A request that cannot be served: `status` to answer with, `reason` a one-line explanation (also the message). */
+export class HttpError extends Error {
+  /** The status code to answer with (400, 431, 505 …). */
+  readonly status: number;
+  /** One line saying what was wrong. */
+  readonly reason: string;
+  constructor(status: number, reason: string) {
+    super(reason);
+    this.name = "HttpError";
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** Something to read bytes from, like a `Deno.Conn`. */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** A request head, as {@linkcode readRequest} read it. */
+export interface HttpRequest {
+  /** The method, as sent (methods are case-sensitive): "GET", "HEAD" … */
+  method: string;
+  /** The request target as sent, e.g. "/ws?x=1". */
+  target: string;
+  /** The target's path, percent-decoded, e.g. "/app.js". */
+  path: string;
+  /** The target's query ("" when none), parsed. */
+  query: URLSearchParams;
+  /** "HTTP/1.1" or "HTTP/1.0". */
+  version: string;
+  /** Header names in lower case; a repeated header's values joined with ", ". */
+  headers: Map<string, string>;
+  /** Bytes read past the head (e.g. the first WebSocket frames). */
+  rest: Uint8Array;
+}
+
+/** Options of {@linkcode readRequest}. */
+export interface ReadRequestOptions {
+  /** Longest request head in bytes, request line and blank line included; longer is refused with 431. */
+  maxHeaderBytes?: number;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const LF = 10;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const TARGET = /^\/[\x21-\x7e]*$/; // origin-form: a path, then maybe a query; visible ASCII only
+// deno-lint-ignore no-control-regex -- control characters are what it finds
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/; // control characters other than tab
+
+/** Where the head ends in `buf[0, end)` (the index after its blank line), or -1. */
+function headEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = buf.indexOf(LF, from); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) {
+    if (i + 1 < end && buf[i + 1] === LF) return i + 2;
+    if (i + 2 < end && buf[i + 1] === 13 && buf[i + 2] === LF) return i + 3;
+  }
+  return -1;
+}
+
+/**
+ * Reads one request head from `source`. Throws {@linkcode HttpError} for a
+ * request to refuse: 400 for a malformed one (or one that ends early, or a
+ * GET or HEAD with a body, or a path with `..` segments or NUL), 431 for a
+ * head longer than `maxHeaderBytes` (default 8192), 505 for an HTTP version
+ * other than 1.x. Lines may end with CRLF or LF.
+ *
+ * @example
+ * ```ts
+ * import { readRequest } from "./http.ts";
+ * declare const conn: Deno.Conn;
+ * const request = await readRequest(conn, { maxHeaderBytes: 4096 });
+ * request.path; // "/index.html"
+ * request.headers.get("host"); // "127.0.0.1:8080"
+ * ```
+ */
+export async function readRequest(source: ByteSource, options: ReadRequestOptions = {}): Promise<HttpRequest> {
+  const max = options.maxHeaderBytes ?? 8192;
+  let buf = new Uint8Array(Math.min(1024, max + 3));
+  let end = 0;
+  let head = -1;
+  while (head === -1) {
+    if (end === buf.length) {
+      if (buf.length >= max + 3) throw new HttpError(431, `request head too big: at most ${max} bytes`);
+      const bigger = new Uint8Array(Math.min(buf.length * 2, max + 3)); // + 3: room to see the blank line
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await source.read(buf.subarray(end));
+    if (n === null) {
+      throw new HttpError(
+        400,
+        end === 0 ? "no request: the connection closed" : "the connection closed inside the request head",
+      );
+    }
+    const from = Math.max(0, end - 2);
+    end += n;
+    // Empty lines before the request line are ignored (RFC 9112 section 2.2).
+    let skip = 0;
+    while (skip < end && (buf[skip] === 13 || buf[skip] === LF)) skip++;
+    if (skip > 0) {
+      buf.copyWithin(0, skip, end);
+      end -= skip;
+      if (end === 0) continue;
+    }
+    head = headEnd(buf, skip > 0 ? 0 : from, end);
+    if (head > max || (head === -1 && end > max)) {
+      throw new HttpError(431, `request head too big: at most ${max} bytes`);
+    }
+  }
+  const request = parseHead(decoder.decode(buf.subarray(0, head)));
+  request.rest = buf.slice(head, end);
+  return request;
+}
+
+function parseHead(text: string): HttpRequest {
+  const lines = text.split("\n");
+  lines.length -= 2; // the blank line, and what follows its LF
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    lines[i] = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (lines[i].includes("\r")) throw new HttpError(400, "malformed request: a bare CR in the head");
+  }
+  const parts = lines[0].split(" ");
+  if (parts.length !== 3) throw new HttpError(400, "malformed request line: expected METHOD TARGET HTTP/1.1");
+  const [method, target, version] = parts;
+  if (!TOKEN.test(method)) throw new HttpError(400, "malformed request line: bad method");
+  const v = VERSION.exec(version);
+  if (!v) throw new HttpError(400, "malformed request line: bad HTTP version");
+  if (v[1] !== "1") throw new HttpError(505, `HTTP version ${version.slice(5)} is not supported: use HTTP/1.1`);
+  if (!TARGET.test(target)) throw new HttpError(400, "malformed request target: expected a path starting with /");
+
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line[0] === " " || line[0] === "\t") {
+      throw new HttpError(400, "malformed header: folded lines are not accepted");
+    }
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon) : "";
+    if (!TOKEN.test(name)) throw new HttpError(400, `malformed header line ${i}: expected Name: value`);
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new HttpError(400, `malformed header ${name}: control characters`);
+    const key = name.toLowerCase();
+    const before = headers.get(key);
+    if (before === undefined) headers.set(key, value);
+    else if (key === "host" || key === "content-length") throw new HttpError(400, `more than one ${name} header`);
+    else headers.set(key, `${before}, ${value}`);
+  }
+  if (version === "HTTP/1.1" && !headers.has("host")) {
+    throw new HttpError(400, "an HTTP/1.1 request needs a Host header");
+  }
+  if (method === "GET" || method === "HEAD") {
+    const length = headers.get("content-length");
+    if ((length !== undefined && length !== "0") || headers.has("transfer-encoding")) {
+      throw new HttpError(400, `a ${method} request has no body`);
+    }
+  }
+
+  const mark = target.indexOf("?");
+  const rawPath = mark === -1 ? target : target.slice(0, mark);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    throw new HttpError(400, "malformed request target: bad percent-encoding");
+  }
+  if (path.includes("\0")) throw new HttpError(400, "malformed request target: NUL in the path");
+  if (path.split("/").includes("..")) throw new HttpError(400, "malformed request target: .. in the path");
+  return {
+    method,
+    target,
+    path,
+    query: new URLSearchParams(mark === -1 ? "" : target.slice(mark + 1)),
+    version,
+    headers,
+    rest: new Uint8Array(0),
+  };
+}
+
+/** Reason phrases of the statuses the door sends. */
+const REASONS: Record<number, string> = {
+  101: "Switching Protocols",
+  200: "OK",
+  204: "No Content",
+  301: "Moved Permanently",
+  304: "Not Modified",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  426: "Upgrade Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
+};
+
+/**
+ * The bytes of a whole response: status line, `headers`, `Content-Length`
+ * and `Connection: close`, then `body` (a string is sent as UTF-8) unless
+ * `head` (the answer to a HEAD request, which keeps the Content-Length). A
+ * 204 or 304 has neither body nor Content-Length. A header value with CR or
+ * LF is refused (RangeError), so nothing can inject headers.
+ *
+ * @example
+ * ```ts
+ * import { httpResponse } from "./http.ts";
+ * httpResponse(404, { "Content-Type": "text/plain; charset=utf-8" }, "no such page: /x\n");
+ * ```
+ */
+export function httpResponse(
+  status: number,
+  headers: Record<string, string>,
+  body: Uint8Array | string = new Uint8Array(0),
+  head = false,
+): Uint8Array {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  const bodiless = status === 204 || status === 304 || status < 200;
+  let text = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name) || /[\r\n]/.test(value)) throw new RangeError(`bad response header ${JSON.stringify(name)}`);
+    text += `${name}: ${value}\r\n`;
+  }
+  if (!bodiless) text += `Content-Length: ${bytes.length}\r\n`;
+  text += "Connection: close\r\n\r\n";
+  const start = encoder.encode(text);
+  if (bodiless || head || bytes.length === 0) return start;
+  const out = new Uint8Array(start.length + bytes.length);
+  out.set(start);
+  out.set(bytes, start.length);
+  return out;
+}
+
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  mjs: "text/javascript; charset=utf-8",
+  json: "application/json",
+  map: "application/json",
+  webmanifest: "application/manifest+json",
+  txt: "text/plain; charset=utf-8",
+  svg: "image/svg+xml",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  ico: "image/vnd.microsoft.icon",
+  woff2: "font/woff2",
+  wasm: "application/wasm",
+};
+
+/** The Content-Type for a file name by its extension; `application/octet-stream` when unknown. */
+export function contentType(path: string): string {
+  const dot = path.lastIndexOf(".");
+  const slash = path.lastIndexOf("/");
+  if (dot <= slash + 1) return "application/octet-stream";
+  return TYPES[path.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
+}
+
+/**
+ * Headers for every page and file: a strict Content-Security-Policy (only
+ * the server's own scripts, styles and WebSocket; no framing), no MIME
+ * sniffing, no Referer.
+ */
+export function securityHeaders(): Record<string, string> {
+  return {
+    "Content-Security-Policy":
+      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; " +
+      "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+  };
+}
+
+/** One file of {@linkcode StaticFiles}. */
+export interface StaticFile {
+  /** URL path, e.g. "/app.js". */
+  path: string;
+  /** Content-Type. */
+  type: string;
+  /** A strong ETag (quoted), from the content's hash. */
+  etag: string;
+  /** The content. */
+  bytes: Uint8Array;
+  /** The content gzipped, when that is smaller (text types only). */
+  gzip?: Uint8Array;
+}
+
+/** Options of {@linkcode StaticFiles.load}. */
+export interface StaticFilesOptions {
+  /** Headers added to every response (default: {@linkcode securityHeaders}). */
+  headers?: Record<string, string>;
+  /** Cache-Control of every file (default "no-cache": the browser revalidates with the ETag). */
+  cacheControl?: string;
+}
+
+/** Whether `accept` (an Accept-Encoding value) lets gzip be sent (`gzip` or `*`, without q=0). */
+export function acceptsGzip(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let star = false;
+  for (const part of accept.split(",")) {
+    const [coding, ...params] = part.trim().toLowerCase().split(";").map((s) => s.trim());
+    const q = params.find((p) => p.startsWith("q="));
+    const refused = q !== undefined && Number(q.slice(2)) === 0;
+    if (coding === "gzip" || coding === "x-gzip") return !refused;
+    if (coding === "*") star = !refused;
+  }
+  return star;
+}
+
+/** Whether an If-None-Match value matches `etag` (weak comparison, `*` matches any). */
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  return ifNoneMatch.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || (t.startsWith("W/") ? t.slice(2) : t) === etag;
+  });
+}
+
+const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json|wasm)|image\/svg\+xml)/;
+
+/**
+ * The files of a directory, read once (at start-up) and served from memory:
+ * a path is never looked up on disk, so no request can reach a file outside
+ * the directory or one added later. Dot files and symbolic links are left
+ * out; `/` and `dir/` serve `index.html`.
+ *
+ * @example
+ * ```ts
+ * import { readRequest, StaticFiles } from "./http.ts";
+ * const files = await StaticFiles.load("web");
+ * declare const conn: Deno.Conn;
+ * const response = files.respond(await readRequest(conn)); // null: no such file
+ * ```
+ */
+export class StaticFiles {
+  readonly #files: Map<string, StaticFile>;
+  readonly #headers: Record<string, string>;
+
+  private constructor(files: Map<string, StaticFile>, headers: Record<string, string>) {
+    this.#files = files;
+    this.#headers = headers;
+  }
+
+  /** Reads every file under `dir` (throws if `dir` cannot be read). */
+  static async load(dir: string, options: StaticFilesOptions = {}): Promise<StaticFiles> {
+    const files = new Map<string, StaticFile>();
+    const walk = async (folder: string, prefix: string) => {
+      for await (const entry of Deno.readDir(folder)) {
+        if (entry.name.startsWith(".") || entry.isSymlink) continue;
+        const full = `${folder}/${entry.name}`;
+        const path = `${prefix}/${entry.name}`;
+        if (entry.isDirectory) {
+          await walk(full, path);
+        } else if (entry.isFile) {
+          const bytes = await Deno.readFile(full);
+          const type = contentType(path);
+          const etag = `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"`;
+          const file: StaticFile = { path, type, etag, bytes };
+          if (COMPRESSIBLE.test(type) && bytes.length > 0) {
+            const gzip = gzipSync(bytes, { level: 9 });
+            if (gzip.length < bytes.length) file.gzip = new Uint8Array(gzip.buffer, gzip.byteOffset, gzip.length);
+          }
+          files.set(path, file);
+        }
+      }
+    };
+    await walk(dir.replace(/\/+$/, "") || "/", "");
+    const headers = { ...(options.headers ?? securityHeaders()), "Cache-Control": options.cacheControl ?? "no-cache" };
+    return new StaticFiles(files, headers);
+  }
+
+  /** URL paths of the files, sorted. */
+  get paths(): string[] {
+    return [...this.#files.keys()].sort();
+  }
+
+  /** The file for a URL path (`/` and `…/` mean `index.html`), if there is one. */
+  get(path: string): StaticFile | undefined {
+    return this.#files.get(path.endsWith("/") ? path + "index.html" : path);
+  }
+
+  /**
+   * The response to a GET (or HEAD) of `request.path`: 200 with the file
+   * (gzipped when Accept-Encoding allows and that is smaller), or 304 when
+   * If-None-Match has its ETag; `null` when there is no such file (the
+   * caller answers 404). The method is the caller's to check.
+   */
+  respond(request: Pick<HttpRequest, "method" | "path" | "headers">): Uint8Array | null {
+    const file = this.get(request.path);
+    if (!file) return null;
+    const headers: Record<string, string> = { ...this.#headers, "Content-Type": file.type, ETag: file.etag };
+    if (file.gzip) headers.Vary = "Accept-Encoding";
+    const ifNoneMatch = request.headers.get("if-none-match");
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, file.etag)) return httpResponse(304, headers);
+    const gzip = file.gzip && acceptsGzip(request.headers.get("accept-encoding"));
+    if (gzip) headers["Content-Encoding"] = "gzip";
+    return httpResponse(200, headers, gzip ? file.gzip : file.bytes, request.method === "HEAD");
+  }
+}
+
+/** An address without an IPv4-mapped IPv6 prefix ("::ffff:1.2.3.4" is "1.2.3.4"). */
+function plainAddress(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}
+
+/**
+ * The client's address: `socketIp` itself, unless that is one of
+ * `trustedProxies` (exact addresses); then the right-most hop of
+ * X-Forwarded-For that is not itself a trusted proxy (the proxies append
+ * their peer's address, so hops left of an untrusted one could be forged).
+ * A hop that is not an IP address stops the walk at the proxy that passed
+ * it on.
+ *
+ * @example
+ * ```ts
+ * import { clientAddress } from "./http.ts";
+ * const headers = new Map([["x-forwarded-for", "6.6.6.6, 203.0.113.9"]]);
+ * clientAddress("127.0.0.1", headers, ["127.0.0.1"]); // "203.0.113.9"
+ * clientAddress("198.51.100.7", headers, ["127.0.0.1"]); // "198.51.100.7"
+ * ```
+ */
+export function clientAddress(socketIp: string, headers: Map<string, string>, trustedProxies: string[]): string {
+  let client = plainAddress(socketIp);
+  if (!trustedProxies.includes(client)) return client;
+  const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((hop) => plainAddress(hop.trim()));
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i];
+    if (isIP(hop) === 0) break;
+    client = hop;
+    if (!trustedProxies.includes(hop)) break;
+  }
+  return client;
+}
+
+/** Options of {@linkcode originAllowed}. */
+export interface OriginOptions {
+  /** The door speaks HTTPS: the page's own origin is https://HOST. */
+  secure: boolean;
+  /** Other origins allowed (`*` for any), as `scheme://host[:port]`. */
+  allowOrigin: string[];
+}
+
+/** An origin in lower case, without a default port or a trailing slash. */
+function normalOrigin(origin: string): string {
+  const o = origin.trim().toLowerCase().replace(/\/+$/, "");
+  return o.replace(/^(http:\/\/[^/]+):80$/, "$1").replace(/^(https:\/\/[^/]+):443$/, "$1");
+}
+
+/**
+ * Whether a WebSocket upgrade may go on, by its Origin header: when it is
+ * the page's own origin (`http(s)://` + the Host header), or one of
+ * `allowOrigin` (`*` allows any), or missing (clients that are not browsers
+ * send none, and are not a cross-site risk).
+ *
+ * @example
+ * ```ts
+ * import { originAllowed } from "./http.ts";
+ * const headers = new Map([["host", "chat.example.org"], ["origin", "https://chat.example.org"]]);
+ * originAllowed(headers, { secure: true, allowOrigin: [] }); // true
+ * ```
+ */
+export function originAllowed(headers: Map<string, string>, options: OriginOptions): boolean {
+  const origin = headers.get("origin");
+  if (origin === undefined) return true;
+  if (options.allowOrigin.includes("*")) return true;
+  const given = normalOrigin(origin);
+  const host = headers.get("host");
+  if (host !== undefined && given === normalOrigin(`${options.secure ? "https" : "http"}://${host}`)) return true;
+  return options.allowOrigin.some((allowed) => normalOrigin(allowed) === given);
+}
