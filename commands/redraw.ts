@@ -48,7 +48,7 @@ export function keptRedraw(store: Store, key: string): boolean | undefined {
   }
 }
 
-const ON = "Redraw mode on: the server echoes what you type and keeps your unfinished line below arriving lines.";
+const ON = "Redraw mode on: the server echoes your typing and keeps it in place.";
 const OFF = "Redraw mode off: your telnet client edits and echoes lines itself.";
 
 /** The `/redraw` command. */

@@ -14,7 +14,8 @@
  * `Redraw` at all.
  *
  * Keys: Backspace/DEL, Delete, Left/Right, Home/End, Ctrl-A/E/B/F, Alt-B/F,
- * Ctrl-W, Ctrl-U, Ctrl-K, Ctrl-Y, Ctrl-T, Up/Down through the lines sent,
+ * Ctrl-W, Ctrl-U, Ctrl-K, Ctrl-Y, Ctrl-T, Up/Down through the lines sent
+ * (not those that may hold a password: `login`, `/register`, `/password`, `/nick`),
  * Tab to complete nicks and /commands, Ctrl-L to redraw, Ctrl-C to drop the
  * line (see term/editor.ts). UTF-8 is assembled from single bytes; a line
  * longer than `maxLine` bytes is not taken past that (a bell, and one notice).
@@ -54,6 +55,8 @@ export const REDRAW_HISTORY = 100;
 export const KEY_READS_PER_TOKEN = 8;
 /** Bytes of keys that cost one token, on top of the reads (a paste of 4 KiB costs 8). */
 export const KEY_BYTES_PER_TOKEN = 512;
+/** Lines that may carry a password, never kept for recall with Up. */
+const MAY_HOLD_PASSWORD = /^\s*\/?(login|register|password|nick)\s/i;
 const READ_UNITS = KEY_BYTES_PER_TOKEN / KEY_READS_PER_TOKEN; // a read costs as much as this many bytes
 
 /** Options of a {@linkcode Redraw}. */
@@ -95,11 +98,6 @@ export class Redraw {
   /** The partial line. */
   get text(): string {
     return this.#editor.text;
-  }
-
-  /** What the input row shows (for tests): its text and cursor column. */
-  get shown(): { text: string; cursor: number } {
-    return { text: this.#row.text, cursor: this.#row.cursor };
   }
 
   /** True while a password is typed: nothing is echoed or remembered. */
@@ -218,7 +216,11 @@ export class Redraw {
   // The line is done: it stays on screen as typed, the cursor goes to the next row.
   #enter(): void {
     this.#show(true);
-    const result = this.#editor.handle({ key: "enter" });
+    const editor = this.#editor;
+    const secret = editor.secret;
+    if (MAY_HOLD_PASSWORD.test(editor.text)) editor.secret = true; // not kept for Up
+    const result = editor.handle({ key: "enter" });
+    editor.secret = secret;
     if (result.action === "submit") this.#lines.push(encoder.encode(result.line + "\n"));
     this.#warned = false;
   }

@@ -86,11 +86,6 @@ export class TelnetSession extends Session implements ByteFilter, ByteSource, Te
     return this.#redraw !== undefined;
   }
 
-  /** What the input row shows in redraw mode (for tests), or undefined in line mode. */
-  get redrawShown(): { text: string; cursor: number } | undefined {
-    return this.#redraw?.shown;
-  }
-
   /** Asks the client for character mode (redraw mode) or line mode; see {@linkcode RedrawControl}. */
   setRedraw(on: boolean): string | undefined {
     const telnet = this.#telnet;
@@ -198,7 +193,7 @@ export class TelnetSession extends Session implements ByteFilter, ByteSource, Te
         completions: () => this.#completions(),
       });
       if (!this.#asked && !this.loggedIn) {
-        this.notice("Redraw mode: the server echoes what you type and keeps it in place (/redraw off to stop).");
+        this.notice("Redraw mode: your typing stays put while others talk; /redraw off stops it.");
       }
       this.#asked = false;
       return;

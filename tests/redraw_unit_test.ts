@@ -146,6 +146,16 @@ Deno.test("Up brings back the lines sent before, newest first; Down goes forward
   assert.deepEqual(at(terminal), ["second", 6]);
 });
 
+Deno.test("lines that may hold a password (login, /register, /password, /nick) are not kept for Up", () => {
+  const { type, redraw } = setup();
+  type("kept\r");
+  for (const line of ["login dora secret", "/register secret", "/password old new", "/NICK dora secret"]) {
+    type(line + "\r");
+  }
+  type("\x1b[A");
+  assert.equal(redraw.text, "kept");
+});
+
 Deno.test("Tab completes a nick", () => {
   const { type, terminal } = setup();
   type("hi bo\t");
