@@ -166,9 +166,12 @@ export class Chat implements SessionHost {
 
   /**
    * Puts a user in a room (created if needed), announces it, and shows the
-   * topic and the history the user has not seen. It becomes the user's room.
+   * topic and up to `history` lines the user has not seen. It becomes the
+   * user's room. A user already in the room stays, unannounced.
    */
-  async join(user: User, name: string): Promise<Room> {
+  async join(user: User, name: string, history = this.options.history): Promise<Room> {
+    const present = this.rooms.get(name);
+    if (present && user.rooms.has(present)) return user.room = present;
     const room = this.rooms.enter(user, name);
     user.rooms.add(room);
     user.room = room;
@@ -183,18 +186,18 @@ export class Chat implements SessionHost {
         changed: false,
       });
     }
-    if (this.options.history > 0) {
-      await this.showHistory(user, room, this.options.history, undefined, user.seen?.get(room.key));
+    if (history > 0) {
+      await this.showHistory(user, room, history, undefined, user.seen?.get(room.key));
     }
     return room;
   }
 
-  /** Takes a user out of one room. */
-  part(user: User, room: Room, quit = false): void {
+  /** Takes a user out of one room; `reason` is the user's own parting word (IRC). */
+  part(user: User, room: Room, quit = false, reason?: string): void {
     if (!user.rooms.delete(room)) return;
     (user.seen ??= new Map()).set(room.key, room.lastId);
     if (user.room === room) user.room = undefined;
-    this.rooms.leave(user, room, { quit, silent: this.#stopping });
+    this.rooms.leave(user, room, { quit, silent: this.#stopping, reason });
   }
 
   /** Moves a user from its room to another (created if needed): a line-protocol `/join`. */

@@ -66,6 +66,10 @@ export interface ServerOptions {
   allowOrigin: string[];
   /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For). */
   trustProxy: string[];
+  /** Port of the IRC door; 0 picks a free one; -1: no such door. */
+  ircPort: number;
+  /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
+  ircTlsPort: number;
 }
 
 /** The defaults of every option. */
@@ -95,6 +99,8 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   tlsKey: "",
   allowOrigin: [] as string[],
   trustProxy: [] as string[],
+  ircPort: -1,
+  ircTlsPort: -1,
 });
 
 interface Flag {
@@ -215,7 +221,7 @@ export const flags: readonly Flag[] = [
     flag: "keepalive",
     kind: "number",
     arg: "SEC",
-    help: "check silent telnet clients this often; close those that fail twice (0 = never)",
+    help: "check silent telnet, WebSocket and IRC clients this often; close those that fail twice (0 = never)",
     min: 0,
   },
   {
@@ -251,6 +257,24 @@ export const flags: readonly Flag[] = [
     kind: "list",
     arg: "ADDR",
     help: "a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+  },
+  {
+    key: "ircPort",
+    flag: "irc-port",
+    kind: "number",
+    arg: "N",
+    help: "IRC on this port (6667 by convention; 0 picks a free port)",
+    min: 0,
+    integer: true,
+  },
+  {
+    key: "ircTlsPort",
+    flag: "irc-tls-port",
+    kind: "number",
+    arg: "N",
+    help: "IRC over TLS on this port (6697 by convention; needs --tls-cert and --tls-key)",
+    min: 0,
+    integer: true,
   },
 ];
 
@@ -298,7 +322,15 @@ export function parseOptions(args: string[]): ParsedOptions {
   if (!levels.includes(options.logLevel)) {
     throw new Error(`--log-level must be one of ${levels.join(", ")}, not "${options.logLevel}"`);
   }
-  for (const [flag, port] of [["port", options.port], ["tls-port", options.tlsPort], ["http-port", options.httpPort]]) {
+  for (
+    const [flag, port] of [
+      ["port", options.port],
+      ["tls-port", options.tlsPort],
+      ["http-port", options.httpPort],
+      ["irc-port", options.ircPort],
+      ["irc-tls-port", options.ircTlsPort],
+    ]
+  ) {
     if (Number(port) > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
   }
   if ((options.tlsCert === "") !== (options.tlsKey === "")) {
@@ -306,6 +338,9 @@ export function parseOptions(args: string[]): ParsedOptions {
   }
   if (options.tlsPort >= 0 && options.tlsCert === "") {
     throw new Error("--tls-port needs --tls-cert FILE and --tls-key FILE");
+  }
+  if (options.ircTlsPort >= 0 && options.tlsCert === "") {
+    throw new Error("--irc-tls-port needs --tls-cert FILE and --tls-key FILE");
   }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);

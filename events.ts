@@ -177,6 +177,14 @@ export interface NickEvent {
   at: number;
 }
 
+/** Someone is away (`text`), or back (`text` ""): shown to IRC clients with `away-notify`. */
+export interface AwayEvent {
+  type: "away";
+  nick: string;
+  text: string;
+  at: number;
+}
+
 /** The last words of a connection before the server closes it. */
 export interface GoodbyeEvent {
   type: "goodbye";
@@ -204,6 +212,7 @@ export type ChatEvent =
   | PasswordDoneEvent
   | KickEvent
   | NickEvent
+  | AwayEvent
   | GoodbyeEvent;
 
 /** The `type` of every event. */

@@ -43,11 +43,30 @@ export type LoginResult =
   | "lookalike"
   | "busy";
 
+/** How a door wants a login done (the defaults suit line protocols). */
+export interface LoginOptions {
+  /**
+   * Seat the user in the main room and deliver its mail at once (default
+   * true). An IRC door says false: it sends its welcome first, then calls
+   * `chat.deliverMail` itself, and its users join channels themselves.
+   */
+  seat?: boolean;
+  /** Ask for a registered nick's password when none was given (default true); false returns "password". */
+  prompt?: boolean;
+}
+
 /**
  * Logs a session in under `nick`; replies to the session with every
- * refusal. A registered nick without `password` asks for it.
+ * refusal. A registered nick without `password` asks for it (unless
+ * `options.prompt` is false).
  */
-export async function login(chat: Chat, session: Session, nick: string, password?: string): Promise<LoginResult> {
+export async function login(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  password?: string,
+  options: LoginOptions = {},
+): Promise<LoginResult> {
   const problem = checkNick(nick);
   if (problem) {
     session.fail(`Cannot log in as "${nick}": ${problem}.`);
@@ -64,7 +83,7 @@ export async function login(chat: Chat, session: Session, nick: string, password
     }
     if (taken(chat, session, key)) return "taken";
     if (lookalike(chat, session, nick, key, "log in as")) return "lookalike";
-    admit(chat, session, nick, key, false);
+    admit(chat, session, nick, key, false, options.seat ?? true);
     return "in";
   }
   if (throttled(chat, session, account.nick, key)) return "throttled";
@@ -72,8 +91,9 @@ export async function login(chat: Chat, session: Session, nick: string, password
     const result = await verify(chat, session, account.nick, key, account.hash, password);
     if (result === "wrong") session.fail(`Wrong password for ${account.nick}. Try again with: login ${account.nick}`);
     if (result !== "ok") return result === "wrong" || result === "closed" ? "refused" : result;
-    return enter(chat, session, account.nick, key);
+    return enter(chat, session, account.nick, key, options.seat ?? true);
   }
+  if (options.prompt === false) return "password";
   session.send({ type: "password", nick: account.nick, text: `${account.nick} is a registered nick. Password:` });
   ask(chat, session, account.nick, key, account.hash, PROMPT_TRIES);
   return "password";
@@ -177,12 +197,41 @@ async function verify(
 }
 
 /** Logs in to a registered nick whose password was right. */
-function enter(chat: Chat, session: Session, nick: string, key: string): LoginResult {
+function enter(chat: Chat, session: Session, nick: string, key: string, seat = true): LoginResult {
   // An operator may have banned the nick while we hashed.
   if (banned(chat, session, nick, key)) return "banned";
   regain(chat, session, key);
-  admit(chat, session, nick, key, true);
+  admit(chat, session, nick, key, true, seat);
   return "in";
+}
+
+/**
+ * Checks the password of a registered nick without logging in (IRC SASL,
+ * where the account is proven before the connection is registered), with
+ * the same throttle and ban checks as a login. On "ok", `nick` is the
+ * account's own spelling; pass it to {@linkcode loginChecked} to log in.
+ */
+export async function verifyAccount(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  password: string,
+): Promise<
+  { result: "ok"; nick: string } | { result: "unknown" | "wrong" | "throttled" | "banned" | "closed" | "busy" }
+> {
+  if (checkNick(nick)) return { result: "unknown" };
+  const key = foldNick(nick);
+  if (banned(chat, session, nick, key)) return { result: "banned" };
+  const account = await chat.store.account(key);
+  if (!account) return { result: "unknown" };
+  if (session.closed) return { result: "closed" };
+  const result = await verify(chat, session, account.nick, key, account.hash, password);
+  return result === "ok" ? { result, nick: account.nick } : { result };
+}
+
+/** Logs in to a registered nick whose password {@linkcode verifyAccount} accepted. */
+export function loginChecked(chat: Chat, session: Session, nick: string, options: LoginOptions = {}): LoginResult {
+  return enter(chat, session, nick, foldNick(nick), options.seat ?? true);
 }
 
 /** The right password takes a nick back from an older session that holds it. */
@@ -200,8 +249,8 @@ function regain(chat: Chat, session: Session, key: string): void {
   if (chat.nicks.get(key) === holder) chat.nicks.delete(key);
 }
 
-/** Makes the session's user: nick taken, seated in the main room, mail delivered. */
-function admit(chat: Chat, session: Session, nick: string, key: string, registered: boolean): void {
+/** Makes the session's user: nick taken, seated in the main room, mail delivered (unless not `seat`). */
+function admit(chat: Chat, session: Session, nick: string, key: string, registered: boolean, seat = true): void {
   const user = new User(nick, key, session);
   user.registered = registered;
   user.operator = registered && chat.ops.has(key);
@@ -218,6 +267,7 @@ function admit(chat: Chat, session: Session, nick: string, key: string, register
   });
   chat.emit("login", { session });
   session.send({ type: "login", nick, registered, operator: user.operator });
+  if (!seat) return;
   chat.join(user, chat.options.room).then(() => {
     if (user.operator) session.notice("You are an operator here.");
     if (registered) return chat.deliverMail(user, session);

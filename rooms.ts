@@ -156,6 +156,8 @@ export interface Leaving {
   silent?: boolean;
   /** The member is leaving the server, not only the room. */
   quit?: boolean;
+  /** Why, in the member's words (an IRC PART or QUIT message). */
+  reason?: string;
 }
 
 /** All rooms of a server. */
@@ -219,6 +221,7 @@ export class Rooms {
     else {
       const event: ChatEvent = { type: "left", room: room.name, nick: member.nick, at: Date.now() };
       if (how.quit) event.quit = true;
+      if (how.reason) event.reason = how.reason;
       this.#post.announce(room, event);
     }
     if (room.members.size === 0 && room !== this.main) {

@@ -28,6 +28,8 @@ import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 import type { Door, DoorHost } from "./doors/door.ts";
 import { TelnetDoor, type TlsFiles } from "./doors/telnet.ts";
+import { IrcDoor } from "./doors/irc.ts";
+import { ircDialects } from "./dialects/irc.ts";
 import { HttpDoor } from "./doors/http.ts";
 import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
@@ -180,7 +182,7 @@ export class ChatServer extends EventTarget implements DoorHost {
         "teaparty_renders_total",
         "Events rendered, by dialect (a broadcast is rendered once per dialect).",
         ["dialect"],
-        () => [telnet, json].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
+        () => [telnet, json, ...ircDialects(chat)].map((d) => [[d.name], renderCounts[d.id] ?? 0]),
       )
       .add(this.#storeWrites, this.#storeSeconds, this.#storeFailures);
   }
@@ -209,7 +211,7 @@ export class ChatServer extends EventTarget implements DoorHost {
 
   /** The doors the options ask for, in the order they are opened. */
   #plannedDoors(): Door[] {
-    const { host, port, tlsPort, httpPort } = this.options;
+    const { host, port, tlsPort, httpPort, ircPort, ircTlsPort } = this.options;
     const doors: Door[] = [new TelnetDoor(this, { hostname: host, port })];
     if (tlsPort >= 0 && this.tls) doors.push(new TelnetDoor(this, { hostname: host, port: tlsPort, tls: this.tls }));
     if (httpPort >= 0) {
@@ -220,6 +222,8 @@ export class ChatServer extends EventTarget implements DoorHost {
       const metrics = () => this.metrics.render();
       doors.push(new HttpDoor(this, { hostname: host, port: httpPort, tls: this.tls, web, metrics }));
     }
+    if (ircPort >= 0) doors.push(new IrcDoor(this, { hostname: host, port: ircPort }));
+    if (ircTlsPort >= 0 && this.tls) doors.push(new IrcDoor(this, { hostname: host, port: ircTlsPort, tls: this.tls }));
     return doors;
   }
 

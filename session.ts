@@ -213,7 +213,7 @@ export abstract class Session implements OutboxOwner, Receiver {
           if (this.closed) break;
         }
         if (line === TOO_LONG) {
-          this.fail(`Line too long: at most ${options.maxLine} bytes; it was not sent.`);
+          this.tooLong();
         } else if (this.prompt) {
           const prompt = this.prompt;
           this.prompt = undefined;
@@ -226,6 +226,11 @@ export abstract class Session implements OutboxOwner, Receiver {
       reason = this.closed ? this.closeReason : this.lostReason(error);
     }
     if (!this.#ending) this.close(this.closeReason || reason);
+  }
+
+  /** Answers a line longer than the door accepts (it was not acted on). */
+  protected tooLong(): void {
+    this.fail(`Line too long: at most ${this.host.options.maxLine} bytes; it was not sent.`);
   }
 
   /** Why the connection was lost, from the error that ended reading. */

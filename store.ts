@@ -374,6 +374,40 @@ export class Store {
     }));
   }
 
+  /**
+   * Up to `limit` messages of a room strictly inside `bounds` (ids and
+   * times in ms; a missing bound is open), oldest first: the newest ones inside when `newest`, else
+   * the oldest (the queries of IRC CHATHISTORY).
+   */
+  within(
+    room: string,
+    bounds: { afterId?: number; beforeId?: number; afterAt?: number; beforeAt?: number },
+    limit: number,
+    newest: boolean,
+  ): StoredMessage[] {
+    const rows = this.#all(
+      "SELECT id, room, at, kind, nick, text FROM messages WHERE room = ? AND id > ? AND id < ? AND at > ? AND at < ? " +
+        `ORDER BY id ${newest ? "DESC" : "ASC"} LIMIT ?`,
+      [
+        room,
+        bounds.afterId ?? 0,
+        bounds.beforeId ?? Number.MAX_SAFE_INTEGER,
+        bounds.afterAt ?? Number.MIN_SAFE_INTEGER,
+        bounds.beforeAt ?? Number.MAX_SAFE_INTEGER,
+        limit,
+      ],
+    );
+    if (newest) rows.reverse();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      room: String(r.room),
+      at: Number(r.at),
+      kind: r.kind === "action" ? "action" : "chat",
+      nick: String(r.nick),
+      text: String(r.text),
+    }));
+  }
+
   // ---- accounts
 
   /** The password hash of a registered nick (folded), if any. */

@@ -5,7 +5,8 @@
  * prints one table with a PASS/FAIL verdict for every goal.
  *
  * Scenarios: `burst`, `steady-5`, `steady-50`, `crowd`, `idle`, `stuck`,
- * `startup` (see {@linkcode SCENARIOS}).
+ * `startup`, and for the IRC door `irc-burst` and `irc-crowd` (see
+ * {@linkcode SCENARIOS}; ngIRCd joins irc-burst when /usr/sbin/ngircd is installed).
  *
  * @example
  * ```sh
@@ -20,11 +21,21 @@ import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
 
 /** The scenario names, in the order they run. */
-export const SCENARIOS = ["burst", "steady-5", "steady-50", "crowd", "idle", "stuck", "startup"] as const;
+export const SCENARIOS = [
+  "burst",
+  "steady-5",
+  "steady-50",
+  "crowd",
+  "idle",
+  "stuck",
+  "startup",
+  "irc-burst",
+  "irc-crowd",
+] as const;
 /** One scenario name. */
 export type ScenarioName = typeof SCENARIOS[number];
 /** Which server a row measured. */
-export type ServerKind = "teaparty" | "limit";
+export type ServerKind = "teaparty" | "limit" | "ngircd";
 
 /** One goal and how it went. */
 export interface Goal {
@@ -364,7 +375,7 @@ class Server {
   }
 
   /** Starts teaparty with the benchmark flags and waits for `listening on`. */
-  static async teaparty(cli: Cli, profile = cli.cpuProf): Promise<Server> {
+  static async teaparty(cli: Cli, profile = cli.cpuProf, flags: string[] = []): Promise<Server> {
     const perms = ["--allow-net", V8_FLAGS];
     if (profile) perms.push("--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`);
     const extra: string[] = [];
@@ -378,6 +389,7 @@ class Server {
       MAIN_TS,
       ...teapartyFlags,
       ...extra,
+      ...flags,
     ]);
     try {
       const m = await server.waitFor(/^listening on (\S+):(\d+)\s*$/, 20_000);
@@ -395,6 +407,19 @@ class Server {
     const server = new Server("limit", bin, ["--port", String(port), "--host", "127.0.0.1"]);
     try {
       await server.waitFor(/^limit_server: \w+ mode on /, 10_000);
+      server.port = port;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** Starts ngIRCd (`-n`, in the foreground) with a configuration file and waits until it listens on `port`. */
+  static async ngircd(bin: string, conf: string, port: number): Promise<Server> {
+    const server = new Server("ngircd", bin, ["-n", "-f", conf]);
+    try {
+      await server.waitFor(new RegExp(`Now listening on \\[127\\.0\\.0\\.1\\]:${port}\\b`), 10_000);
       server.port = port;
     } catch (error) {
       await server.stop();
@@ -496,6 +521,8 @@ async function buildTools(): Promise<Tools> {
 
 /** Loadgen settings for one run (the port, --pid, --json and --quiet are added). */
 interface LoadgenRun {
+  /** loadgen's --proto (default book). */
+  proto?: string;
   clients: number;
   senders?: number;
   rate?: number;
@@ -511,6 +538,7 @@ interface LoadgenRun {
 
 function loadgenArgs(run: LoadgenRun): string[] {
   const args = ["--clients", String(run.clients), "--duration", String(run.duration)];
+  if (run.proto) args.push("--proto", run.proto);
   if (run.idle) args.push("--idle");
   else {
     args.push("--senders", String(run.senders ?? 1), "--rate", String(run.rate ?? 0));
@@ -837,6 +865,89 @@ const startup: Runner = async (ctx, kind) => {
   };
 };
 
+// ---------------------------------------------------------------- IRC door scenarios
+
+/**
+ * The IRC door under the same loads as the telnet door: loadgen's `--proto irc`
+ * (NICK/USER, JOIN #bench, PRIVMSG; no echo without echo-message) against
+ * teaparty's `--irc-port`, and ngIRCd (Debian's, with flood penalties off, like
+ * `--rate 0`) when installed; limit_server runs the same load in its own
+ * protocol as the ceiling.
+ */
+const NGIRCD_BIN = "/usr/sbin/ngircd";
+
+async function ircServer(ctx: Context, kind: ServerKind): Promise<Server> {
+  if (kind === "limit") return await Server.limit(ctx.tools.limit);
+  if (kind === "ngircd") {
+    const port = await freePort();
+    const dir = filePath(new URL("./out/ngircd/", import.meta.url));
+    await Deno.mkdir(dir, { recursive: true });
+    const conf = `${dir}ngircd.conf`;
+    await Deno.writeTextFile(
+      conf,
+      `[Global]\nName = bench.ngircd\nInfo = bench\nListen = 127.0.0.1\nPorts = ${port}\n` +
+        "[Limits]\nMaxConnections = 0\nMaxConnectionsIP = 0\nMaxJoins = 0\nMaxPenaltyTime = 0\n" +
+        "PingTimeout = 600\nPongTimeout = 600\n[Options]\nDNS = no\nIdent = no\nPAM = no\n",
+    );
+    return await Server.ngircd(NGIRCD_BIN, conf, port);
+  }
+  const server = await Server.teaparty(ctx.cli, ctx.cli.cpuProf, ["--irc-port", "0"]);
+  try {
+    server.port = Number((await server.waitFor(/^listening on irc:\/\/\S+:(\d+)\s*$/, 20_000))[1]);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+function ircScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun, extra?: (row: Row) => void): Runner {
+  return async (ctx, kind) => {
+    const server = await ircServer(ctx, kind);
+    try {
+      const json = await runLoadgen(ctx.tools, server, {
+        ...run(ctx.quick),
+        proto: kind === "limit" ? undefined : "irc",
+      });
+      const row = rowFrom(scenario, kind, json);
+      if (kind === "limit") row.notes.push("its own line protocol (no IRC), same load");
+      extra?.(row);
+      return row;
+    } finally {
+      await server.stop();
+    }
+  };
+}
+
+const ircBurst = ircScenario("irc-burst", (quick) => ({
+  clients: 100,
+  senders: 4,
+  rate: 0,
+  window: 8,
+  duration: quick ? 2 : 10,
+  warmup: quick ? 0.5 : 2,
+}));
+
+const ircCrowd = ircScenario(
+  "irc-crowd",
+  (quick) => ({
+    clients: crowdClients(quick),
+    senders: 1,
+    rate: 2,
+    senderThread: true,
+    loginProbe: "none",
+    duration: quick ? 2 : 10,
+    warmup: quick ? 0.5 : 2,
+    loginTimeout: 60,
+  }),
+  (row) =>
+    row.notes.push(
+      `login of ${fmtInt(num(row.loadgen ?? {}, "ready") ?? 0)} took ${
+        (num(row.loadgen ?? {}, "login_s") ?? 0).toFixed(1)
+      } s`,
+    ),
+);
+
 interface Scenario {
   name: ScenarioName;
   run: Runner;
@@ -845,7 +956,7 @@ interface Scenario {
   /** The figure compared in the teaparty/limit column. */
   ratio?: { of: string; get: (row: Row) => number | undefined };
   /** Goals, judged on the teaparty row (and the limit row, if any). */
-  goals: (tp: Row, limit: Row | undefined, quick: boolean) => Goal[];
+  goals: (tp: Row, limit: Row | undefined, quick: boolean, earlier: readonly Row[]) => Goal[];
 }
 
 const both = () => ["teaparty", "limit"] as ServerKind[];
@@ -859,6 +970,68 @@ const below = (name: string, value: number | undefined, limit: number, unit: str
   pass: value !== undefined && value < limit,
   measured: value === undefined ? "—" : `${value < 10 ? value.toFixed(2) : value.toFixed(1)}${unit}`,
 });
+
+/** ngIRCd's IRC burst figure measured here before (issue 9), for runs without ngIRCd installed. */
+const NGIRCD_BURST_BEFORE = 1_800_000;
+
+const ircScenarios: Scenario[] = [
+  {
+    name: "irc-burst",
+    run: ircBurst,
+    servers: (quick) => {
+      const kinds: ServerKind[] = quick ? ["teaparty", "limit"] : both();
+      try {
+        if (Deno.statSync(NGIRCD_BIN).isFile) kinds.push("ngircd");
+      } catch { /* not installed */ }
+      return kinds;
+    },
+    ratio: { of: "deliveries/s", get: (r) => r.deliveriesPerS },
+    goals: (tp, _limit, _quick, earlier) => {
+      const ngircd = earlier.find((r) => r.scenario === "irc-burst" && r.server === "ngircd" && !r.error);
+      const base = ngircd?.deliveriesPerS ?? NGIRCD_BURST_BEFORE;
+      return [
+        {
+          name: `≥2× ngIRCd (${fmtRate(base)}${ngircd ? ", this run" : ", measured before"})`,
+          pass: (tp.deliveriesPerS ?? 0) >= 2 * base,
+          measured: tp.deliveriesPerS === undefined
+            ? "—"
+            : `${fmtRate(tp.deliveriesPerS)} (${((tp.deliveriesPerS) / base).toFixed(2)}×)`,
+        },
+        lossGoal(tp),
+      ];
+    },
+  },
+  {
+    name: "irc-crowd",
+    run: ircCrowd,
+    servers: both,
+    ratio: { of: "CPU", get: (r) => r.cpuPct },
+    goals: (tp, _limit, quick, earlier) => {
+      const clients = crowdClients(quick);
+      const json = tp.loadgen ?? {};
+      const ready = num(json, "ready") ?? 0;
+      const expected = num(json, "expected") ?? 0;
+      const delivered = num(json, "delivered") ?? 0;
+      const telnet = earlier.find((r) => r.scenario === "crowd" && r.server === "teaparty" && !r.error);
+      const loginS = num(json, "login_s");
+      return [
+        {
+          name: `all ${fmtInt(clients)} get every message`,
+          pass: ready === clients && expected > 0 && delivered === expected && (num(json, "lost") ?? 1) === 0,
+          measured: `${fmtInt(ready)} in, ${fmtInt(delivered)}/${fmtInt(expected)}`,
+        },
+        telnet?.p99Ms !== undefined
+          ? {
+            name: `p99 ≤ telnet crowd's (${fmtMs(telnet.p99Ms)} ms)`,
+            pass: tp.p99Ms !== undefined && tp.p99Ms <= telnet.p99Ms,
+            measured: `${fmtMs(tp.p99Ms)} ms`,
+          }
+          : below("p99 < 150 ms (no telnet crowd run)", tp.p99Ms, 150, " ms"),
+        below(`${fmtInt(clients)} seated < 10 s`, loginS, 10, " s"),
+      ];
+    },
+  },
+];
 
 /** Every scenario, its servers, ratio and goals. */
 const scenarios: Scenario[] = [
@@ -946,6 +1119,7 @@ const scenarios: Scenario[] = [
     servers: () => ["teaparty"],
     goals: (tp) => [below("< 300 ms", tp.extra.medianMs as number | undefined, 300, " ms")],
   },
+  ...ircScenarios,
 ];
 
 // ---------------------------------------------------------------- the table
@@ -1103,12 +1277,16 @@ async function runAll(cli: Cli): Promise<{ rows: Row[]; errors: number; fdLimit?
           tp.ratioOf = scenario.ratio.of;
         }
       }
-      tp.goals = scenario.goals(tp, limit && !limit.error ? limit : undefined, cli.quick);
+      tp.goals = scenario.goals(tp, limit && !limit.error ? limit : undefined, cli.quick, [
+        ...rows,
+        ...byServer.values(),
+      ]);
     } else if (tp) {
       tp.goals = [];
     }
     if (tp) rows.push(tp);
     if (limit) rows.push(limit);
+    for (const [kind, row] of byServer) if (kind !== "teaparty" && kind !== "limit") rows.push(row);
     progress(`${scenario.name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   return { rows, errors, fdLimit };

@@ -244,8 +244,9 @@ export const chatCommands: Command[] = [
     where: "member",
     args: "[message...]",
     help: "mark yourself away (shown in /whois and to those who message you); no message: back",
-    run({ user, reply }, [message]) {
+    run({ user, chat, reply }, [message]) {
       user.away = message;
+      chat.announceAround(user, { type: "away", nick: user.nick, text: message, at: Date.now() });
       reply(message ? `You are marked as away: ${message}` : "You are back (no longer marked as away).");
     },
   },

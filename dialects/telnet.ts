@@ -80,6 +80,7 @@ export function telnetLines(e: ChatEvent): string[] {
       return [notice(e.text)];
     case "login":
     case "password-done":
+    case "away":
       return [];
   }
 }

@@ -27,6 +27,8 @@ const expectedDefaults: ServerOptions = {
   tlsKey: "",
   allowOrigin: [],
   trustProxy: [],
+  ircPort: -1,
+  ircTlsPort: -1,
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -59,6 +61,12 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["tls-key", ["--tls-key", "k.pem", "--tls-cert", "c.pem"], { tlsCert: "c.pem", tlsKey: "k.pem" }],
   ["allow-origin", ["--allow-origin", "https://a.example"], { allowOrigin: ["https://a.example"] }],
   ["trust-proxy", ["--trust-proxy", "10.0.0.1"], { trustProxy: ["10.0.0.1"] }],
+  ["irc-port", ["--irc-port", "6667"], { ircPort: 6667 }],
+  ["irc-tls-port", ["--irc-tls-port", "6697", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {
+    ircTlsPort: 6697,
+    tlsCert: "c.pem",
+    tlsKey: "k.pem",
+  }],
 ];
 
 Deno.test("no arguments give the defaults", () => {
@@ -202,6 +210,8 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     "tls-key": "none",
     "allow-origin": "none",
     "trust-proxy": "none",
+    "irc-port": "off",
+    "irc-tls-port": "off",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());
