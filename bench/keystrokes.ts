@@ -30,7 +30,6 @@ const KEYS_PER_LINE = 40;
 const TALK_MS = 200;
 const ROOT = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** One connection of the bench, with everything it received kept as text (latin1) until drained. */
