@@ -15,7 +15,8 @@ import { type Command, type CommandContext, type CommandTable, findUser } from "
 import type { User } from "../user.ts";
 import { formatDuration } from "../moderation.ts";
 import { formatTime } from "../format.ts";
-import { checkRoomName, type Room, roomName } from "../rooms.ts";
+import type { Room } from "../rooms.ts";
+import { checkRoomName, roomName } from "../room_name.ts";
 import { foldNick } from "../nick.ts";
 import { changeNick, login } from "../login.ts";
 import { accountCommands } from "./account.ts";
