@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { checkRoomName } from "./rooms.ts";
+import { checkRoomName } from "./room_name.ts";
 import { checkNick } from "./nick.ts";
 
 /** Every setting of a teaparty server. */

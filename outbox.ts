@@ -41,6 +41,8 @@ export interface OutboxOwner {
   overflowed(): void;
   /** Called once when a write fails (the outbox is then closed). */
   writeFailed(error: unknown): void;
+  /** Called just before queued bytes are written; may push the last bytes of this write (redraw mode). */
+  flushing?(): void;
 }
 
 /** Something to write bytes to, like a `Deno.Conn`. */
@@ -178,8 +180,13 @@ export class Outbox {
    * handed to the write (0 if none was started).
    */
   flush(): number {
+    if (this.#writing || this.#queued === 0 || this.#closed) {
+      this.#marked = false;
+      return 0;
+    }
+    this.#owner.flushing?.(); // still marked: what it pushes joins this write
     this.#marked = false;
-    if (this.#writing || this.#queued === 0 || this.#closed) return 0;
+    if (this.#closed) return 0; // its push overflowed
     const chunks = this.#chunks;
     const data = chunks.length === 1 ? chunks[0] : join(chunks, this.#queued);
     this.#chunks = [];

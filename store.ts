@@ -117,6 +117,8 @@ const migrations: string[] = [
    CREATE TABLE mutes (key TEXT PRIMARY KEY, until INTEGER, by TEXT NOT NULL);
    CREATE TABLE topics (room TEXT PRIMARY KEY, text TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: settings of registered nicks (redraw mode on or off), a JSON object kept with the account
+  `ALTER TABLE accounts ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 /** Most rows in one INSERT statement (5 parameters each, well under SQLite's limit). */
@@ -435,6 +437,27 @@ export class Store {
     return Number(this.#run("DELETE FROM accounts WHERE key = ?", [key]).changes) > 0;
   }
 
+  // ---- settings of registered nicks
+
+  /** A setting of a registered nick (folded), such as `redraw`; undefined when never set. */
+  setting(key: string, name: string): string | undefined {
+    const row = this.#all("SELECT json_extract(settings, ?) AS value FROM accounts WHERE key = ?", [
+      settingPath(name),
+      key,
+    ])[0];
+    return row && row.value !== null ? String(row.value) : undefined;
+  }
+
+  /** Keeps a setting of a registered nick (folded); throws a {@linkcode StoreError} if the nick is not registered. */
+  saveSetting(key: string, name: string, value: string): void {
+    const changed = this.#run("UPDATE accounts SET settings = json_set(settings, ?, ?) WHERE key = ?", [
+      settingPath(name),
+      value,
+      key,
+    ]).changes;
+    if (Number(changed) === 0) throw new StoreError(`${key} is not a registered nick`);
+  }
+
   // ---- offline mail
 
   /** Stores a private message for an offline user. */
@@ -680,6 +703,12 @@ function takeLock(path: string): Deno.FsFile {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+// A setting's JSON path; names are words of our own (`redraw`), never user text.
+function settingPath(name: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad setting name "${name}"`);
+  return `$.${name}`;
 }
 
 /** Turns an SQLite error into a sentence for the operator. */

@@ -11,8 +11,16 @@
  * The server offers BINARY both ways at connect ({@linkcode OFFER}), so
  * that a telnet client sends and shows UTF-8 (Chinese, Japanese …) as it
  * is instead of stripping the eighth bit, and accepts BINARY when a client
- * asks. ECHO is turned on by the server only while a password is typed.
- * Every other option is refused.
+ * asks. ECHO is turned on by the server while a password is typed, and,
+ * with SUPPRESS-GO-AHEAD, for character mode ({@linkcode TelnetFilter.setCharacterMode}):
+ * the client then sends every key as it is typed and leaves echoing to the
+ * server (redraw mode, doors/redraw.ts). A session that asks for it
+ * (`askTerminalType`) learns the client's TERMINAL-TYPE (RFC 1091), and in
+ * character mode its window size (NAWS, RFC 1073); the terminal type is
+ * asked for once the client answered the offer of BINARY, which shows it
+ * speaks telnet (a client that sends a stray 255 is not asked). Every other option is
+ * refused. Changes of our own options that cross a pending request are
+ * queued as RFC 1143 says, so that no request is ever answered twice.
  *
  * A sub-negotiation (`IAC SB … IAC SE`) longer than {@linkcode MAX_SUB}
  * bytes is given up: it and the rest of its line are dropped, and what
@@ -46,6 +54,12 @@ const LF = 10;
 export const BINARY = 0;
 /** The ECHO option. */
 export const ECHO = 1;
+/** The SUPPRESS-GO-AHEAD option (RFC 858): with ECHO, character mode. */
+export const SGA = 3;
+/** The TERMINAL-TYPE option (RFC 1091). */
+export const TTYPE = 24;
+/** The NAWS option (RFC 1073): the client's window size. */
+export const NAWS = 31;
 
 /** Longest sub-negotiation kept track of, in bytes. */
 export const MAX_SUB = 512;
@@ -62,6 +76,11 @@ export const OFFER: Uint8Array = new Uint8Array([IAC, DO, BINARY, CR, 0x1b, 0x5b
 export const ECHO_OFF: Uint8Array = new Uint8Array([IAC, WILL, ECHO]);
 /** Bytes giving echo back to the client. */
 export const ECHO_ON: Uint8Array = new Uint8Array([IAC, WONT, ECHO]);
+/** `IAC SB TERMINAL-TYPE SEND IAC SE`: asks for the terminal type once the client agreed to tell it. */
+export const TTYPE_SEND: Uint8Array = new Uint8Array([IAC, SB, TTYPE, 1, IAC, SE]);
+/** Longest terminal type name kept (RFC 1091 allows 40 characters). */
+export const MAX_TERMINAL_TYPE = 40;
+const SUB_KEPT = 64; // bytes of a TERMINAL-TYPE or NAWS sub-negotiation kept
 
 const enum State {
   Data,
@@ -81,13 +100,30 @@ const WANTYES = 3;
 const REFUSED_US = 1;
 const REFUSED_HIM = 2;
 
+/**
+ * What a session hears from the telnet filter besides data: where answers
+ * go (`sendBytes`), and, optionally, what the client told about itself.
+ */
+export interface TelnetPeer {
+  /** Sends negotiation bytes to the client. */
+  sendBytes(bytes: Uint8Array): void;
+  /** The client named its terminal type (`IAC SB TERMINAL-TYPE IS name IAC SE`), once, after we asked. */
+  terminalType?(name: string): void;
+  /** The client told its window size (NAWS), at the start and after each resize. */
+  windowSize?(columns: number, rows: number): void;
+  /** Character mode that the server wanted was refused by the client, or given up by it; line mode is restored. */
+  characterModeRefused?(): void;
+}
+
 /** Where negotiation answers go: a function, or an object with `sendBytes` (no closure needed). */
-export type ReplyTo = ((bytes: Uint8Array) => void) | { sendBytes(bytes: Uint8Array): void };
+export type ReplyTo = ((bytes: Uint8Array) => void) | TelnetPeer;
 
 /** Options of {@linkcode TelnetFilter}. */
 export interface TelnetOptions {
   /** {@linkcode OFFER} was sent to this client (BINARY is then awaited both ways). */
   offered?: boolean;
+  /** Ask the client for its terminal type (`IAC DO TERMINAL-TYPE`) once it answered the offer of BINARY. */
+  askTerminalType?: boolean;
 }
 
 /** Removes telnet commands from a byte stream, chunk by chunk, and answers option requests. */
@@ -98,15 +134,91 @@ export class TelnetFilter {
   #us = new Uint8Array(256); // options on the server's side (we WILL)
   #him = new Uint8Array(256); // options on the client's side (it WILL)
   #refused = new Uint8Array(256);
+  #opposite: Set<number> | undefined; // our options whose pending request is to be reversed (RFC 1143 queue)
   #subLength = 0;
+  #subOption = -1; // the option of the sub-negotiation under way (-1: its first byte is still to come)
+  #sub: Uint8Array | undefined; // what is kept of a TERMINAL-TYPE or NAWS sub-negotiation
   #charged = 0;
+  #characterWanted = false;
+  #characterMode = false;
+  #askTerminalType: boolean;
   /** Telnet commands received so far (negotiation, sub-negotiation and other commands; not IAC IAC). */
   commands = 0;
+  /** The client's terminal type, as it named it ("" until it did). */
+  terminal = "";
+  /** The client's window width and height from NAWS (0 until it told). */
+  columns = 0;
+  rows = 0;
+  /**
+   * Set by `filter` when character mode began or ended inside the range it
+   * was given: the index of the first byte it left unfiltered (what follows
+   * belongs to the other mode). -1 otherwise. The caller resets it.
+   */
+  switchedAt = -1;
 
   /** @param reply sends negotiation answers back to the client */
   constructor(reply: ReplyTo, options: TelnetOptions = {}) {
     this.#reply = reply;
     if (options.offered) this.#him[BINARY] = WANTYES;
+    this.#askTerminalType = options.askTerminalType ?? false;
+  }
+
+  /**
+   * True while the client is in character mode: from its agreement to ECHO
+   * and SUPPRESS-GO-AHEAD on our side until it answers our giving them up
+   * (until then it still sends keys).
+   */
+  get characterMode(): boolean {
+    const echo = this.#us[ECHO];
+    const sga = this.#us[SGA];
+    return (echo === YES || echo === WANTNO) && (sga === YES || sga === WANTNO);
+  }
+
+  /** True while a change of character mode that we asked for is not answered yet. */
+  get characterModePending(): boolean {
+    if (this.#characterWanted) return !this.characterMode;
+    return this.#us[SGA] === WANTNO || this.#us[SGA] === WANTYES;
+  }
+
+  /**
+   * Asks the client for character mode (`WILL ECHO`, `WILL SUPPRESS-GO-AHEAD`,
+   * and `DO NAWS` to learn its width), or back to line mode (`WONT` both).
+   * `characterMode` turns true once the client agreed to both; if it refuses
+   * either, the other is given up too and the peer's `characterModeRefused`
+   * is called.
+   */
+  setCharacterMode(on: boolean): void {
+    this.#characterWanted = on;
+    if (on) {
+      this.#enable(ECHO);
+      this.#enable(SGA);
+      if (this.#him[NAWS] === NO) {
+        this.#him[NAWS] = WANTYES;
+        this.#send(DO, NAWS);
+      }
+    } else {
+      this.#disable(SGA);
+      this.#disable(ECHO);
+    }
+  }
+
+  // RFC 1143: we want an option of ours on (or off), whatever state it is in.
+  #enable(option: number): void {
+    const state = this.#us[option];
+    if (state === NO) {
+      this.#us[option] = WANTYES;
+      this.#send(WILL, option);
+    } else if (state === WANTNO) (this.#opposite ??= new Set()).add(option);
+    else if (state === WANTYES) this.#opposite?.delete(option);
+  }
+
+  #disable(option: number): void {
+    const state = this.#us[option];
+    if (state === YES) {
+      this.#us[option] = WANTNO;
+      this.#send(WONT, option);
+    } else if (state === WANTYES) (this.#opposite ??= new Set()).add(option);
+    else if (state === WANTNO) this.#opposite?.delete(option);
   }
 
   /**
@@ -174,6 +286,7 @@ export class TelnetFilter {
             this.#state = State.Option;
           } else if (b === SB) {
             this.#subLength = 0;
+            this.#subOption = -1;
             this.#state = State.Sub;
           } else {
             if (b === EC) buf[out++] = 8;
@@ -184,13 +297,26 @@ export class TelnetFilter {
         case State.Option:
           this.#answer(this.#verb, b);
           this.#state = State.Data;
+          if (this.#switched() && i + 1 < end) {
+            this.switchedAt = i + 1;
+            return out;
+          }
           break;
         case State.Sub:
           if (b === IAC) this.#state = State.SubIac;
           else if (++this.#subLength > MAX_SUB) this.#state = State.Discard;
+          else this.#subByte(b);
           break;
         case State.SubIac:
-          this.#state = b === SE ? State.Data : State.Sub;
+          if (b === SE) {
+            this.#state = State.Data;
+            this.#subEnd();
+          } else {
+            this.#state = State.Sub;
+            if (b !== IAC) break;
+            if (++this.#subLength > MAX_SUB) this.#state = State.Discard;
+            else this.#subByte(b); // an escaped 255 inside (a width of 255)
+          }
           break;
         case State.Discard:
           if (b === CR || b === LF) {
@@ -203,6 +329,51 @@ export class TelnetFilter {
     return out;
   }
 
+  // A byte inside a sub-negotiation: the first names the option; TERMINAL-TYPE and NAWS are kept.
+  #subByte(b: number): void {
+    if (this.#subOption === -1) {
+      this.#subOption = b;
+      return;
+    }
+    if (this.#subOption !== TTYPE && this.#subOption !== NAWS) return;
+    const at = this.#subLength - 2; // the option byte came first
+    if (at >= SUB_KEPT) return;
+    (this.#sub ??= new Uint8Array(SUB_KEPT))[at] = b;
+  }
+
+  #subEnd(): void {
+    const option = this.#subOption;
+    const length = Math.min(SUB_KEPT, this.#subLength - 1);
+    const sub = this.#sub;
+    if (sub === undefined || this.#him[option] !== YES) return; // nothing kept, or an option not agreed
+    const peer = typeof this.#reply === "function" ? undefined : this.#reply;
+    if (option === TTYPE && sub[0] === 0 && this.terminal === "" && length > 1) { // IS name
+      let name = "";
+      for (let i = 1; i < length && name.length < MAX_TERMINAL_TYPE; i++) {
+        if (sub[i] > 0x20 && sub[i] < 0x7f) name += String.fromCharCode(sub[i]);
+      }
+      if (name === "") return;
+      this.terminal = name;
+      peer?.terminalType?.(name);
+    } else if (option === NAWS && length === 4) {
+      this.columns = (sub[0] << 8) | sub[1];
+      this.rows = (sub[2] << 8) | sub[3];
+      peer?.windowSize?.(this.columns, this.rows);
+    }
+  }
+
+  // After an answer: did character mode begin or end? (A refusal of half of it gives up the other half.)
+  #switched(): boolean {
+    if (this.#characterWanted && (this.#us[ECHO] === NO || this.#us[SGA] === NO)) {
+      this.setCharacterMode(false);
+      if (typeof this.#reply !== "function") this.#reply.characterModeRefused?.();
+    }
+    const mode = this.characterMode;
+    if (mode === this.#characterMode) return false;
+    this.#characterMode = mode;
+    return true;
+  }
+
   #answer(verb: number, option: number): void {
     if (verb === WILL || verb === WONT) this.#hisSide(verb === WILL, option);
     else this.#ourSide(verb === DO, option);
@@ -211,6 +382,14 @@ export class TelnetFilter {
   // The client says it will (or won't) use an option on its side.
   #hisSide(will: boolean, option: number): void {
     const state = this.#him[option];
+    // The first answer to our DO BINARY shows a telnet client: now it is asked for its terminal type.
+    if (option === BINARY && this.#askTerminalType && state === WANTYES) {
+      this.#askTerminalType = false;
+      if (this.#him[TTYPE] === NO) {
+        this.#him[TTYPE] = WANTYES;
+        this.#send(DO, TTYPE);
+      }
+    }
     if (will) {
       if (state === NO) {
         if (option === BINARY) {
@@ -220,8 +399,10 @@ export class TelnetFilter {
           this.#refused[option] |= REFUSED_HIM;
           this.#send(DONT, option);
         }
-      } else if (state === WANTYES) this.#him[option] = YES; // our DO, agreed
-      else if (state === WANTNO) this.#him[option] = NO; // a WILL in answer to our DONT: not agreed, so off
+      } else if (state === WANTYES) { // our DO, agreed
+        this.#him[option] = YES;
+        if (option === TTYPE) this.#sendBytes(TTYPE_SEND);
+      } else if (state === WANTNO) this.#him[option] = NO; // a WILL in answer to our DONT: not agreed, so off
     } else {
       if (state === YES) {
         this.#him[option] = NO;
@@ -242,18 +423,34 @@ export class TelnetFilter {
           this.#refused[option] |= REFUSED_US;
           this.#send(WONT, option);
         }
-      } else if (state === WANTYES) this.#us[option] = YES;
-      else if (state === WANTNO) this.#us[option] = NO;
+      } else if (state === WANTYES) {
+        if (this.#opposite?.delete(option)) { // we changed our mind meanwhile: off again
+          this.#us[option] = WANTNO;
+          this.#send(WONT, option);
+        } else this.#us[option] = YES;
+      } else if (state === WANTNO) {
+        // A DO in answer to our WONT is an error (RFC 1143): off, unless we want it on again by now.
+        this.#us[option] = this.#opposite?.delete(option) ? YES : NO;
+      }
     } else {
       if (state === YES) {
         this.#us[option] = NO;
         this.#send(WONT, option);
-      } else if (state !== NO) this.#us[option] = NO;
+      } else if (state === WANTNO && this.#opposite?.delete(option)) { // off as asked; we want it on again
+        this.#us[option] = WANTYES;
+        this.#send(WILL, option);
+      } else if (state !== NO) {
+        this.#us[option] = NO;
+        this.#opposite?.delete(option);
+      }
     }
   }
 
   #send(verb: number, option: number): void {
-    const bytes = new Uint8Array([IAC, verb, option]);
+    this.#sendBytes(new Uint8Array([IAC, verb, option]));
+  }
+
+  #sendBytes(bytes: Uint8Array): void {
     const reply = this.#reply;
     if (typeof reply === "function") reply(bytes);
     else reply.sendBytes(bytes);

@@ -15,11 +15,13 @@ import { type Command, type CommandContext, type CommandTable, findUser } from "
 import type { User } from "../user.ts";
 import { formatDuration } from "../moderation.ts";
 import { formatTime } from "../format.ts";
-import { checkRoomName, type Room, roomName } from "../rooms.ts";
+import type { Room } from "../rooms.ts";
+import { checkRoomName, roomName } from "../room_name.ts";
 import { foldNick } from "../nick.ts";
 import { changeNick, login } from "../login.ts";
 import { accountCommands } from "./account.ts";
 import { moderationCommands } from "./moderation.ts";
+import { redrawCommand } from "./redraw.ts";
 
 /** The most lines one /history shows. */
 export const HISTORY_LIMIT = 200;
@@ -374,6 +376,7 @@ export const chatCommands: Command[] = [
       reply(`You no longer ignore ${nick}.`);
     },
   },
+  redrawCommand,
 ];
 
 /** "You are now in garden, with 3 others." */

@@ -24,7 +24,6 @@
  * @module
  */
 import type { ChatEvent } from "../events.ts";
-import type { Chat } from "../chat.ts";
 import { type Dialect, dialectId } from "./dialect.ts";
 import { telnetLines } from "./telnet.ts";
 import { NOTICE_PREFIX } from "../format.ts";
@@ -187,15 +186,20 @@ export class IrcDialect implements Dialect {
   }
 }
 
-const cache = new WeakMap<Chat, IrcDialect[]>();
+/** What the IRC dialects need of the chat: who is logged in to a registered nick (for `account-tag`). */
+export interface UserFinder {
+  find(nick: string): { readonly nick: string; readonly registered: boolean } | undefined;
+}
+
+const cache = new WeakMap<UserFinder, IrcDialect[]>();
 
 /** The IRC dialects made so far for a chat (one per tag-capability combination in use), for metrics. */
-export function ircDialects(chat: Chat): IrcDialect[] {
+export function ircDialects(chat: UserFinder): IrcDialect[] {
   return (cache.get(chat) ?? []).filter((d) => d !== undefined);
 }
 
 /** The IRC dialect of a chat for some render flags: made on first use, then shared by every receiver with them. */
-export function ircDialect(chat: Chat, flags: RenderFlags): IrcDialect {
+export function ircDialect(chat: UserFinder, flags: RenderFlags): IrcDialect {
   let list = cache.get(chat);
   if (!list) cache.set(chat, list = []);
   return list[flags] ??= new IrcDialect(flags, (nick) => {

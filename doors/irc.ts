@@ -7,14 +7,11 @@
  * line dropped), the output queue and the login timeout (registration must
  * finish in time).
  *
- * An {@linkcode IrcSession} handles one connection: its lines go to the IRC
- * command table (irc/commands.ts), replies to one command are gathered and
- * sent in one piece, room events arrive in the session's IRC dialect (one per
- * combination of tag capabilities, shared by all receivers with it), and
- * events meant only for this user (numerics carry the receiver's nick) are
- * written here. Silent clients are sent a PING after `--keepalive` seconds
- * (as the other doors probe theirs) and dropped with `ERROR :Ping timeout`
- * if still silent as long again.
+ * The door accepts connections and makes an {@linkcode IrcSession}
+ * (doors/irc/session.ts) of each, handing it the IRC command table
+ * (doors/irc/commands.ts). Silent clients are sent a PING after `--keepalive`
+ * seconds (as the other doors probe theirs) and dropped with
+ * `ERROR :Ping timeout` if still silent as long again.
  *
  * @example
  * ```ts
@@ -36,314 +33,12 @@ import {
   type TlsFiles,
   urlOf,
 } from "./door.ts";
-import { clientAddress, deliveries, Session } from "../session.ts";
+import { clientAddress } from "../session.ts";
 import type { Chat } from "../chat.ts";
-import type { ChatEvent } from "../events.ts";
-import type { Delivery } from "../dialects/dialect.ts";
-import { channel, ircDialect, lineTags, messageLines } from "../dialects/irc.ts";
-import { telnetLines } from "../dialects/telnet.ts";
-import { NOTICE_PREFIX } from "../format.ts";
-import { readLines, TOO_LONG } from "../line_reader.ts";
-import { byteLength, encode, formatMessage, MAX_LINE, MAX_TAGS, parseMessage } from "../irc/message.ts";
-import { FLAG, renderFlags } from "../irc/caps.ts";
-import { hostmask, SERVER } from "../irc/isupport.ts";
-import { ERR } from "../irc/numerics.ts";
-import { ircCommands } from "../irc/commands.ts";
-import { splitText } from "../irc/split.ts";
-import { formatTime } from "../format.ts";
-
-/** How the IRC session's registration stands (before it is a logged-in user). */
-export interface Registration {
-  /** The nick asked for with NICK ("" until then, or after a refusal). */
-  nick: string;
-  /** The user name of USER ("" until then). */
-  username: string;
-  /** The PASS given, kept only until registration. */
-  pass: string;
-  /** A CAP LS or REQ holds registration until CAP END. */
-  capHold: boolean;
-  /** The CAP LS version (302 gives values). */
-  capVersion: number;
-  /** The account proven with SASL, once it has been. */
-  account: string;
-  /** The SASL PLAIN exchange under way: the base64 received so far. */
-  sasl: string | undefined;
-  /** A login is under way. */
-  busy: boolean;
-}
-
-let batches = 0;
-
-/** One IRC connection. */
-export class IrcSession extends Session {
-  /** The door it came through. */
-  readonly ircDoor: IrcDoor;
-  /** Capabilities the client enabled. */
-  readonly caps: Set<string> = new Set();
-  /** The real name given with USER. */
-  realname = "";
-  /** Registration state, until the session has a user. */
-  readonly registration: Registration = {
-    nick: "",
-    username: "",
-    pass: "",
-    capHold: false,
-    capVersion: 0,
-    account: "",
-    sasl: undefined,
-    busy: false,
-  };
-  /** When a line last came (performance.now()). */
-  lastHeard: number = performance.now();
-  /** When the unanswered PING was sent; 0 if none is. */
-  pingSent = 0;
-  #out: string[] = [];
-  #last: ChatEvent | undefined; // the last event received: one sent to several rooms comes once
-  #lastQuit = ""; // the nick of the last QUIT: one QUIT however many channels are shared
-  #kicked: Set<string> | undefined; // room\0nick of kicks whose PART is not shown
-
-  /** Wraps an accepted connection of `door`. */
-  constructor(door: IrcDoor, conn: AcceptedConn, ip: string) {
-    super(door.host.chat, conn, ip, ircDialect(door.host.chat, 0));
-    this.ircDoor = door;
-  }
-
-  /** "irc", or "ircs" over TLS. */
-  get door(): string {
-    return this.ircDoor.scheme;
-  }
-
-  /** The chat engine. */
-  get chat(): Chat {
-    return this.ircDoor.host.chat;
-  }
-
-  /** The nick numerics are addressed to: the user's, the one asked for, or `*`. */
-  get me(): string {
-    return this.user?.nick ?? (this.registration.nick || "*");
-  }
-
-  /** True once the connection is registered (logged in). */
-  get registered(): boolean {
-    return this.user !== undefined;
-  }
-
-  /** The tag flags of the enabled capabilities. */
-  get flags(): number {
-    return renderFlags(this.caps);
-  }
-
-  /** Takes the enabled capabilities into account: dialect, echo. */
-  capsChanged(): void {
-    this.dialect = ircDialect(this.chat, this.flags);
-    if (this.user) this.user.echo = this.caps.has("echo-message");
-  }
-
-  // ---- replies
-
-  /** Queues a line (without CR LF) for the reply being built. */
-  line(text: string): void {
-    this.#out.push(text + "\r\n");
-  }
-
-  /** Queues a numeric: `:teaparty CODE <me> params… :last` (the last is a word, not text, for a few). */
-  numeric(code: string, ...params: string[]): void {
-    this.#out.push(formatMessage(SERVER, code, [this.me, ...params], !TOKEN_LAST.has(code)) + "\r\n");
-  }
-
-  /** Queues a server NOTICE to this client, cut into lines that fit. */
-  serverNotice(text: string): void {
-    const head = `:${SERVER} NOTICE ${this.me} :`;
-    for (const piece of splitText(text, MAX_LINE - 2 - byteLength(head))) this.#out.push(head + piece + "\r\n");
-  }
-
-  /** A fresh batch reference. */
-  batchRef(): string {
-    return (++batches).toString(36);
-  }
-
-  /**
-   * Sends what was queued, in one piece, behind anything the journal still
-   * holds for this user (so a reply never overtakes the events before it).
-   */
-  flush(): void {
-    if (this.#out.length === 0) return;
-    const bytes = encode(this.#out.length === 1 ? this.#out[0] : this.#out.join(""));
-    this.#out.length = 0;
-    const journal = this.host.journal;
-    if (journal.busy) journal.tell({ receive: () => this.outbox.push(bytes) }, SLOT);
-    else this.outbox.push(bytes);
-  }
-
-  // ---- receiving
-
-  /** Queues a delivery: a room event in the shared dialect, a personal one written for this user. */
-  override receive(delivery: Delivery): void {
-    const e = delivery.event;
-    const last = this.#last;
-    this.#last = e;
-    if (e === last) return; // one event announced in several rooms the user is in (NICK, AWAY)
-    switch (e.type) {
-      case "chat":
-      case "action":
-      case "entered":
-      case "crowd":
-      case "nick":
-      case "away":
-        this.#lastQuit = "";
-        return this.#push(delivery.bytes(this.dialect));
-      case "left":
-        if (e.quit) {
-          if (this.#lastQuit === e.nick) return;
-          this.#lastQuit = e.nick;
-        } else {
-          this.#lastQuit = "";
-          if (this.#kicked?.delete(`${e.room}\0${e.nick}`)) return; // the KICK said it
-        }
-        return this.#push(delivery.bytes(this.dialect));
-      case "kick":
-        this.#lastQuit = "";
-        if (e.nick !== this.nick) {
-          const kicked = this.#kicked ??= new Set();
-          if (kicked.size > 64) kicked.clear();
-          kicked.add(`${e.room}\0${e.nick}`);
-        }
-        return this.#push(delivery.bytes(this.dialect));
-      case "topic":
-      case "notice":
-        this.#lastQuit = "";
-        if (e.type === "topic" ? e.changed : e.room !== undefined) return this.#push(delivery.bytes(this.dialect));
-        break;
-      default:
-        this.#lastQuit = "";
-    }
-    const text = this.#personal(e);
-    if (text !== "") this.#push(encode(text));
-  }
-
-  #push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    deliveries.inc();
-    this.outbox.push(bytes);
-  }
-
-  /** The lines of an event meant for this user alone. */
-  #personal(e: ChatEvent): string {
-    const flags = this.flags;
-    const me = this.me;
-    switch (e.type) {
-      case "history":
-        return messageLines(flags, e.at, idOf(e.id), undefined, hostmask(e.nick), channel(e.room), e.kind, e.text);
-      case "private": {
-        const kind = e.action ? "action" : "chat";
-        if (e.echo) {
-          if (!this.caps.has("echo-message")) return "";
-          return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(me), e.to, kind, e.text);
-        }
-        return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(e.from), me, kind, e.text);
-      }
-      case "mail": {
-        const text = flags & FLAG.time ? e.text : `[sent ${formatTime(e.at)} UTC] ${e.text}`;
-        return messageLines(flags, e.at, undefined, undefined, hostmask(e.from), me, "chat", text);
-      }
-      case "topic":
-        return `${formatMessage(SERVER, "332", [me, channel(e.room), e.text])}\r\n` +
-          `${formatMessage(SERVER, "333", [me, channel(e.room), e.by, String(Math.floor(e.at / 1000))])}\r\n`;
-      case "goodbye":
-        return `ERROR :${e.text}\r\n`;
-      case "login":
-      case "password":
-      case "password-done":
-      case "welcome":
-        return "";
-      default: {
-        // Notices, errors and listings of the line protocol, as server notices.
-        let out = "";
-        const head = `${lineTags(flags & FLAG.time, Date.now())}:${SERVER} NOTICE ${me} :`;
-        for (const line of telnetLines(e)) {
-          const text = line.startsWith(NOTICE_PREFIX) ? line.slice(NOTICE_PREFIX.length) : line;
-          for (const piece of splitText(text, MAX_LINE - 2 - byteLength(head))) out += head + piece + "\r\n";
-        }
-        return out;
-      }
-    }
-  }
-
-  #account(nick: string): string | undefined {
-    if (!(this.flags & FLAG.account)) return undefined;
-    const user = this.chat.find(nick);
-    return user?.registered ? user.nick : undefined;
-  }
-
-  // ---- the connection
-
-  protected greet(): void {
-    // IRC clients speak first; the server answers registration.
-  }
-
-  protected lines(): AsyncIterable<string | typeof TOO_LONG> {
-    return readLines(this.conn, { maxLine: MAX_TAGS + MAX_LINE });
-  }
-
-  /** A line past what the reader keeps (8,191 bytes of tags and 512 of message): 417. */
-  protected override tooLong(): void {
-    this.lastHeard = performance.now();
-    this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
-    this.flush();
-  }
-
-  protected async handle(line: string): Promise<void> {
-    this.lastHeard = performance.now();
-    this.pingSent = 0;
-    const message = parseMessage(line);
-    if (!message) return;
-    if (message.tagBytes > MAX_TAGS || (line.length > 170 && byteLength(line) - message.tagBytes > MAX_LINE - 2)) {
-      this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
-      return this.flush();
-    }
-    const command = ircCommands.get(message.command);
-    if (!command) {
-      if (!this.registered) this.numeric(ERR.NOTREGISTERED, "You have not registered");
-      else this.numeric(ERR.UNKNOWNCOMMAND, clip(message.command), "Unknown command");
-    } else if (!this.registered && !command.before) {
-      this.numeric(ERR.NOTREGISTERED, "You have not registered");
-    } else if (message.params.length < command.params || (command.params > 0 && message.params[0] === "")) {
-      this.numeric(ERR.NEEDMOREPARAMS, message.command, "Not enough parameters");
-    } else {
-      try {
-        await command.run(this, message);
-      } catch (error) {
-        this.chat.log.error("irc command failed", {
-          id: this.id,
-          command: message.command,
-          nick: this.nick,
-          error: String(error),
-        });
-        this.serverNotice(`Sorry, ${message.command} failed on the server; it has been logged.`);
-      }
-    }
-    this.flush();
-  }
-
-  /** Sends a PING (the client is silent). */
-  ping(now: number): void {
-    this.pingSent = now;
-    this.outbox.push(encode(`PING :${SERVER}\r\n`));
-  }
-
-  /** Leaves every room with `reason`, then ends the session with `ERROR :<farewell>`. */
-  quit(reason: string, farewell: string, logReason = reason): void {
-    const user = this.user;
-    if (user) { for (const room of [...user.rooms]) this.chat.part(user, room, true, reason); }
-    this.end(logReason, farewell);
-  }
-}
-
-/** Numerics whose last parameter is a word (modes, a channel, a time), written without a colon. */
-const TOKEN_LAST = new Set(["004", "221", "324", "329", "333", "341", "367", "728"]);
-const SLOT: ChatEvent = { type: "notice", text: "" }; // the journal's place for a reply
-const idOf = (id: number | undefined) => id === undefined ? undefined : String(id);
-const clip = (text: string) => text.length > 32 ? text.slice(0, 32) : text;
+import type { CommandTable } from "../commands/table.ts";
+import { encode } from "../irc/message.ts";
+import { ircCommands } from "./irc/commands.ts";
+import { type IrcCommand, type IrcServer, IrcSession } from "./irc/session.ts";
 
 /** Options of {@linkcode IrcDoor}. */
 export interface IrcDoorOptions {
@@ -354,11 +49,13 @@ export interface IrcDoorOptions {
 }
 
 /** The IRC door, plain or over TLS. */
-export class IrcDoor implements Door {
+export class IrcDoor implements Door, IrcServer {
   /** The server. */
   readonly host: DoorHost;
   /** When the door was made (003). */
   readonly created: number = Date.now();
+  /** The IRC command table its sessions use. */
+  readonly ircCommands: ReadonlyMap<string, IrcCommand> = ircCommands;
   /** The sessions of this door. */
   readonly sessions: Set<IrcSession> = new Set();
   #options: IrcDoorOptions;
@@ -371,6 +68,16 @@ export class IrcDoor implements Door {
   constructor(host: DoorHost, options: IrcDoorOptions) {
     this.host = host;
     this.#options = options;
+  }
+
+  /** The chat engine. */
+  get chat(): Chat {
+    return this.host.chat;
+  }
+
+  /** The line protocol's command table. */
+  get commands(): CommandTable {
+    return this.host.commands;
   }
 
   get scheme(): string {

@@ -25,11 +25,16 @@ import {
   urlOf,
 } from "./door.ts";
 import { clientAddress, Session } from "../session.ts";
-import { telnet } from "../dialects/telnet.ts";
+import { encodeLine, telnet, telnetLines } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
-import { type ByteFilter, readLines, type TOO_LONG } from "../line_reader.ts";
-import { IAC, OFFER, TelnetFilter } from "../telnet.ts";
+import { type ByteFilter, type ByteSource, readLines, type TOO_LONG } from "../line_reader.ts";
+import { IAC, OFFER, TelnetFilter, type TelnetPeer } from "../telnet.ts";
 import { dispatch } from "../commands/table.ts";
+import { keptRedraw, type RedrawControl } from "../commands/redraw.ts";
+import type { ChatEvent, LoginEvent } from "../events.ts";
+import type { CompletionSources } from "../term/complete.ts";
+import { Redraw } from "./redraw.ts";
+import { isPlainTerminal } from "./terminals.ts";
 
 /** `IAC DO TIMING-MARK`: every telnet client answers it (RFC 860), which shows it is still there. */
 const PROBE = new Uint8Array([IAC, 253, 6]);
@@ -46,14 +51,24 @@ function probeAll(): void {
 /** Telnet commands that cost one token of the rate limit, as one line does. */
 export const COMMANDS_PER_TOKEN = 8;
 
+const encoder = new TextEncoder();
+
 export type { TlsFiles } from "./door.ts";
 
-/** A telnet session: one telnet (or TLS telnet, or `nc`) connection. */
-export class TelnetSession extends Session implements ByteFilter {
+/**
+ * A telnet session: one telnet (or TLS telnet, or `nc`) connection. A plain
+ * terminal (TERMINAL-TYPE xterm, vt100, linux, screen …) is switched to
+ * character mode and its line edited here (redraw mode, see redraw.ts);
+ * everything else stays in line mode, where the client sends whole lines.
+ */
+export class TelnetSession extends Session implements ByteFilter, ByteSource, TelnetPeer, RedrawControl {
   #door: TelnetDoor;
   #telnet: TelnetFilter | undefined;
   #heard = true; // bytes came since the last keepalive tick
   #probed = false; // a probe is out, unanswered
+  #redraw: Redraw | undefined; // only in redraw mode
+  #carry: Uint8Array | undefined; // bytes read but not handled yet, left over when the mode changed
+  #asked = false; // the user asked for redraw mode (/redraw on): a refusal is told
 
   /** Wraps an accepted connection of `door`. */
   constructor(door: TelnetDoor, conn: AcceptedConn, ip: string) {
@@ -68,7 +83,141 @@ export class TelnetSession extends Session implements ByteFilter {
 
   /** Telnet negotiation state, made when first needed (`nc` and loadgen never send IAC). */
   get telnet(): TelnetFilter {
-    return this.#telnet ??= new TelnetFilter(this, { offered: true });
+    return this.#telnet ??= new TelnetFilter(this, { offered: true, askTerminalType: true });
+  }
+
+  /** True while redraw mode is on. */
+  get redrawOn(): boolean {
+    return this.#redraw !== undefined;
+  }
+
+  /** Asks the client for character mode (redraw mode) or line mode; see {@linkcode RedrawControl}. */
+  setRedraw(on: boolean): string | undefined {
+    const telnet = this.#telnet;
+    if (on === this.redrawOn && !telnet?.characterModePending) return undefined;
+    if (!on) {
+      this.#asked = false;
+      telnet?.setCharacterMode(false);
+      return undefined;
+    }
+    if (telnet === undefined || telnet.commands === 0) {
+      return "Redraw mode needs a telnet client: yours sent no telnet negotiation (as nc does), so it stays in line mode.";
+    }
+    if (telnet.terminal !== "" && !isPlainTerminal(telnet.terminal)) {
+      return `Your client (${telnet.terminal}) edits its lines itself; redraw mode is for plain terminals ` +
+        "(xterm, vt100, linux, screen, tmux …).";
+    }
+    this.#asked = true;
+    telnet.setCharacterMode(true);
+    return undefined;
+  }
+
+  /** The client named its terminal: a plain terminal goes to redraw mode, unless its user chose otherwise. */
+  terminalType(name: string): void {
+    if (!isPlainTerminal(name)) return;
+    const user = this.user;
+    if (user?.registered && keptRedraw(this.#door.host.chat.store, user.key) === false) return;
+    this.telnet.setCharacterMode(true);
+  }
+
+  /** The client's window changed size. */
+  windowSize(columns: number): void {
+    this.#redraw?.resize(columns);
+  }
+
+  /** The client refused character mode (or dropped it): line mode stays, and a user who asked is told. */
+  characterModeRefused(): void {
+    if (!this.#asked) return;
+    this.#asked = false;
+    this.fail("Your telnet client refused character mode, so redraw mode is off; it edits lines itself as before.");
+  }
+
+  /**
+   * The line reader's source: the connection in line mode; in redraw mode,
+   * the lines the user finished typing (keys are read and edited here).
+   */
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#redraw === undefined && this.#carry === undefined) return this.conn.read(p);
+    return this.#readEdited(p);
+  }
+
+  async #readEdited(p: Uint8Array): Promise<number | null> {
+    while (true) {
+      const redraw = this.#redraw;
+      if (redraw === undefined) { // line mode again: what was carried over first, then the connection
+        const carry = this.#carry;
+        if (carry === undefined) return this.conn.read(p);
+        const n = Math.min(p.length, carry.length);
+        p.set(carry.subarray(0, n));
+        this.#carry = n < carry.length ? carry.subarray(n) : undefined;
+        return n;
+      }
+      if (redraw.pending > 0) return redraw.take(p);
+      let keys = this.#carry;
+      this.#carry = undefined;
+      if (keys === undefined) {
+        const n = await this.conn.read(p);
+        if (n === null) return null;
+        this.#heard = true;
+        keys = p.subarray(0, n);
+      }
+      const telnet = this.telnet;
+      const end = telnet.filter(keys, 0, keys.length);
+      this.#leftOver(keys, keys.length);
+      if (this.prompt !== undefined) redraw.secret = true; // a password is asked for
+      redraw.type(keys.subarray(0, end));
+      this.#switchMode();
+      const wait = Math.max(this.charge(redraw.tokensFor(keys.length)), this.pause());
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (this.closed) return null;
+      }
+    }
+  }
+
+  // After filtering buf[…, end): bytes past a change of mode are kept for the next read, in the new mode.
+  #leftOver(buf: Uint8Array, end: number): void {
+    const telnet = this.#telnet!;
+    const at = telnet.switchedAt;
+    if (at < 0) return;
+    telnet.switchedAt = -1;
+    this.#carry = join(buf.slice(at, end), this.#carry);
+  }
+
+  // Starts or ends redraw mode when the client's character mode began or ended.
+  #switchMode(): void {
+    const telnet = this.#telnet!;
+    const redraw = this.#redraw;
+    if (telnet.characterMode === (redraw !== undefined)) return;
+    if (redraw === undefined) {
+      this.#redraw = new Redraw({
+        columns: telnet.columns,
+        maxLine: this.host.options.maxLine,
+        send: (bytes) => this.outbox.push(bytes),
+        tooLong: () => this.fail(`Line too long: at most ${this.host.options.maxLine} bytes; the rest was not taken.`),
+        completions: () => this.#completions(),
+      });
+      if (!this.#asked && !this.loggedIn) {
+        this.notice("Redraw mode: your typing stays put while others talk; /redraw off stops it.");
+      }
+      this.#asked = false;
+      return;
+    }
+    // Back to line mode: lines typed and the unfinished one go to the line reader, before what came after.
+    this.#redraw = undefined;
+    const typed = new Uint8Array(redraw.pending);
+    redraw.take(typed);
+    this.#carry = join(join(typed, encoder.encode(redraw.text)), this.#carry);
+    if (this.#carry.length === 0) this.#carry = undefined;
+  }
+
+  #completions(): CompletionSources {
+    const { commands } = this.#door.host;
+    const room = this.user?.room;
+    return {
+      nicks: room ? [...room.members].map((m) => m.nick) : [],
+      commands: commands.all.map((c) => "/" + c.name),
+    };
   }
 
   /** Charges the telnet commands received against the rate limit (see `ByteFilter.pause`). */
@@ -101,20 +250,63 @@ export class TelnetSession extends Session implements ByteFilter {
 
   /** Removes telnet commands from received bytes (see `TelnetFilter.filter`). */
   filter(buf: Uint8Array, start: number, end: number): number {
+    if (this.#redraw !== undefined) return end; // lines typed in redraw mode: filtered when they were keys
     this.#heard = true;
     if (this.#telnet === undefined) {
       const iac = buf.indexOf(IAC, start);
       if (iac === -1 || iac >= end) return end;
     }
-    return this.telnet.filter(buf, start, end);
+    const out = this.telnet.filter(buf, start, end);
+    if (this.#telnet!.switchedAt >= 0 || this.#telnet!.characterMode !== (this.#redraw !== undefined)) {
+      this.#leftOver(buf, end);
+      this.#switchMode();
+    }
+    return out;
   }
 
-  /** Queues a delivery; a password prompt also tells the telnet filter that the server echoes now. */
+  /**
+   * Queues a delivery; a password prompt also tells the telnet filter that
+   * the server echoes now. In redraw mode the partial line is erased before
+   * it and drawn again when the outbox is written (see `flushing`), and a
+   * password prompt hides what is typed instead.
+   */
   override receive(delivery: Delivery): void {
-    const type = delivery.event.type;
-    if (type === "password") this.telnet.serverEcho = true;
-    else if (type === "password-done" && this.#telnet) this.#telnet.serverEcho = false;
-    super.receive(delivery);
+    const event = delivery.event;
+    const type = event.type;
+    if (type === "login") this.#loggedIn(event);
+    const redraw = this.#redraw;
+    if (redraw === undefined) {
+      if (type === "password") this.telnet.serverEcho = true;
+      else if (type === "password-done" && this.#telnet) this.#telnet.serverEcho = false;
+      super.receive(delivery);
+      return;
+    }
+    let bytes: Uint8Array;
+    if (type === "password") {
+      redraw.secret = true;
+      bytes = encodeLine(telnetLines(event)[0]); // without ECHO_OFF: the server echoes already
+    } else if (type === "password-done") {
+      redraw.secret = false; // Enter already ended the line
+      return;
+    } else bytes = delivery.bytes(this.dialect);
+    if (bytes.length === 0) return;
+    redraw.output();
+    this.outbox.push(bytes);
+    if (type === "goodbye") redraw.stop();
+  }
+
+  /** The outbox is about to write: in redraw mode, the partial line goes back on screen after the output. */
+  flushing(): void {
+    this.#redraw?.flushing();
+  }
+
+  // A registered nick's kept choice of redraw mode applies at login.
+  #loggedIn(event: ChatEvent): void {
+    const telnet = this.#telnet;
+    if (!(event as LoginEvent).registered || telnet === undefined) return;
+    const kept = keptRedraw(this.#door.host.chat.store, this.key);
+    if (kept === false) telnet.setCharacterMode(false);
+    else if (kept === true && !this.redrawOn) this.setRedraw(true);
   }
 
   protected greet(): void {
@@ -141,7 +333,7 @@ export class TelnetSession extends Session implements ByteFilter {
   }
 
   protected lines(): AsyncIterable<string | typeof TOO_LONG> {
-    return readLines(this.conn, { maxLine: this.host.options.maxLine, telnet: this });
+    return readLines(this, { maxLine: this.host.options.maxLine, telnet: this });
   }
 
   protected handle(line: string): Promise<void> {
@@ -244,4 +436,13 @@ export class TelnetDoor implements Door {
     }
     session.run(); // the gate is left when the session closes (the server's "close" event)
   }
+}
+
+function join(a: Uint8Array, b: Uint8Array | undefined): Uint8Array {
+  if (b === undefined || b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -20,7 +20,7 @@
  * @module
  */
 import { MAX_NICK } from "../nick.ts";
-import { MAX_ROOM } from "../rooms.ts";
+import { MAX_ROOM } from "../room_name.ts";
 
 /** The server name in numerics and server notices. */
 export const SERVER = "teaparty";

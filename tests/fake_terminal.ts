@@ -2,8 +2,8 @@
  * A small terminal emulator for unit tests of what the client writes: a
  * grid of cells with a cursor, auto-wrap (with the pending-wrap state of
  * real terminals), scrolling into a scrollback, wide characters taking two
- * cells, and the few control sequences the client uses (CR, LF, BEL, CUF,
- * CUP, ED, EL, DECSTBM reset, cursor show/hide, SGR, which is ignored).
+ * cells, and the few control sequences the client uses (CR, LF, BS, BEL, CUF,
+ * CUB, CUP, ED, EL, DECSTBM reset, cursor show/hide, SGR, which is ignored).
  * Anything else it meets is recorded in `unknown`, so a test can assert the
  * client sent nothing unexpected.
  *
@@ -128,6 +128,12 @@ export class FakeTerminal {
         i++;
         continue;
       }
+      if (c === "\b") {
+        this.x = Math.max(0, this.x - 1);
+        this.#pendingWrap = false;
+        i++;
+        continue;
+      }
       if (c === "\x07") {
         this.bells++;
         i++;
@@ -152,6 +158,9 @@ export class FakeTerminal {
     switch (final) {
       case "C":
         this.x = Math.min(this.columns - 1, this.x + (nums[0] || 1));
+        return;
+      case "D":
+        this.x = Math.max(0, this.x - (nums[0] || 1));
         return;
       case "H":
         this.y = Math.min(this.rows - 1, Math.max(0, (nums[0] || 1) - 1));

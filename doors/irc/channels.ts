@@ -24,21 +24,21 @@
  * ```
  * @module
  */
-import type { IrcSession } from "../doors/irc.ts";
-import type { IrcCommand } from "./commands.ts";
-import type { Room } from "../rooms.ts";
-import type { User } from "../user.ts";
-import type { CommandContext } from "../commands/table.ts";
-import { checkRoomName, roomName } from "../rooms.ts";
-import { ERR, RPL } from "./numerics.ts";
-import { CHANLIMIT, hostmask, KICKLEN, SERVER, TOPICLEN } from "./isupport.ts";
-import { channel, fit, lineTags, messageLines } from "../dialects/irc.ts";
-import { telnetLines } from "../dialects/telnet.ts";
-import { cleanLine } from "../text.ts";
-import { byteLength, MAX_LINE } from "./message.ts";
-import { splitText } from "./split.ts";
-import { checkNick, foldNick } from "../nick.ts";
-import { isAddress } from "../moderation.ts";
+import type { IrcSession } from "./session.ts";
+import type { IrcCommand } from "./session.ts";
+import type { Room } from "../../rooms.ts";
+import type { User } from "../../user.ts";
+import type { CommandContext } from "../../commands/table.ts";
+import { checkRoomName, roomName } from "../../room_name.ts";
+import { ERR, RPL } from "../../irc/numerics.ts";
+import { CHANLIMIT, hostmask, KICKLEN, SERVER, TOPICLEN } from "../../irc/isupport.ts";
+import { channel, fit, lineTags, messageLines } from "../../dialects/irc.ts";
+import { telnetLines } from "../../dialects/telnet.ts";
+import { cleanLine } from "../../text.ts";
+import { byteLength, MAX_LINE } from "../../irc/message.ts";
+import { splitText } from "../../irc/split.ts";
+import { checkNick, foldNick } from "../../nick.ts";
+import { isAddress } from "../../moderation.ts";
 
 /** The room a `#name` parameter names, or undefined after replying 403. */
 export function roomFor(s: IrcSession, name: string): Room | undefined {
@@ -270,7 +270,7 @@ function isIrc(user: User): boolean {
 
 /** Runs a line-protocol operator command (`ban`, `mute` …) for an IRC user, with its replies as notices. */
 async function runCommand(s: IrcSession, name: string, args: string[]): Promise<void> {
-  const { commands } = s.ircDoor.host;
+  const { commands } = s.server;
   const command = commands.find(name);
   if (!command) return s.serverNotice(`This server has no ${name} command.`);
   s.flush();

@@ -1,7 +1,7 @@
 /**
  * The IRC command table: one entry per command with its least number of
  * parameters, whether it is allowed before registration, a help line and
- * its handler. The session (doors/irc.ts) checks the rest: 451 before
+ * its handler. The session (doors/irc/session.ts) checks the rest: 451 before
  * registration, 461 for missing parameters, 421 for unknown commands.
  * `HELP` is made from the table.
  *
@@ -12,32 +12,17 @@
  * ```
  * @module
  */
-import type { IrcSession } from "../doors/irc.ts";
-import type { IrcMessage } from "./message.ts";
-import { ERR, RPL } from "./numerics.ts";
-import { hostmask, SERVER, VERSION } from "./isupport.ts";
+import type { IrcCommand, IrcSession } from "./session.ts";
+import { ERR, RPL } from "../../irc/numerics.ts";
+import { hostmask, SERVER, VERSION } from "../../irc/isupport.ts";
 import { lusers, motd, registrationCommands } from "./registration.ts";
 import { channelCommands } from "./channels.ts";
 import { userCommands } from "./users.ts";
-import { type HistoryQuery, parseHistoryRequest, readHistory } from "./history.ts";
-import { channel, messageLines } from "../dialects/irc.ts";
-import { checkRoomName, roomKey } from "../rooms.ts";
-import { checkNick } from "../nick.ts";
-import { cleanLine } from "../text.ts";
-
-/** One row of the IRC command table. */
-export interface IrcCommand {
-  /** The command, upper case. */
-  name: string;
-  /** Parameters it needs at least (fewer: 461). */
-  params: number;
-  /** Allowed before registration. */
-  before?: boolean;
-  /** `USAGE: what it does`, for HELP. */
-  help: string;
-  /** The behaviour. */
-  run(session: IrcSession, message: IrcMessage): void | Promise<void>;
-}
+import { type HistoryQuery, parseHistoryRequest, readHistory } from "../../irc/history.ts";
+import { channel, messageLines } from "../../dialects/irc.ts";
+import { checkRoomName, roomKey } from "../../room_name.ts";
+import { checkNick } from "../../nick.ts";
+import { cleanLine } from "../../text.ts";
 
 function quit(s: IrcSession, params: string[]): void {
   const said = params[0] ? cleanLine(params[0]).trim().slice(0, 300) : "";

@@ -16,16 +16,16 @@
  * ```
  * @module
  */
-import type { IrcSession } from "../doors/irc.ts";
-import { Session } from "../session.ts";
-import type { IrcCommand } from "./commands.ts";
-import type { User } from "../user.ts";
-import { ERR, RPL } from "./numerics.ts";
-import { AWAYLEN, MAX_TARGETS, SERVER, USER_HOST } from "./isupport.ts";
-import { channel } from "../dialects/irc.ts";
-import { cleanLine } from "../text.ts";
-import { checkNick, foldNick } from "../nick.ts";
-import { splitText } from "./split.ts";
+import type { IrcSession } from "./session.ts";
+import { Session } from "../../session.ts";
+import type { IrcCommand } from "./session.ts";
+import type { User } from "../../user.ts";
+import { ERR, RPL } from "../../irc/numerics.ts";
+import { AWAYLEN, MAX_TARGETS, SERVER, USER_HOST } from "../../irc/isupport.ts";
+import { channel } from "../../dialects/irc.ts";
+import { cleanLine } from "../../text.ts";
+import { checkNick, foldNick } from "../../nick.ts";
+import { splitText } from "../../irc/split.ts";
 
 /** The realname shown for a user: an IRC user's own, else the door it came through (`telnet user`). */
 export function realnameOf(user: User): string {

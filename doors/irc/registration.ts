@@ -15,13 +15,13 @@
  * ```
  * @module
  */
-import type { IrcSession } from "../doors/irc.ts";
-import type { IrcCommand } from "./commands.ts";
-import { capList, CAPS } from "./caps.ts";
-import { ERR, RPL } from "./numerics.ts";
-import { hostmask, isupportLines, SERVER, VERSION } from "./isupport.ts";
-import { changeNick, login, loginChecked, type LoginResult, verifyAccount } from "../login.ts";
-import { checkNick, foldNick } from "../nick.ts";
+import type { IrcSession } from "./session.ts";
+import type { IrcCommand } from "./session.ts";
+import { capList, CAPS } from "../../irc/caps.ts";
+import { ERR, RPL } from "../../irc/numerics.ts";
+import { hostmask, isupportLines, SERVER, VERSION } from "../../irc/isupport.ts";
+import { changeNick, login, loginChecked, type LoginResult, verifyAccount } from "../../login.ts";
+import { checkNick, foldNick } from "../../nick.ts";
 
 /** The longest SASL response accepted, in base64 characters. */
 export const SASL_MAX = 1200;
@@ -227,7 +227,7 @@ function welcome(s: IrcSession): void {
   s.capsChanged();
   s.numeric(RPL.WELCOME, `Welcome to the ${name} IRC network, ${user.nick}`);
   s.numeric(RPL.YOURHOST, `Your host is ${SERVER}, running version ${VERSION}`);
-  s.numeric(RPL.CREATED, `This server was created ${new Date(s.ircDoor.created).toISOString()}`);
+  s.numeric(RPL.CREATED, `This server was created ${new Date(s.server.created).toISOString()}`);
   s.numeric(RPL.MYINFO, SERVER, VERSION, "o", "bnqt", "bq");
   for (const tokens of isupportLines(name)) s.numeric(RPL.ISUPPORT, ...tokens, "are supported by this server");
   lusers(s);
