@@ -68,6 +68,49 @@ export type Emit = (type: string, detail: unknown) => void;
 /** Why a room line or private message was not sent, as a sentence for the sender. */
 export type Refusal = string;
 
+/**
+ * The other servers of a cluster, as the chat engine sees them (cluster
+ * mode; see cluster/node.ts). A single server has {@linkcode alonePeers},
+ * which does nothing. The engine tells them what its own users do; they
+ * bring the other servers' users in as {@linkcode User}s marked `remote`.
+ */
+export interface Peers {
+  /** Claims a nick key for a user of this server; false if another server's user has it. `force` takes it over. */
+  claim(key: string, force?: boolean): Promise<boolean>;
+  /** Lets go of a claimed nick key that no user of this server took after all. */
+  unclaim(key: string): void;
+  /** A user of this server logged in. */
+  loggedIn(user: User): void;
+  /** A user of this server logged out (after leaving its rooms). */
+  loggedOut(user: User): void;
+  /** A user of this server changed nick (the new one was claimed). */
+  renamed(user: User, oldKey: string, oldNick: string): void;
+  /** A user of this server entered a room. */
+  entered(user: User, room: Room): void;
+  /** A user of this server left a room. */
+  left(user: User, room: Room, quit: boolean, reason?: string): void;
+  /** An event was delivered to a room's members here (`from`: the sender of a room line). */
+  roomEvent(room: Room, event: ChatEvent, from?: string): void;
+  /** Sends an event to a user of another server (a private message). */
+  direct(user: User, event: ChatEvent): void;
+  /** Ends the session of another server's user who logged in here again with the password. */
+  evict(user: User): void;
+}
+
+/** The peers of a server that is not in a cluster: nothing to tell, every claim granted. */
+export const alonePeers: Peers = {
+  claim: () => Promise.resolve(true),
+  unclaim() {},
+  loggedIn() {},
+  loggedOut() {},
+  renamed() {},
+  entered() {},
+  left() {},
+  roomEvent() {},
+  direct() {},
+  evict() {},
+};
+
 /** The chat engine of one server. */
 export class Chat implements SessionHost {
   /** The options in force. */
@@ -94,6 +137,8 @@ export class Chat implements SessionHost {
   readonly lookAlikes: LookAlikes = new LookAlikes();
   /** Failed password checks (logins, /nick and /password), per address and per nick. */
   readonly logins: LoginThrottle = new LoginThrottle();
+  /** The other servers of the cluster ({@linkcode alonePeers} for a single server). */
+  peers: Peers = alonePeers;
   #emit: Emit;
   #stopping = false;
   #guestMail = new Allowance(GUEST_MAIL.burst, GUEST_MAIL.perSeconds * 1000);
@@ -110,7 +155,10 @@ export class Chat implements SessionHost {
     this.store = store;
     this.log = log;
     this.#emit = emit;
-    this.journal = new Journal(store, log, explain, watcher);
+    this.journal = new Journal(store, log, explain, {
+      ...watcher,
+      sent: (room, event, from) => this.peers.roomEvent(room, event, from),
+    });
     this.rooms = new Rooms({
       main: options.room,
       crowd: options.crowd,
@@ -175,6 +223,7 @@ export class Chat implements SessionHost {
     const room = this.rooms.enter(user, name);
     user.rooms.add(room);
     user.room = room;
+    this.peers.entered(user, room);
     const topic = await this.store.topic(room.key);
     if (topic) {
       this.journal.tell(user, {
@@ -198,6 +247,7 @@ export class Chat implements SessionHost {
     (user.seen ??= new Map()).set(room.key, room.lastId);
     if (user.room === room) user.room = undefined;
     this.rooms.leave(user, room, { quit, silent: this.#stopping, reason });
+    if (!user.remote) this.peers.left(user, room, quit, reason);
   }
 
   /** Moves a user from its room to another (created if needed): a line-protocol `/join`. */
@@ -282,7 +332,8 @@ export class Chat implements SessionHost {
     }
     const at = Date.now();
     const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
-    if (!other.ignores?.has(from.key)) {
+    if (other.remote) this.peers.direct(other, { ...message, echo: false, ...(action ? { action } : {}) });
+    else if (!other.ignores?.has(from.key)) {
       this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
     }
     this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });
@@ -344,6 +395,7 @@ export class Chat implements SessionHost {
       this.nicks.delete(user.key);
       this.lookAlikes.delete(user.key);
       this.log.info("logout", { id: session.id, nick: user.nick });
+      this.peers.loggedOut(user);
     }
   }
 

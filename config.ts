@@ -70,6 +70,8 @@ export interface ServerOptions {
   ircPort: number;
   /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
   ircTlsPort: number;
+  /** Cluster mode: the Redis server shared by every node (`redis://127.0.0.1:6379/0`); "" for a single server. */
+  redis: string;
 }
 
 /** The defaults of every option. */
@@ -101,6 +103,7 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   trustProxy: [] as string[],
   ircPort: -1,
   ircTlsPort: -1,
+  redis: "",
 });
 
 interface Flag {
@@ -276,6 +279,13 @@ export const flags: readonly Flag[] = [
     min: 0,
     integer: true,
   },
+  {
+    key: "redis",
+    flag: "redis",
+    kind: "string",
+    arg: "URL",
+    help: "cluster mode: share the chat with every server on this Redis, e.g. redis://127.0.0.1:6379/0",
+  },
 ];
 
 const levels = ["debug", "info", "warn", "error", "silent"];
@@ -341,6 +351,9 @@ export function parseOptions(args: string[]): ParsedOptions {
   }
   if (options.ircTlsPort >= 0 && options.tlsCert === "") {
     throw new Error("--irc-tls-port needs --tls-cert FILE and --tls-key FILE");
+  }
+  if (options.redis !== "" && !/^rediss?:\/\/[^\s/]+(\/\d*)?$/.test(options.redis)) {
+    throw new Error(`--redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${options.redis}"`);
   }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);

@@ -59,6 +59,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
+    await server.connect();
     server.listen();
     await server.ready();
   } catch (error) {

@@ -80,6 +80,8 @@ export class ChatServer extends EventTarget implements DoorHost {
     "teaparty_store_write_failures_total",
     "Batches of room lines that could not be stored.",
   );
+  /** The cluster node, in cluster mode (`--redis`) once {@linkcode ChatServer.connect} has joined. */
+  cluster: { readonly id: string; stop(): Promise<void> } | undefined;
   #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
@@ -249,6 +251,17 @@ export class ChatServer extends EventTarget implements DoorHost {
     return this.doors[0].addr;
   }
 
+  /**
+   * In cluster mode (`--redis`), connects to Redis and joins the cluster
+   * (call it before {@linkcode ChatServer.listen}); otherwise does nothing.
+   * Rejects with a one-line reason if Redis cannot be reached.
+   */
+  async connect(): Promise<void> {
+    if (!this.options.redis || this.cluster) return;
+    const { ClusterNode } = await import("./cluster/node.ts");
+    this.cluster = await ClusterNode.start(this.chat, { url: this.options.redis, log: this.log });
+  }
+
   /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */
   async ready(): Promise<void> {
     await this.#web;
@@ -270,6 +283,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log.info("shutdown", { sessions: this.chat.sessions.size });
     await Promise.all(this.doors.map((d) => d.close()));
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
+    await this.cluster?.stop();
     this.store.close();
   }
 }

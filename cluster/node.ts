@@ -1,0 +1,525 @@
+/**
+ * One node of a cluster: several teaparty processes on one Redis acting as
+ * one chat server. The node is the chat engine's {@linkcode Peers}: it tells
+ * the other nodes what its users do (presence, room lines, private
+ * messages) and brings their users in as {@linkcode User}s marked `remote`,
+ * members of the rooms they are in, so that `look`, `who`, `/rooms`, IRC
+ * `NAMES` and `WHO` show everyone, and `/msg` reaches them.
+ *
+ * - A room event is published once per room; each node renders it once per
+ *   dialect for its own members (through the journal, behind what waits
+ *   there, so every user's lines stay in order).
+ * - A node listens to a room's channel only while one of its users is in
+ *   the room: a room held on one node costs the others nothing.
+ * - A nick is claimed atomically (`SET NX PX`) with a lease that the node
+ *   renews; a node's own lease (`tp:alive:<id>`) tells the others it lives.
+ *   When it lapses (the node was killed), the others announce its users as
+ *   gone, and its nicks are free once their leases lapse too.
+ *
+ * @example
+ * ```ts
+ * // In cluster mode the server does this:
+ * // const node = await ClusterNode.start(chat, { url: "redis://127.0.0.1:6379/0" });
+ * // ... await node.stop();
+ * ```
+ * @module
+ */
+import type { Chat, Peers } from "../chat.ts";
+import type { Member, Room } from "../rooms.ts";
+import { User } from "../user.ts";
+import type { ChatEvent } from "../events.ts";
+import type { Logger } from "../log.ts";
+import { foldNick } from "../nick.ts";
+import { openRedis, type Redis } from "./redis.ts";
+import {
+  aliveKey,
+  NICK_PREFIX,
+  nicksKey,
+  nodeChannel,
+  type NodeMessage,
+  NODES,
+  PRESENCE,
+  PRESENCE_EVENTS,
+  type PresenceMessage,
+  roomChannel,
+  type RoomMessage,
+  type UserRecord,
+  usersKey,
+} from "./protocol.ts";
+
+/** How long a node's lease and its nick claims last without renewal (ms). */
+export const LEASE_MS = 6000;
+
+/** Options of {@linkcode ClusterNode.start}. */
+export interface ClusterOptions {
+  /** The Redis URL. */
+  url: string;
+  /** Where problems are logged (default: the chat's logger). */
+  log?: Logger;
+  /** Lease time in ms (default {@linkcode LEASE_MS}); renewed three times per lease. */
+  leaseMs?: number;
+}
+
+// Claims a nick key for this node: granted if free or already ours.
+const CLAIM = `
+local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not ok and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1`;
+
+// Lets go of a nick key if this node holds it.
+const UNCLAIM = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1`;
+
+// Renews the node's lease and the leases of the nicks it still holds.
+const RENEW = `
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+local keys = redis.call('SMEMBERS', KEYS[3])
+for _, k in ipairs(keys) do
+  local nick = ARGV[3] .. k
+  if redis.call('GET', nick) == ARGV[2] then redis.call('PEXPIRE', nick, ARGV[1])
+  else redis.call('SREM', KEYS[3], k) end
+end
+return #keys`;
+
+/** Where a remote user's deliveries go: nowhere (its own node delivers to it). */
+const NOWHERE = { receive() {} };
+
+/** The cluster node of one server. */
+export class ClusterNode implements Peers {
+  /** This node's id. */
+  readonly id: string = crypto.randomUUID();
+  #chat: Chat;
+  #log: Logger;
+  #cmd: Redis;
+  #sub: Redis;
+  #lease: number;
+  #remote = new Map<string, User>(); // nick key → a remote user
+  #nodes = new Map<string, Set<User>>(); // node id → its users known here
+  #local = new Map<string, number>(); // room key → users of this node in it (the channel is listened to while > 0)
+  #ready = false;
+  #early: [string, string][] = []; // messages that came before the snapshot was read
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #inflight = new Set<Promise<unknown>>();
+  #stopped = false;
+
+  private constructor(chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
+    this.#chat = chat;
+    this.#log = options.log ?? chat.log;
+    this.#cmd = cmd;
+    this.#sub = sub;
+    this.#lease = options.leaseMs ?? LEASE_MS;
+  }
+
+  /**
+   * Connects to Redis (two connections: commands and subscriptions), takes
+   * the node's lease, reads the other nodes' users and becomes the chat's
+   * peers. Throws a one-line Error if Redis cannot be reached.
+   */
+  static async start(chat: Chat, options: ClusterOptions): Promise<ClusterNode> {
+    const log = options.log ?? chat.log;
+    const cmd = await openRedis(options.url, {
+      down: (why) => log.warn("redis down", { connection: "commands", error: why }),
+      up: () => log.info("redis back", { connection: "commands" }),
+    });
+    let sub: Redis;
+    try {
+      sub = await openRedis(options.url, {
+        down: (why) => log.warn("redis down", { connection: "subscriptions", error: why }),
+        up: () => log.info("redis back", { connection: "subscriptions" }),
+      });
+    } catch (error) {
+      cmd.destroy();
+      throw error;
+    }
+    const node = new ClusterNode(chat, cmd, sub, options);
+    try {
+      await node.#join();
+    } catch (error) {
+      cmd.destroy();
+      sub.destroy();
+      throw new Error(`cannot join the cluster on ${options.url}: ${(error as Error).message}`);
+    }
+    chat.peers = node;
+    log.info("cluster", { node: node.id, nodes: node.#nodes.size + 1, users: node.#remote.size });
+    return node;
+  }
+
+  async #join(): Promise<void> {
+    await this.#renew();
+    const listener = (message: string, channel: string) => this.#message(message, channel);
+    await this.#sub.subscribe([PRESENCE, nodeChannel(this.id)], listener);
+    for (const id of await this.#cmd.sMembers(NODES)) {
+      if (id === this.id) continue;
+      if (await this.#cmd.exists(aliveKey(id)) === 0) {
+        await this.#forget(id);
+        continue;
+      }
+      const users = await this.#cmd.hGetAll(usersKey(id));
+      for (const text of Object.values(users)) this.#arrive(id, JSON.parse(text) as UserRecord);
+    }
+    this.#ready = true;
+    for (const [message, channel] of this.#early.splice(0)) this.#message(message, channel);
+    this.#timer = setInterval(() => this.#tick(), Math.max(100, Math.floor(this.#lease / 3)));
+  }
+
+  /** The other nodes this one knows users of. */
+  get nodes(): string[] {
+    return [...this.#nodes.keys()];
+  }
+
+  // ---- Peers: what this node's users do
+
+  /** Claims a nick key across the cluster. */
+  async claim(key: string, force = false): Promise<boolean> {
+    if (force) {
+      await this.#cmd.multi().set(NICK_PREFIX + key, this.id, { PX: this.#lease }).sAdd(nicksKey(this.id), key).exec();
+      return true;
+    }
+    const got = await this.#cmd.eval(CLAIM, {
+      keys: [NICK_PREFIX + key, nicksKey(this.id)],
+      arguments: [this.id, String(this.#lease), key],
+    });
+    return Number(got) === 1;
+  }
+
+  /** Lets go of a nick key this node holds. */
+  unclaim(key: string): void {
+    this.#send(this.#cmd.eval(UNCLAIM, { keys: [NICK_PREFIX + key, nicksKey(this.id)], arguments: [this.id, key] }));
+  }
+
+  /** A user of this node logged in: recorded and told. */
+  loggedIn(user: User): void {
+    this.#publishPresence(user, { t: "in", n: this.id, u: record(user) });
+  }
+
+  /** A user of this node logged out: its record and nick go. */
+  loggedOut(user: User): void {
+    this.#send(
+      this.#cmd.multi().hDel(usersKey(this.id), user.key).publish(PRESENCE, json({ t: "out", n: this.id, k: user.key }))
+        .exec(),
+    );
+    this.unclaim(user.key);
+  }
+
+  /** A user of this node changed nick. */
+  renamed(user: User, oldKey: string, _oldNick: string): void {
+    const m = this.#cmd.multi();
+    if (oldKey !== user.key) m.hDel(usersKey(this.id), oldKey);
+    m.hSet(usersKey(this.id), user.key, json(record(user)));
+    m.publish(PRESENCE, json({ t: "nick", n: this.id, k: oldKey, u: record(user) }));
+    this.#send(m.exec());
+    if (oldKey !== user.key) this.unclaim(oldKey);
+  }
+
+  /** A user of this node entered a room: the room's channel is listened to. */
+  entered(user: User, room: Room): void {
+    this.#listen(room.key, +1);
+    this.#publishPresence(user, { t: "join", n: this.id, k: user.key, r: room.name });
+  }
+
+  /** A user of this node left a room. */
+  left(user: User, room: Room, quit: boolean, reason?: string): void {
+    this.#listen(room.key, -1);
+    const message: PresenceMessage = { t: "part", n: this.id, k: user.key, r: room.name, q: quit };
+    if (reason) message.why = reason;
+    this.#publishPresence(user, message);
+  }
+
+  /** An event was delivered to a room here: published once for the other nodes. */
+  roomEvent(room: Room, event: ChatEvent, from?: string): void {
+    if (PRESENCE_EVENTS.has(event.type) || this.#stopped) return;
+    const message: RoomMessage = { n: this.id, r: room.key, e: event };
+    if (from !== undefined) message.f = from;
+    this.#send(this.#cmd.publish(roomChannel(room.key), json(message)));
+  }
+
+  /** Sends an event to a user of another node. */
+  direct(user: User, event: ChatEvent): void {
+    if (!user.remote) return;
+    const message: NodeMessage = { t: "tell", n: this.id, k: user.key, e: event };
+    this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
+  }
+
+  /** Asks a user's node to end its session (its nick was taken back with the password here). */
+  evict(user: User): void {
+    if (!user.remote) return;
+    const message: NodeMessage = { t: "evict", n: this.id, k: user.key };
+    this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
+  }
+
+  // ---- what the other nodes say
+
+  #message(text: string, channel: string): void {
+    if (!this.#ready) {
+      this.#early.push([text, channel]);
+      return;
+    }
+    let message: { n?: string };
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.#log.warn("cluster message unreadable", { channel, text: text.slice(0, 80) });
+      return;
+    }
+    if (message.n === this.id) return;
+    try {
+      if (channel === PRESENCE) this.#presence(message as PresenceMessage);
+      else if (channel === nodeChannel(this.id)) this.#forMe(message as NodeMessage);
+      else this.#roomMessage(message as RoomMessage);
+    } catch (error) {
+      this.#log.error("cluster message failed", { channel, error: String((error as Error).stack ?? error) });
+    }
+  }
+
+  #presence(m: PresenceMessage): void {
+    switch (m.t) {
+      case "in":
+        this.#arrive(m.n, m.u);
+        return;
+      case "join": {
+        const user = this.#remote.get(m.k);
+        if (!user) return;
+        this.#seat(user, m.r);
+        return;
+      }
+      case "part": {
+        const user = this.#remote.get(m.k);
+        const room = this.#chat.rooms.get(m.r);
+        if (!user || !room || !user.rooms.delete(room)) return;
+        this.#chat.rooms.leave(user, room, { quit: m.q, reason: m.why });
+        return;
+      }
+      case "out": {
+        const user = this.#remote.get(m.k);
+        if (user && user.remote === m.n) this.#depart(user, "logged out");
+        return;
+      }
+      case "nick": {
+        const user = this.#remote.get(m.k);
+        if (!user || user.remote !== m.n) return this.#arrive(m.n, m.u);
+        const old = user.nick;
+        this.#unlist(user);
+        user.nick = m.u.nick;
+        user.key = m.u.key;
+        user.registered = m.u.registered;
+        user.operator = m.u.operator;
+        this.#list(user);
+        for (const other of this.#chat.nicks.values()) {
+          if (other.ignores?.delete(m.k)) other.ignores.add(user.key);
+        }
+        if (old !== user.nick) this.#chat.announceAround(user, { type: "nick", old, nick: user.nick, at: Date.now() });
+        return;
+      }
+      case "bye":
+        this.#nodeGone(m.n, "server shutting down", false);
+        return;
+    }
+  }
+
+  #forMe(m: NodeMessage): void {
+    const user = this.#chat.nicks.get(m.k);
+    if (!user || user.remote) return;
+    if (m.t === "tell") {
+      const e = m.e;
+      if (e.type === "private" && !e.echo && user.ignores?.has(foldNick(e.from))) return;
+      this.#chat.journal.tell(user, e);
+    } else if (m.t === "evict") {
+      this.#chat.sessionOf(user)?.end(
+        `${user.nick} logged in again on another server`,
+        `You (${user.nick}) logged in from another connection; this one is closed.`,
+      );
+    }
+  }
+
+  #roomMessage(m: RoomMessage): void {
+    const e = m.e;
+    const room = this.#chat.rooms.get(m.r);
+    if (!room) return;
+    if (e.type === "away") {
+      const user = this.#chat.find(e.nick);
+      if (user?.remote) user.away = e.text;
+    }
+    let from: Member | undefined;
+    if (m.f !== undefined) from = this.#remote.get(m.f) ?? stranger(e, m.f);
+    this.#chat.journal.relay(room, e, from);
+  }
+
+  // ---- remote users
+
+  /** Brings in a user of another node (and seats it in its rooms). */
+  #arrive(node: string, u: UserRecord): void {
+    const held = this.#chat.nicks.get(u.key);
+    if (held && !held.remote) {
+      this.#log.warn("cluster nick clash", { nick: u.nick, node });
+      return;
+    }
+    const old = this.#remote.get(u.key);
+    if (old) this.#depart(old, "", true);
+    const user = new User(u.nick, u.key, NOWHERE);
+    user.remote = node;
+    user.echo = false;
+    user.registered = u.registered;
+    user.operator = u.operator;
+    user.away = u.away;
+    user.since = u.since;
+    user.active = Date.now();
+    this.#list(user);
+    let users = this.#nodes.get(node);
+    if (!users) this.#nodes.set(node, users = new Set());
+    users.add(user);
+    for (const name of u.rooms) this.#seat(user, name);
+  }
+
+  #seat(user: User, name: string): void {
+    const present = this.#chat.rooms.get(name);
+    if (present && user.rooms.has(present)) return;
+    const room = this.#chat.rooms.enter(user, name);
+    user.rooms.add(room);
+  }
+
+  /** Takes a remote user out of every room (announced as quitting unless `silent`) and out of the nick lists. */
+  #depart(user: User, reason: string, silent = false): void {
+    for (const room of [...user.rooms]) {
+      user.rooms.delete(room);
+      this.#chat.rooms.leave(user, room, { quit: true, silent, reason: reason || undefined });
+    }
+    this.#unlist(user);
+    this.#nodes.get(user.remote!)?.delete(user);
+  }
+
+  #list(user: User): void {
+    this.#remote.set(user.key, user);
+    if (!this.#chat.nicks.has(user.key)) {
+      this.#chat.nicks.set(user.key, user);
+      this.#chat.lookAlikes.add(user.nick, user.key);
+    }
+  }
+
+  #unlist(user: User): void {
+    if (this.#remote.get(user.key) === user) this.#remote.delete(user.key);
+    if (this.#chat.nicks.get(user.key) === user) {
+      this.#chat.nicks.delete(user.key);
+      this.#chat.lookAlikes.delete(user.key);
+    }
+  }
+
+  /** A node left (said goodbye) or died (its lease lapsed): its users are gone. */
+  #nodeGone(node: string, reason: string, dead: boolean): void {
+    const users = this.#nodes.get(node);
+    this.#nodes.delete(node);
+    if (users) { for (const user of [...users]) this.#depart(user, reason); }
+    if (dead) {
+      this.#log.warn("cluster node lost", { node, users: users?.size ?? 0 });
+      this.#send(this.#forget(node));
+    }
+  }
+
+  async #forget(node: string): Promise<void> {
+    await this.#cmd.multi().del(usersKey(node)).del(nicksKey(node)).sRem(NODES, node).exec();
+  }
+
+  // ---- leases
+
+  async #renew(): Promise<void> {
+    await this.#cmd.eval(RENEW, {
+      keys: [aliveKey(this.id), NODES, nicksKey(this.id)],
+      arguments: [String(this.#lease), this.id, NICK_PREFIX],
+    });
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#renew();
+      for (const node of [...this.#nodes.keys()]) {
+        if (await this.#cmd.exists(aliveKey(node)) === 0) this.#nodeGone(node, "server lost", true);
+      }
+    } catch (error) {
+      this.#log.warn("cluster lease renewal failed", { error: (error as Error).message });
+    }
+  }
+
+  // ---- helpers
+
+  #publishPresence(user: User, message: PresenceMessage): void {
+    this.#send(
+      this.#cmd.multi().hSet(usersKey(this.id), user.key, json(record(user))).publish(PRESENCE, json(message)).exec(),
+    );
+  }
+
+  #listen(room: string, change: number): void {
+    const before = this.#local.get(room) ?? 0;
+    const now = Math.max(0, before + change);
+    if (now === 0) this.#local.delete(room);
+    else this.#local.set(room, now);
+    if (before === 0 && now > 0) {
+      this.#send(this.#sub.subscribe(roomChannel(room), (m: string, c: string) => this.#message(m, c)));
+    } else if (before > 0 && now === 0 && !this.#stopped) {
+      this.#send(this.#sub.unsubscribe(roomChannel(room)));
+    }
+  }
+
+  #send(p: Promise<unknown>): void {
+    this.#inflight.add(p);
+    p.then(
+      () => this.#inflight.delete(p),
+      (error) => {
+        this.#inflight.delete(p);
+        if (!this.#stopped) this.#log.warn("cluster write failed", { error: (error as Error).message });
+      },
+    );
+  }
+
+  /**
+   * Leaves the cluster (after the chat has let its users go): waits for
+   * what is being sent (a second at most), gives up the lease, says goodbye
+   * and closes the connections.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    clearInterval(this.#timer);
+    const bounded = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<void>((r) => setTimeout(r, 1000))]).catch(() => {});
+    await bounded(Promise.allSettled([...this.#inflight]));
+    this.#stopped = true;
+    await bounded(
+      this.#cmd.multi().del(usersKey(this.id)).del(aliveKey(this.id)).sRem(NODES, this.id)
+        .publish(PRESENCE, json({ t: "bye", n: this.id })).exec(),
+    );
+    for (const client of [this.#sub, this.#cmd]) {
+      try {
+        await bounded(client.close());
+      } catch { /* gone */ }
+      try {
+        client.destroy();
+      } catch { /* closed */ }
+    }
+  }
+}
+
+/** What other nodes are told of a user. */
+function record(user: User): UserRecord {
+  return {
+    nick: user.nick,
+    key: user.key,
+    registered: user.registered,
+    operator: user.operator,
+    away: user.away,
+    since: user.since,
+    rooms: [...user.rooms].map((r) => r.name),
+  };
+}
+
+/** The sender of a room line not known here (it left meanwhile): enough to deliver by. */
+function stranger(e: ChatEvent, key: string): Member {
+  const nick = "nick" in e && typeof e.nick === "string" ? e.nick : key;
+  return { nick, key, quiet: false, ignores: undefined, echo: false, receive() {} };
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
