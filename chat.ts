@@ -24,7 +24,7 @@ import type { ServerOptions } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { type Room, Rooms } from "./rooms.ts";
 import { Journal, type JournalWatcher } from "./journal.ts";
-import { explain, type Store } from "./store.ts";
+import { type ChatStore, explain } from "./store.ts";
 import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
 import { foldNick, LookAlikes } from "./nick.ts";
@@ -118,7 +118,7 @@ export class Chat implements SessionHost {
   /** The logger. */
   readonly log: Logger;
   /** The database. */
-  readonly store: Store;
+  readonly store: ChatStore;
   /** The one way out for everything sent; stores room lines before delivering them. */
   readonly journal: Journal;
   /** The rooms. */
@@ -146,7 +146,7 @@ export class Chat implements SessionHost {
   /** A chat on `store`, logging to `log`; `emit` sends lifecycle events. */
   constructor(
     options: ServerOptions,
-    store: Store,
+    store: ChatStore,
     log: Logger,
     emit: Emit = () => {},
     watcher: JournalWatcher = {},
@@ -168,15 +168,27 @@ export class Chat implements SessionHost {
     this.moderation = new Moderation(store, {
       onError: (action, error) => log.error("store failed", { action, error: explain(error) }),
     });
-    for (const a of store.accountList()) this.lookAlikes.add(a.nick, a.key);
+    this.ops = new Set();
+    this.reload();
+  }
+
+  /**
+   * Reads what the chat keeps from the store: registered nicks (for
+   * look-alikes), operators, bans and mutes. Done at construction, and again
+   * by cluster mode once the Redis store has been read.
+   */
+  reload(): void {
+    for (const a of this.store.accountList()) this.lookAlikes.add(a.nick, a.key);
     // Operators are --op nicks whose accounts exist now: an account made
     // after the start (by anyone who thought of the nick first) never is one.
-    this.ops = new Set();
-    for (const nick of options.op) {
+    this.ops.clear();
+    this.operatorsWithoutAccount.length = 0;
+    for (const nick of this.options.op) {
       const key = foldNick(nick);
-      if (store.account(key)) this.ops.add(key);
+      if (this.store.account(key)) this.ops.add(key);
       else this.operatorsWithoutAccount.push(nick);
     }
+    this.moderation.reload();
   }
 
   /** Emits a lifecycle event. */

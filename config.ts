@@ -355,6 +355,9 @@ export function parseOptions(args: string[]): ParsedOptions {
   if (options.redis !== "" && !/^rediss?:\/\/[^\s/]+(\/\d*)?$/.test(options.redis)) {
     throw new Error(`--redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${options.redis}"`);
   }
+  if (options.redis !== "" && options.db !== "") {
+    throw new Error("--db and --redis do not go together: in cluster mode Redis keeps the accounts and history");
+  }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };

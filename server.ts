@@ -21,7 +21,8 @@ import { defaults, type ServerOptions } from "./config.ts";
 import { Logger } from "./log.ts";
 import { type Command, CommandTable } from "./commands/table.ts";
 import { builtinCommands } from "./commands/chat.ts";
-import { Store } from "./store.ts";
+import { type ChatStore, Store } from "./store.ts";
+import { RedisStore } from "./cluster/store.ts";
 import { Chat } from "./chat.ts";
 import { Gate } from "./gate.ts";
 import type { Session } from "./session.ts";
@@ -50,7 +51,7 @@ export interface ChatServerOptions extends Partial<ServerOptions> {
   /** Where log lines go (default: stderr at `logLevel`). */
   logger?: Logger;
   /** An open store to use instead of opening `db` (the server closes it at shutdown). */
-  database?: Store;
+  database?: ChatStore;
 }
 
 /** A running (or ready to run) teaparty server. */
@@ -61,8 +62,8 @@ export class ChatServer extends EventTarget implements DoorHost {
   readonly log: Logger;
   /** The command table; add to it to extend the server. */
   readonly commands: CommandTable;
-  /** The database. */
-  readonly store: Store;
+  /** The database (in cluster mode, the Redis store). */
+  readonly store: ChatStore;
   /** The chat engine: rooms, users, history, moderation. */
   readonly chat: Chat;
   /** Connection admission, shared by every door. */
@@ -97,7 +98,10 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
-    this.store = database ?? Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck });
+    this.store = database ??
+      (this.options.redis
+        ? new RedisStore(this.options.redis)
+        : Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck }));
     this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail), {
       stored: (_count, ms) => {
         this.#storeWrites.inc();
@@ -258,8 +262,13 @@ export class ChatServer extends EventTarget implements DoorHost {
    */
   async connect(): Promise<void> {
     if (!this.options.redis || this.cluster) return;
+    const store = this.store instanceof RedisStore ? this.store : undefined;
+    if (store) {
+      await store.load();
+      this.chat.reload();
+    }
     const { ClusterNode } = await import("./cluster/node.ts");
-    this.cluster = await ClusterNode.start(this.chat, { url: this.options.redis, log: this.log });
+    this.cluster = await ClusterNode.start(this.chat, { url: this.options.redis, log: this.log, store });
   }
 
   /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */

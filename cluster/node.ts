@@ -30,7 +30,9 @@ import { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import { foldNick } from "../nick.ts";
+import { covers, describeBan, parseAddress } from "../moderation.ts";
 import { openRedis, type Redis } from "./redis.ts";
+import type { RedisStore, StoreChange } from "./store.ts";
 import {
   aliveKey,
   NICK_PREFIX,
@@ -58,6 +60,8 @@ export interface ClusterOptions {
   log?: Logger;
   /** Lease time in ms (default {@linkcode LEASE_MS}); renewed three times per lease. */
   leaseMs?: number;
+  /** The cluster's store, whose changes by other nodes take effect here. */
+  store?: RedisStore;
 }
 
 // Claims a nick key for this node: granted if free or already ours.
@@ -144,6 +148,7 @@ export class ClusterNode implements Peers {
       throw new Error(`cannot join the cluster on ${options.url}: ${(error as Error).message}`);
     }
     chat.peers = node;
+    if (options.store) options.store.onChange = (change) => node.#storeChanged(change);
     log.info("cluster", { node: node.id, nodes: node.#nodes.size + 1, users: node.#remote.size });
     return node;
   }
@@ -346,6 +351,26 @@ export class ClusterNode implements Peers {
     let from: Member | undefined;
     if (m.f !== undefined) from = this.#remote.get(m.f) ?? stranger(e, m.f);
     this.#chat.journal.relay(room, e, from);
+  }
+
+  /** Another node changed an account, ban or mute: it takes effect here at once. */
+  #storeChanged(c: StoreChange): void {
+    const chat = this.#chat;
+    if (c.w === "account") {
+      if (c.v) chat.lookAlikes.add(c.v.nick, c.k);
+      else if (!chat.nicks.has(c.k)) chat.lookAlikes.delete(c.k);
+      return;
+    }
+    if (c.w === "mute") return chat.moderation.reload();
+    if (c.w !== "ban") return;
+    chat.moderation.reload();
+    const ban = c.v;
+    if (!ban) return;
+    const range = ban.kind === "ip" ? parseAddress(ban.value) : undefined;
+    for (const s of [...chat.sessions]) {
+      const hit = range ? !("error" in range) && covers(range, s.ip) : s.user?.key === ban.value;
+      if (hit) s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`);
+    }
   }
 
   // ---- remote users

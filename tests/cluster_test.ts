@@ -254,3 +254,80 @@ Deno.test({
     await Promise.all([alice.done, again.done, bob.done]);
   },
 });
+
+Deno.test({
+  name: "cluster: an account registered on one node logs in on another; a ban or a topic set there holds everywhere",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    const boss = await telnet(a, "boss");
+    await boss.send("/register correct-horse-battery");
+    await boss.waitFor(/^\*\*\* boss is now registered\./);
+    await boss.send("/quit");
+    await boss.closed();
+    // A node started now knows the account, so --op boss is accepted; the password works there.
+    await using b = await clusterNode(redis, ["--op", "boss"]);
+    const op = await b.connect();
+    await op.waitFor(/Log in with/);
+    await op.send("login boss wrong-password-here");
+    await op.waitFor(/^\*\*\* Wrong password for boss\./);
+    await op.send("login boss correct-horse-battery");
+    await op.waitFor("*** You are an operator here.");
+    // mallory is on A; the ban given on B throws her out of A and keeps her out.
+    const mallory = await telnet(a, "mallory");
+    await op.waitFor("*** mallory has entered the room.");
+    await op.send("/ban mallory 1h spam");
+    await mallory.waitFor(/^\*\*\* You are banned until .*: spam$/);
+    await mallory.closed();
+    const again = await a.connect();
+    await again.waitFor(/Log in with/);
+    await again.send("login mallory");
+    await again.waitFor(/^\*\*\* The nick mallory is banned until .*: spam$/);
+    // Lifted on B: in at once on A.
+    await op.send("/unban mallory");
+    await op.waitFor(/^\*\*\* mallory is no longer banned/);
+    await again.send("login mallory");
+    await again.waitFor("*** mallory has entered the room.", WAIT_MS);
+    // A topic set on B is announced on A, and shown to whoever enters the room on A later.
+    await op.send("/topic Tea at five");
+    await again.waitFor("*** boss set the topic of main: Tea at five");
+    const late = await telnet(a, "late");
+    await late.waitFor("*** Topic of main: Tea at five (set by boss)");
+    for (const c of [op, again, late]) c.close();
+    await Promise.all([op.done, again.done, mallory.done, late.done]);
+  },
+});
+
+Deno.test({
+  name: "cluster: history is shared: what was said on one node is shown on entering on another, in one order of ids",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    const alice = await telnet(a, "alice");
+    await alice.send("/join garden");
+    await alice.waitFor(/^\*\*\* You are now in garden/);
+    for (let i = 1; i <= 3; i++) await alice.send(`roses ${i}`);
+    await alice.waitFor("alice: roses 3");
+    await using b = await clusterNode(redis);
+    const bob = await telnet(b, "bob");
+    await bob.send("/join garden");
+    const seen = await bob.until(/^\*\*\* You are now in garden/);
+    assert.deepEqual(
+      seen.filter((l) => l.startsWith("[history")).map((l) => l.replace(/^\[history [^\]]+\] /, "")),
+      ["alice: roses 1", "alice: roses 2", "alice: roses 3"],
+    );
+    // A line said on B has the next id in the one history: /history on A shows it after A's lines.
+    await bob.send("tulips");
+    await alice.waitFor("bob: tulips");
+    await alice.send("/history 4");
+    const history = await alice.until(/^\*\*\* End of history/);
+    assert.deepEqual(
+      history.filter((l) => l.startsWith("[history")).map((l) => l.replace(/^\[history [^\]]+\] /, "")),
+      ["alice: roses 1", "alice: roses 2", "alice: roses 3", "bob: tulips"],
+    );
+    for (const c of [alice, bob]) c.close();
+    await Promise.all([alice.done, bob.done]);
+  },
+});

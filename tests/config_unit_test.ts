@@ -242,4 +242,7 @@ Deno.test("--redis takes a redis:// URL and refuses anything else in one line", 
       message: `--redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${bad}"`,
     });
   }
+  assert.throws(() => parseOptions(["--redis", "redis://127.0.0.1:6379", "--db", "/tmp/tea.db"]), {
+    message: "--db and --redis do not go together: in cluster mode Redis keeps the accounts and history",
+  });
 });
