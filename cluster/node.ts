@@ -50,7 +50,10 @@ import {
 } from "./protocol.ts";
 
 /** How long a node's lease and its nick claims last without renewal (ms). */
-export const LEASE_MS = 6000;
+export const LEASE_MS = 5000;
+
+/** The most lines of one room fetched from the history after an outage (the newest). */
+export const GAP_LIMIT = 500;
 
 /** Options of {@linkcode ClusterNode.start}. */
 export interface ClusterOptions {
@@ -109,6 +112,13 @@ export class ClusterNode implements Peers {
   #timer: ReturnType<typeof setInterval> | undefined;
   #inflight = new Set<Promise<unknown>>();
   #stopped = false;
+  #store: RedisStore | undefined;
+  #listener = (message: string, channel: string) => this.#message(message, channel);
+  #seen = new Map<string, Set<number>>(); // room key → ids of the stored lines delivered here lately
+  #broken = new Set<string>(); // connections that are down
+  #missing = new Set<string>(); // nodes whose lease was missing at the last check
+  #outage: { since: number; lastIds: Map<string, number>; subscriptions: boolean } | undefined;
+  #resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
     this.#chat = chat;
@@ -116,6 +126,7 @@ export class ClusterNode implements Peers {
     this.#cmd = cmd;
     this.#sub = sub;
     this.#lease = options.leaseMs ?? LEASE_MS;
+    this.#store = options.store;
   }
 
   /**
@@ -124,22 +135,21 @@ export class ClusterNode implements Peers {
    * peers. Throws a one-line Error if Redis cannot be reached.
    */
   static async start(chat: Chat, options: ClusterOptions): Promise<ClusterNode> {
-    const log = options.log ?? chat.log;
-    const cmd = await openRedis(options.url, {
-      down: (why) => log.warn("redis down", { connection: "commands", error: why }),
-      up: () => log.info("redis back", { connection: "commands" }),
+    const made: { node?: ClusterNode } = {}; // the watchers are made before the node
+    const watch = (connection: string) => ({
+      down: (why: string) => made.node && made.node.#down(connection, why),
+      up: () => made.node && made.node.#up(connection),
     });
+    const cmd = await openRedis(options.url, watch("commands"), "teaparty-commands");
     let sub: Redis;
     try {
-      sub = await openRedis(options.url, {
-        down: (why) => log.warn("redis down", { connection: "subscriptions", error: why }),
-        up: () => log.info("redis back", { connection: "subscriptions" }),
-      });
+      sub = await openRedis(options.url, watch("subscriptions"), "teaparty-subscriptions");
     } catch (error) {
       cmd.destroy();
       throw error;
     }
-    const node = new ClusterNode(chat, cmd, sub, options);
+    const node = made.node = new ClusterNode(chat, cmd, sub, options);
+    const log = node.#log;
     try {
       await node.#join();
     } catch (error) {
@@ -155,8 +165,7 @@ export class ClusterNode implements Peers {
 
   async #join(): Promise<void> {
     await this.#renew();
-    const listener = (message: string, channel: string) => this.#message(message, channel);
-    await this.#sub.subscribe([PRESENCE, nodeChannel(this.id)], listener);
+    await this.#sub.subscribe([PRESENCE, nodeChannel(this.id)], this.#listener);
     for (const id of await this.#cmd.sMembers(NODES)) {
       if (id === this.id) continue;
       if (await this.#cmd.exists(aliveKey(id)) === 0) {
@@ -237,6 +246,7 @@ export class ClusterNode implements Peers {
   /** An event was delivered to a room here: published once for the other nodes. */
   roomEvent(room: Room, event: ChatEvent, from?: string): void {
     if (PRESENCE_EVENTS.has(event.type) || this.#stopped) return;
+    if ((event.type === "chat" || event.type === "action") && event.id !== undefined) this.#saw(room.key, event.id);
     const message: RoomMessage = { n: this.id, r: room.key, e: event };
     if (from !== undefined) message.f = from;
     this.#send(this.#cmd.publish(roomChannel(room.key), json(message)));
@@ -322,6 +332,9 @@ export class ClusterNode implements Peers {
       case "bye":
         this.#nodeGone(m.n, "server shutting down", false);
         return;
+      case "sync":
+        this.#send(this.#syncNode(m.n));
+        return;
     }
   }
 
@@ -350,7 +363,165 @@ export class ClusterNode implements Peers {
     }
     let from: Member | undefined;
     if (m.f !== undefined) from = this.#remote.get(m.f) ?? stranger(e, m.f);
+    if ((e.type === "chat" || e.type === "action") && e.id !== undefined) {
+      if (this.#seen.get(room.key)?.has(e.id)) return; // fetched from the history already
+      this.#saw(room.key, e.id);
+      if (e.id > room.lastId) room.lastId = e.id;
+    }
     this.#chat.journal.relay(room, e, from);
+  }
+
+  /** Remembers that a stored line was delivered here (the last 2000 per room). */
+  #saw(room: string, id: number): void {
+    let ids = this.#seen.get(room);
+    if (!ids) this.#seen.set(room, ids = new Set());
+    ids.add(id);
+    if (ids.size > 2000) ids.delete(ids.values().next().value!);
+  }
+
+  // ---- faults: Redis away, a subscription cut
+
+  /** A connection to Redis broke: the users here are told once per outage. */
+  #down(connection: string, why: string): void {
+    this.#log.warn("redis down", { connection, error: why });
+    this.#broken.add(connection);
+    if (this.#stopped) return;
+    if (this.#outage) {
+      if (connection === "subscriptions") this.#outage.subscriptions = true;
+      return;
+    }
+    const lastIds = new Map<string, number>();
+    for (const key of this.#local.keys()) lastIds.set(key, this.#chat.rooms.get(key)?.lastId ?? 0);
+    this.#outage = { since: Date.now(), lastIds, subscriptions: connection === "subscriptions" };
+    this.#tellLocal(
+      "Chat between servers is interrupted (the cluster's Redis cannot be reached); lines cannot be stored or " +
+        "passed on until it is back, and you are told of each one that was not delivered.",
+    );
+  }
+
+  /** A connection is back; once both are, the node resynchronises. */
+  #up(connection: string): void {
+    this.#log.info("redis back", { connection });
+    this.#broken.delete(connection);
+    if (this.#broken.size === 0 && this.#outage && !this.#stopped) this.#resync();
+  }
+
+  /**
+   * After an outage: the lease, nick claims and user records are written
+   * again (Redis may have restarted empty), the room channels listened to
+   * again, the other nodes' users read again (announcing who came and
+   * went), and the room lines missed meanwhile fetched from the history.
+   */
+  async #resync(): Promise<void> {
+    clearTimeout(this.#resyncTimer);
+    const outage = this.#outage;
+    if (!outage) return;
+    try {
+      // One transaction: whoever sees this node alive again sees its users too.
+      const m = this.#cmd.multi().set(aliveKey(this.id), "1", { PX: this.#lease }).sAdd(NODES, this.id);
+      for (const user of this.#localUsers()) {
+        m.set(NICK_PREFIX + user.key, this.id, { PX: this.#lease }).sAdd(nicksKey(this.id), user.key);
+        m.hSet(usersKey(this.id), user.key, json(record(user)));
+      }
+      m.publish(PRESENCE, json({ t: "sync", n: this.id }));
+      await m.exec();
+      const channels = [PRESENCE, nodeChannel(this.id), ...[...this.#local.keys()].map(roomChannel)];
+      await this.#sub.subscribe(channels, this.#listener);
+      // Nodes not back yet are left to the lease checks: they may be resynchronising too.
+      for (const id of await this.#cmd.sMembers(NODES)) {
+        if (id !== this.id && await this.#cmd.exists(aliveKey(id)) === 1) await this.#syncNode(id);
+      }
+      const fetched = await this.#fillGaps(outage.lastIds);
+      this.#outage = undefined;
+      const others = [...this.#nodes.values()].reduce((n, users) => n + users.size, 0);
+      this.#log.info("cluster resynchronised", { nodes: this.#nodes.size, users: others, fetched });
+      this.#tellLocal(
+        `Chat between servers is back (${others} user${others === 1 ? "" : "s"} on ${this.#nodes.size} other ` +
+          `server${this.#nodes.size === 1 ? "" : "s"}). ` +
+          (fetched > 0
+            ? `${fetched} room line${fetched === 1 ? "" : "s"} said meanwhile on other servers ${
+              fetched === 1 ? "was" : "were"
+            } fetched from the history; private messages sent to you meanwhile may have been missed.`
+            : "Private messages sent to you meanwhile from other servers may have been missed."),
+      );
+    } catch (error) {
+      this.#log.warn("cluster resync failed", { error: (error as Error).message });
+      this.#resyncTimer = setTimeout(() => this.#resync(), 500);
+    }
+  }
+
+  /** Reads one node's users again and brings the picture here in line with it. */
+  async #syncNode(node: string): Promise<void> {
+    const records = new Map<string, UserRecord>();
+    for (const text of Object.values(await this.#cmd.hGetAll(usersKey(node)))) {
+      const u = JSON.parse(text) as UserRecord;
+      records.set(u.key, u);
+    }
+    for (const user of [...(this.#nodes.get(node) ?? [])]) {
+      const u = records.get(user.key);
+      if (!u) {
+        this.#depart(user, "server lost");
+        continue;
+      }
+      records.delete(user.key);
+      const rooms = new Set(u.rooms.map((r) => this.#chat.rooms.get(r)?.key ?? r));
+      for (const room of [...user.rooms]) {
+        if (rooms.has(room.key)) continue;
+        user.rooms.delete(room);
+        this.#chat.rooms.leave(user, room, {});
+      }
+      for (const name of u.rooms) this.#seat(user, name);
+    }
+    for (const u of records.values()) this.#arrive(node, u);
+  }
+
+  /** Delivers the stored lines of the rooms here that came after `lastIds` and were not delivered; returns how many. */
+  async #fillGaps(lastIds: Map<string, number>): Promise<number> {
+    if (!this.#store) return 0;
+    let count = 0;
+    for (const [key, after] of lastIds) {
+      const room = this.#chat.rooms.get(key);
+      if (!room || !this.#local.has(key)) continue;
+      const missed = await this.#store.within(key, { afterId: after }, GAP_LIMIT + 1, false);
+      if (missed.length > GAP_LIMIT) {
+        missed.splice(0, missed.length - GAP_LIMIT); // the newest; /history shows the rest
+        for (const user of room.members) {
+          if (user instanceof User && !user.remote) {
+            this.#chat.journal.tell(user, {
+              type: "notice",
+              text: `More than ${GAP_LIMIT} lines were said in ${room.name} meanwhile; the last ${GAP_LIMIT} follow ` +
+                `(/history shows more).`,
+            });
+          }
+        }
+      }
+      for (const m of missed) {
+        if (m.id === undefined || this.#seen.get(key)?.has(m.id)) continue;
+        this.#saw(key, m.id);
+        if (m.id > room.lastId) room.lastId = m.id;
+        const from = this.#remote.get(foldNick(m.nick)) ??
+          { nick: m.nick, key: foldNick(m.nick), quiet: false, ignores: undefined, echo: false, receive() {} };
+        this.#chat.journal.relay(room, {
+          type: m.kind,
+          room: room.name,
+          nick: m.nick,
+          text: m.text,
+          at: m.at,
+          id: m.id,
+        }, from);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  #localUsers(): User[] {
+    return [...this.#chat.nicks.values()].filter((u) => !u.remote);
+  }
+
+  /** A notice to every user of this node. */
+  #tellLocal(text: string): void {
+    for (const user of this.#localUsers()) this.#chat.journal.tell(user, { type: "notice", text });
   }
 
   /** Another node changed an account, ban or mute: it takes effect here at once. */
@@ -460,8 +631,14 @@ export class ClusterNode implements Peers {
     if (this.#stopped) return;
     try {
       await this.#renew();
+      // A node whose lease is missing at two checks in a row is gone (one miss may be Redis restarting empty).
       for (const node of [...this.#nodes.keys()]) {
-        if (await this.#cmd.exists(aliveKey(node)) === 0) this.#nodeGone(node, "server lost", true);
+        if (await this.#cmd.exists(aliveKey(node)) === 1) this.#missing.delete(node);
+        else if (!this.#missing.has(node)) this.#missing.add(node);
+        else {
+          this.#missing.delete(node);
+          this.#nodeGone(node, "server lost", true);
+        }
       }
     } catch (error) {
       this.#log.warn("cluster lease renewal failed", { error: (error as Error).message });
@@ -482,7 +659,7 @@ export class ClusterNode implements Peers {
     if (now === 0) this.#local.delete(room);
     else this.#local.set(room, now);
     if (before === 0 && now > 0) {
-      this.#send(this.#sub.subscribe(roomChannel(room), (m: string, c: string) => this.#message(m, c)));
+      this.#send(this.#sub.subscribe(roomChannel(room), this.#listener));
     } else if (before > 0 && now === 0 && !this.#stopped) {
       this.#send(this.#sub.unsubscribe(roomChannel(room)));
     }
@@ -507,6 +684,7 @@ export class ClusterNode implements Peers {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     clearInterval(this.#timer);
+    clearTimeout(this.#resyncTimer);
     const bounded = <T>(p: Promise<T>) =>
       Promise.race([p, new Promise<void>((r) => setTimeout(r, 1000))]).catch(() => {});
     await bounded(Promise.allSettled([...this.#inflight]));

@@ -71,7 +71,8 @@ export type PresenceMessage =
   | { t: "join"; n: string; k: string; r: string }
   | { t: "part"; n: string; k: string; r: string; q: boolean; why?: string }
   | { t: "nick"; n: string; k: string; u: UserRecord }
-  | { t: "bye"; n: string };
+  | { t: "bye"; n: string }
+  | { t: "sync"; n: string };
 
 /** A room message (on a room channel): an event for room `r` (a key), with the sender's key for a room line. */
 export interface RoomMessage {

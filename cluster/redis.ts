@@ -53,6 +53,8 @@ export async function openRedis(url: string, watcher: RedisWatcher = {}, name = 
   const client = createClient({
     url,
     name,
+    // While Redis is away a command fails at once (the sender is told) rather than waiting unseen.
+    disableOfflineQueue: true,
     socket: {
       connectTimeout: 2000,
       reconnectStrategy: (retries: number, cause: Error) => {

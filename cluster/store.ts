@@ -40,6 +40,20 @@ const MAIL_ID = "tp:mail-id";
 const history = (room: string) => `tp:history:${room}`;
 const mailbox = (to: string) => `tp:mailbox:${to}`;
 
+/** Why a write or read failed while Redis is away (shown to the user whose line was not stored). */
+export const UNREACHABLE = "the chat store (Redis) cannot be reached";
+
+/** Runs a Redis call; a failure of the connection becomes {@linkcode UNREACHABLE}. */
+async function reach<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const text = (error as Error).message ?? "";
+    if (/offline|closed|socket|ECONNRE|connection|reach/i.test(text)) throw new Error(UNREACHABLE);
+    throw error;
+  }
+}
+
 /** What changed, as told on {@linkcode STORE_CHANNEL}. */
 export type StoreChange =
   | { w: "account"; k: string; v: { nick: string; hash: string; created: number } | null }
@@ -131,7 +145,7 @@ export class RedisStore implements ChatStore {
   }
 
   get #redis(): Redis {
-    if (!this.#cmd) throw new Error("the Redis store is not connected");
+    if (!this.#cmd?.isReady) throw new Error(UNREACHABLE);
     return this.#cmd;
   }
 
@@ -168,11 +182,13 @@ export class RedisStore implements ChatStore {
 
   /** Writes a change to its hash and tells the other nodes, in one transaction; then applies it here. */
   async #write(hash: string, change: StoreChange): Promise<boolean> {
-    const m = this.#redis.multi();
-    if (change.v) m.hSet(hash, change.k, JSON.stringify(change.v));
-    else m.hDel(hash, change.k);
-    m.publish(STORE_CHANNEL, JSON.stringify({ ...change, n: this.#id }));
-    const [result] = await m.exec();
+    const [result] = await reach(() => {
+      const m = this.#redis.multi();
+      if (change.v) m.hSet(hash, change.k, JSON.stringify(change.v));
+      else m.hDel(hash, change.k);
+      m.publish(STORE_CHANNEL, JSON.stringify({ ...change, n: this.#id }));
+      return m.exec();
+    });
     this.#apply(change);
     return Number(result) > 0;
   }
@@ -184,7 +200,7 @@ export class RedisStore implements ChatStore {
     if (messages.length === 0) return;
     const args: string[] = [history(""), String(this.#keep)];
     for (const m of messages) args.push(m.room, String(m.at), m.kind, m.nick, m.text);
-    const ids = await this.#redis.eval(ADD, { keys: [MESSAGE_ID], arguments: args }) as number[];
+    const ids = await reach(() => this.#redis.eval(ADD, { keys: [MESSAGE_ID], arguments: args })) as number[];
     messages.forEach((m, i) => m.id = Number(ids[i]));
   }
 
@@ -275,11 +291,13 @@ export class RedisStore implements ChatStore {
 
   /** Keeps a private message for an offline user. */
   async addMail(to: string, from: string, text: string, at = Date.now()): Promise<void> {
-    const id = await this.#redis.incr(MAIL_ID);
-    await this.#redis.multi()
-      .hSet(MAIL, String(id), JSON.stringify({ id, to, from, at, text }))
-      .zAdd(mailbox(to), { score: id, value: String(id) })
-      .exec();
+    const id = await reach(() => this.#redis.incr(MAIL_ID));
+    await reach(() =>
+      this.#redis.multi()
+        .hSet(MAIL, String(id), JSON.stringify({ id, to, from, at, text }))
+        .zAdd(mailbox(to), { score: id, value: String(id) })
+        .exec()
+    );
   }
 
   /** A user's waiting mail, oldest first, at most `limit`. */

@@ -1,0 +1,118 @@
+/**
+ * Cluster mode under faults: Redis going away while users chat and coming
+ * back empty, and a node too slow to read its subscription (cut by Redis's
+ * `client-output-buffer-limit pubsub`).
+ */
+import assert from "node:assert/strict";
+import { TestClient } from "./helpers.ts";
+import { clusterNode, type ClusterNodeProcess, redisMissing, RedisServer } from "./redis_helpers.ts";
+
+const ignore = redisMissing;
+
+async function telnet(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
+  const client = await node.connect();
+  await client.waitFor(/Log in with/);
+  await client.send(`login ${nick}`);
+  await client.waitFor(`*** ${nick} has entered the room.`);
+  return client;
+}
+
+async function irc(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
+  const client = await TestClient.connect(node.ircPort);
+  await client.send(`NICK ${nick}`);
+  await client.send(`USER ${nick} 0 * :${nick}`);
+  await client.waitFor(new RegExp(` 001 ${nick} `));
+  await client.send("JOIN #main");
+  await client.waitFor(new RegExp(` 366 ${nick} #main `));
+  return client;
+}
+
+Deno.test({
+  name: "cluster: Redis gone while users chat: they are told, a line then is refused (never lost unseen), " +
+    "and when Redis is back (empty) presence and nicks are rebuilt and said",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    await using b = await clusterNode(redis);
+    const alice = await telnet(a, "alice");
+    const carol = await irc(b, "carol");
+    await alice.waitFor("*** carol has entered the room.");
+    await redis.stop();
+    await alice.waitFor(/^\*\*\* Chat between servers is interrupted \(the cluster's Redis cannot be reached\)/);
+    await carol.waitFor(/NOTICE carol :Chat between servers is interrupted/);
+    await alice.send("said while Redis is away");
+    await alice.waitFor(
+      "*** Your message could not be stored (the chat store (Redis) cannot be reached), so it was not delivered; " +
+        "please try again later.",
+    );
+    await redis.resume(); // the same port, nothing kept
+    await alice.waitFor(/^\*\*\* Chat between servers is back \(1 user on 1 other server\)\./, 10_000);
+    await carol.waitFor(/NOTICE carol :Chat between servers is back \(1 user on 1 other server\)\./, 10_000);
+    // Chat goes both ways again; the line refused was never delivered anywhere.
+    await alice.send("after the outage");
+    const seen = await carol.until(/PRIVMSG #main :after the outage$/);
+    assert.ok(!seen.some((l) => l.includes("said while Redis is away")), seen.join("\n"));
+    await carol.send("PRIVMSG #main :welcome back");
+    await alice.waitFor("carol: welcome back");
+    // Presence and nick claims were written again: a new node sees both, and neither nick is free.
+    await using c = await clusterNode(redis);
+    const dave = await c.connect();
+    await dave.waitFor(/Log in with/);
+    await dave.send("login carol");
+    await dave.waitFor("*** The nick carol is taken; please choose another.");
+    await dave.send("login dave");
+    await dave.waitFor("*** dave has entered the room.");
+    await dave.send("look");
+    await dave.waitFor("*** In main (3): alice, carol, dave");
+    for (const x of [alice, carol, dave]) x.close();
+    await Promise.all([alice.done, carol.done, dave.done]);
+  },
+});
+
+Deno.test({
+  name: "cluster: a node too slow for its subscription is cut by Redis, resynchronises, fetches the lines it " +
+    "missed from the history and tells its users",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start(["--client-output-buffer-limit", "pubsub 2mb 0 0"]);
+    // Long lines, so that a few fill the socket buffers and then Redis's limit; B's users may queue them all.
+    await using a = await clusterNode(redis, ["--max-line", "65536", "--max-queue", "67108864"]);
+    await using b = await clusterNode(redis, ["--max-queue", "67108864"]);
+    const alice = await telnet(a, "alice");
+    const bob = await telnet(b, "bob");
+    await alice.waitFor("*** bob has entered the room.");
+    const filler = "x".repeat(60_000);
+    b.kill("SIGSTOP"); // its event loop stands still: nothing read from Redis
+    let sent = 0;
+    try {
+      // Redis has no event to wait for: lines go until its list of subscribers lacks the stopped node's.
+      const subscribers = async () =>
+        (await redis.cli("CLIENT", "LIST", "TYPE", "pubsub")).split("\n").filter((l) =>
+          l.includes("name=teaparty-subscriptions")
+        ).length;
+      while (await subscribers() > 1) {
+        if (sent >= 400) throw new Error("Redis did not cut the stopped node's subscription");
+        for (let i = 0; i < 10; i++) await alice.send(`line ${++sent} ${filler}`);
+        await alice.waitFor((l) => l.startsWith(`alice: line ${sent} `));
+      }
+    } finally {
+      b.kill("SIGCONT");
+    }
+    // What was in the socket before the cut, the notice, the lines fetched from the history, the notice.
+    const before = await bob.until(/^\*\*\* Chat between servers is interrupted/);
+    const fetched = await bob.until(
+      /^\*\*\* Chat between servers is back \(1 user on 1 other server\)\. \d+ room lines? said meanwhile/,
+      10_000,
+    );
+    await alice.send("marker");
+    const after = await bob.until("alice: marker");
+    const got = [...before, ...fetched, ...after].filter((l) => l.startsWith("alice: line ")).map((l) =>
+      Number(l.split(" ")[2])
+    );
+    assert.ok(fetched.filter((l) => l.startsWith("alice: line ")).length > 0, "some lines came from the history");
+    assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i + 1), "every line once, in order");
+    for (const x of [alice, bob]) x.close();
+    await Promise.all([alice.done, bob.done]);
+  },
+});
