@@ -238,6 +238,10 @@ export class ChatServer extends EventTarget implements DoorHost {
    * If one cannot listen, the ones opened are closed again and the error is thrown.
    */
   listen(): Deno.NetAddr {
+    // Without --unstable-net, Deno ends the process at a reusePort listen: say it first (listenDatagram is unstable too).
+    if (this.options.reusePort && !("listenDatagram" in Deno)) {
+      throw new Error(`cannot listen for telnet on ${this.options.host}: --reuse-port needs deno run --unstable-net`);
+    }
     this.log.info("database", { file: this.store.path || ":memory:" });
     for (const door of this.#plannedDoors()) {
       try {

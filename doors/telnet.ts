@@ -182,8 +182,8 @@ export class TelnetDoor implements Door {
   listen(): Deno.NetAddr {
     const { hostname, port, tls } = this.#options;
     this.#listener = tls
-      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port });
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, reusePort: this.host.options.reusePort })
+      : Deno.listen({ hostname, port, reusePort: this.host.options.reusePort });
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#admit(conn),

@@ -30,6 +30,7 @@ const expectedDefaults: ServerOptions = {
   ircPort: -1,
   ircTlsPort: -1,
   redis: "",
+  reusePort: false,
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -69,6 +70,7 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
     tlsKey: "k.pem",
   }],
   ["redis", ["--redis", "redis://127.0.0.1:6379/0"], { redis: "redis://127.0.0.1:6379/0" }],
+  ["reuse-port", ["--reuse-port"], { reusePort: true }],
 ];
 
 Deno.test("no arguments give the defaults", () => {
@@ -215,6 +217,7 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     "irc-port": "off",
     "irc-tls-port": "off",
     redis: "none",
+    "reuse-port": "off",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());
@@ -244,5 +247,17 @@ Deno.test("--redis takes a redis:// URL and refuses anything else in one line", 
   }
   assert.throws(() => parseOptions(["--redis", "redis://127.0.0.1:6379", "--db", "/tmp/tea.db"]), {
     message: "--db and --redis do not go together: in cluster mode Redis keeps the accounts and history",
+  });
+});
+
+Deno.test("--reuse-port is a switch: no value, and only with fixed ports", () => {
+  assert.equal(parseOptions(["--reuse-port", "--port", "5005"]).options.reusePort, true);
+  assert.equal(parseOptions(["--port", "5005", "--reuse-port"]).options.reusePort, true);
+  assert.throws(() => parseOptions(["--reuse-port=yes"]), { message: "--reuse-port takes no value" });
+  assert.throws(() => parseOptions(["--reuse-port", "--port", "0"]), {
+    message: "--reuse-port needs fixed ports (--port 0 gives each server a port of its own)",
+  });
+  assert.throws(() => parseOptions(["--name", "--reuse-port"]), {
+    message: "--name needs a value, not the flag --reuse-port",
   });
 });

@@ -126,7 +126,11 @@ export class RedisServer implements AsyncDisposable {
 }
 
 /** Starts a cluster node (the real server process) on `redis` with free ports for telnet, IRC and HTTP. */
-export async function clusterNode(redis: RedisServer, extra: string[] = []): Promise<ClusterNodeProcess> {
+export async function clusterNode(
+  redis: RedisServer,
+  extra: string[] = [],
+  permissions: string[] = CLUSTER_PERMISSIONS,
+): Promise<ClusterNodeProcess> {
   const proc = new ServerProcess(
     [
       "--host",
@@ -143,7 +147,7 @@ export async function clusterNode(redis: RedisServer, extra: string[] = []): Pro
       redis.url,
       ...extra,
     ],
-    CLUSTER_PERMISSIONS,
+    permissions,
   ) as ClusterNodeProcess;
   try {
     await proc.listening();
