@@ -5,7 +5,8 @@
  * prints one table with a PASS/FAIL verdict for every goal.
  *
  * Scenarios: `burst`, `steady-5`, `steady-50`, `crowd`, `idle`, `stuck`,
- * `startup`, and for the IRC door `irc-burst` and `irc-crowd` (see
+ * `startup`, for the IRC door `irc-burst` and `irc-crowd`, and for cluster mode `cluster-crowd`,
+ * `cluster-burst` and `cluster-latency` (bench/cluster.ts; see
  * {@linkcode SCENARIOS}; ngIRCd joins irc-burst when /usr/sbin/ngircd is installed).
  *
  * @example
@@ -19,6 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
+import { clusterScenarios } from "./cluster.ts";
 
 /** The scenario names, in the order they run. */
 export const SCENARIOS = [
@@ -31,6 +33,9 @@ export const SCENARIOS = [
   "startup",
   "irc-burst",
   "irc-crowd",
+  "cluster-crowd",
+  "cluster-burst",
+  "cluster-latency",
 ] as const;
 /** One scenario name. */
 export type ScenarioName = typeof SCENARIOS[number];
@@ -116,7 +121,7 @@ class BenchError extends Error {}
 
 // ---------------------------------------------------------------- command line
 
-interface Cli {
+export interface Cli {
   quick: boolean;
   cpuProf: boolean;
   only: ScenarioName[];
@@ -462,7 +467,7 @@ const teapartyFlags = [
 
 // ---------------------------------------------------------------- the load generator
 
-interface Tools {
+export interface Tools {
   loadgen: string;
   limit: string;
 }
@@ -604,7 +609,7 @@ async function runLoadgen(tools: Tools, server: Server, run: LoadgenRun): Promis
 const LATENCY_SCENARIOS = new Set<ScenarioName>(["steady-5", "steady-50", "crowd"]);
 
 /** A table row from a loadgen result. */
-function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
+export function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
   const windowS = num(json, "window_s");
   const cpu = num(json, "server_cpu_s");
   const row: Row = {
@@ -645,13 +650,13 @@ function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string
 
 // ---------------------------------------------------------------- scenarios
 
-interface Context {
+export interface Context {
   cli: Cli;
   tools: Tools;
   quick: boolean;
 }
 
-type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
+export type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
 
 async function startServer(ctx: Context, kind: ServerKind): Promise<Server> {
   return kind === "teaparty" ? await Server.teaparty(ctx.cli) : await Server.limit(ctx.tools.limit);
@@ -948,7 +953,7 @@ const ircCrowd = ircScenario(
     ),
 );
 
-interface Scenario {
+export interface Scenario {
   name: ScenarioName;
   run: Runner;
   /** Which servers it runs on (given quick mode). */
@@ -1120,6 +1125,7 @@ const scenarios: Scenario[] = [
     goals: (tp) => [below("< 300 ms", tp.extra.medianMs as number | undefined, 300, " ms")],
   },
   ...ircScenarios,
+  ...clusterScenarios({ rowFrom, crowdClients }),
 ];
 
 // ---------------------------------------------------------------- the table
