@@ -95,6 +95,8 @@ export interface Peers {
   direct(user: User, event: ChatEvent): void;
   /** Ends the session of another server's user who logged in here again with the password. */
   evict(user: User): void;
+  /** An operator here kicked another server's user out of a room (`irc`: IRC KICK, which only parts). */
+  kick(user: User, room: Room, by: string, reason: string, irc: boolean): void;
 }
 
 /** The peers of a server that is not in a cluster: nothing to tell, every claim granted. */
@@ -109,6 +111,7 @@ export const alonePeers: Peers = {
   roomEvent() {},
   direct() {},
   evict() {},
+  kick() {},
 };
 
 /** The chat engine of one server. */

@@ -98,7 +98,7 @@ const NOWHERE = { receive() {} };
 /** The cluster node of one server. */
 export class ClusterNode implements Peers {
   /** This node's id. */
-  readonly id: string = crypto.randomUUID();
+  readonly id: string;
   #chat: Chat;
   #log: Logger;
   #cmd: Redis;
@@ -120,7 +120,8 @@ export class ClusterNode implements Peers {
   #outage: { since: number; lastIds: Map<string, number>; subscriptions: boolean } | undefined;
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
+  private constructor(id: string, chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
+    this.id = id;
     this.#chat = chat;
     this.#log = options.log ?? chat.log;
     this.#cmd = cmd;
@@ -140,15 +141,17 @@ export class ClusterNode implements Peers {
       down: (why: string) => made.node && made.node.#down(connection, why),
       up: () => made.node && made.node.#up(connection),
     });
-    const cmd = await openRedis(options.url, watch("commands"), "teaparty-commands");
+    // The connections are named after the node, so that CLIENT LIST tells whose they are.
+    const id = crypto.randomUUID();
+    const cmd = await openRedis(options.url, watch("commands"), `teaparty-commands-${id}`);
     let sub: Redis;
     try {
-      sub = await openRedis(options.url, watch("subscriptions"), "teaparty-subscriptions");
+      sub = await openRedis(options.url, watch("subscriptions"), `teaparty-subscriptions-${id}`);
     } catch (error) {
       cmd.destroy();
       throw error;
     }
-    const node = made.node = new ClusterNode(chat, cmd, sub, options);
+    const node = made.node = new ClusterNode(id, chat, cmd, sub, options);
     const log = node.#log;
     try {
       await node.#join();
@@ -266,6 +269,13 @@ export class ClusterNode implements Peers {
     this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
   }
 
+  /** Asks a user's node to carry out a kick given here (the kick was announced here already). */
+  kick(user: User, room: Room, by: string, reason: string, irc: boolean): void {
+    if (!user.remote) return;
+    const message: NodeMessage = { t: "kick", n: this.id, k: user.key, r: room.name, by, why: reason, irc };
+    this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
+  }
+
   // ---- what the other nodes say
 
   #message(text: string, channel: string): void {
@@ -305,6 +315,7 @@ export class ClusterNode implements Peers {
         const user = this.#remote.get(m.k);
         const room = this.#chat.rooms.get(m.r);
         if (!user || !room || !user.rooms.delete(room)) return;
+        if (user.room === room) user.room = undefined;
         this.#chat.rooms.leave(user, room, { quit: m.q, reason: m.why });
         return;
       }
@@ -345,11 +356,30 @@ export class ClusterNode implements Peers {
       const e = m.e;
       if (e.type === "private" && !e.echo && user.ignores?.has(foldNick(e.from))) return;
       this.#chat.journal.tell(user, e);
+    } else if (m.t === "kick") {
+      this.#send(this.#kicked(user, m));
     } else if (m.t === "evict") {
       this.#chat.sessionOf(user)?.end(
         `${user.nick} logged in again on another server`,
         `You (${user.nick}) logged in from another connection; this one is closed.`,
       );
+    }
+  }
+
+  /** A kick given on another node, carried out here as the command would have (see commands/moderation.ts, irc/channels.ts). */
+  async #kicked(user: User, m: Extract<NodeMessage, { t: "kick" }>): Promise<void> {
+    const chat = this.#chat;
+    const room = chat.rooms.get(m.r);
+    if (!room || !user.rooms.has(room)) return;
+    const why = m.why ? `: ${m.why}` : ".";
+    const irc = (user.link as { door?: string }).door?.startsWith("irc") === true;
+    if (room === chat.rooms.main) {
+      chat.sessionOf(user)?.end(`kicked by ${m.by}`, `You were kicked by ${m.by}${why}`);
+    } else if (m.irc && (user.rooms.size > 1 || irc)) {
+      chat.part(user, room);
+    } else {
+      chat.journal.tell(user, { type: "notice", text: `You were kicked from ${room.name} by ${m.by}${why}` });
+      await chat.move(user, chat.rooms.main.name);
     }
   }
 
@@ -468,6 +498,7 @@ export class ClusterNode implements Peers {
       for (const room of [...user.rooms]) {
         if (rooms.has(room.key)) continue;
         user.rooms.delete(room);
+        if (user.room === room) user.room = undefined;
         this.#chat.rooms.leave(user, room, {});
       }
       for (const name of u.rooms) this.#seat(user, name);
@@ -575,10 +606,12 @@ export class ClusterNode implements Peers {
     if (present && user.rooms.has(present)) return;
     const room = this.#chat.rooms.enter(user, name);
     user.rooms.add(room);
+    user.room = room; // the last room entered, as for a user here
   }
 
   /** Takes a remote user out of every room (announced as quitting unless `silent`) and out of the nick lists. */
   #depart(user: User, reason: string, silent = false): void {
+    user.room = undefined;
     for (const room of [...user.rooms]) {
       user.rooms.delete(room);
       this.#chat.rooms.leave(user, room, { quit: true, silent, reason: reason || undefined });

@@ -85,7 +85,8 @@ export interface RoomMessage {
 /** A message for one node (on its channel). */
 export type NodeMessage =
   | { t: "tell"; n: string; k: string; e: ChatEvent }
-  | { t: "evict"; n: string; k: string };
+  | { t: "evict"; n: string; k: string }
+  | { t: "kick"; n: string; k: string; r: string; by: string; why: string; irc: boolean };
 
 /**
  * Event types each node makes itself from presence (entries, leaves, their

@@ -331,3 +331,76 @@ Deno.test({
     await Promise.all([alice.done, bob.done]);
   },
 });
+
+/** Registers `nick` with `password` on a node and logs out. */
+async function register(node: ClusterNodeProcess, nick: string, password: string): Promise<void> {
+  const c = await telnet(node, nick);
+  await c.send(`/register ${password}`);
+  await c.waitFor(new RegExp(`^\\*\\*\\* ${nick} is now registered\\.`));
+  await c.send("/quit");
+  await c.closed();
+}
+
+/** Logs in to a registered nick on a node and waits for the entry line. */
+async function telnetWith(node: ClusterNodeProcess, nick: string, password: string): Promise<TestClient> {
+  const c = await node.connect();
+  await c.waitFor(/Log in with/);
+  await c.send(`login ${nick} ${password}`);
+  await c.waitFor(`*** ${nick} has entered the room.`);
+  return c;
+}
+
+Deno.test({
+  name: "cluster: an operator on one node kicks and mutes users of another; nick changes and mail cross too",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    await register(a, "boss", "correct-horse-battery");
+    await register(a, "bob", "bobs-long-password");
+    await using b = await clusterNode(redis, ["--op", "boss"]);
+    const op = await telnetWith(b, "boss", "correct-horse-battery");
+    const alice = await telnet(a, "alice");
+    await op.waitFor("*** alice has entered the room.");
+    // A kick in a side room sends alice (on A) back to the main room.
+    await alice.send("/join garden");
+    await alice.waitFor(/^\*\*\* You are now in garden/);
+    await op.send("/join garden");
+    await op.waitFor(/^\*\*\* You are now in garden, with 1 other\./);
+    await op.send("/kick alice enough");
+    await alice.waitFor("*** You were kicked from garden by boss: enough");
+    await alice.waitFor("*** alice has entered the room.");
+    await op.waitFor("*** alice has left the room.");
+    await op.send("look");
+    await op.waitFor("*** In garden (1): boss");
+    await op.send("/leave");
+    await op.waitFor(/^\*\*\* You are now in main/);
+    // A mute given on B silences alice on A at once; lifted, she talks again.
+    await op.send("/mute alice 10m");
+    await alice.waitFor(/^\*\*\* alice is muted until .* by boss\.$/);
+    await alice.send("can I talk?");
+    await alice.waitFor(/^\*\*\* You are muted until /);
+    await op.send("/unmute alice");
+    await alice.waitFor("*** alice may talk again (unmuted by boss).");
+    await alice.send("thanks");
+    await op.waitFor("alice: thanks");
+    // A nick change on A is seen on B, and the old nick is free there.
+    await alice.send("/nick alicia");
+    await op.waitFor("*** alice is now known as alicia.");
+    await op.send("/msg alicia hello new name");
+    await alice.waitFor("[private] boss: hello new name");
+    // Mail for bob (registered, offline) left on B is delivered when he logs in on A.
+    await op.send("/msg bob see you later");
+    await op.waitFor(/^\*\*\* bob is offline; your message will be delivered/);
+    const bob = await telnetWith(a, "bob", "bobs-long-password");
+    await bob.waitFor(/^\*\*\* You have 1 message from while you were away:/);
+    await bob.waitFor(/boss: see you later/);
+    // A kick from the main room disconnects alicia (on A).
+    await op.send("/kick alicia bye");
+    await alice.waitFor("*** You were kicked by boss: bye");
+    await alice.closed();
+    await op.waitFor("*** alicia has left the room.");
+    for (const c of [op, bob]) c.close();
+    await Promise.all([op.done, bob.done, alice.done]);
+  },
+});
