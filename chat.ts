@@ -91,7 +91,7 @@ export interface Peers {
   left(user: User, room: Room, quit: boolean, reason?: string): void;
   /** An event was delivered to a room's members here (`from`: the sender of a room line). */
   roomEvent(room: Room, event: ChatEvent, from?: string): void;
-  /** Sends an event to a user of another server (a private message). */
+  /** Sends an event to a user of another server (a private message, an invitation, a notice). */
   direct(user: User, event: ChatEvent): void;
   /** Ends the session of another server's user who logged in here again with the password. */
   evict(user: User): void;
@@ -161,6 +161,7 @@ export class Chat implements SessionHost {
     this.journal = new Journal(store, log, explain, {
       ...watcher,
       sent: (room, event, from) => this.peers.roomEvent(room, event, from),
+      direct: (to, event) => this.peers.direct(to as User, event),
     });
     this.rooms = new Rooms({
       main: options.room,
@@ -347,8 +348,7 @@ export class Chat implements SessionHost {
     }
     const at = Date.now();
     const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
-    if (other.remote) this.peers.direct(other, { ...message, echo: false, ...(action ? { action } : {}) });
-    else if (!other.ignores?.has(from.key)) {
+    if (!other.ignores?.has(from.key)) { // another server's user: its server knows its ignores
       this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
     }
     this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });

@@ -45,6 +45,8 @@ export interface JournalWatcher {
   failed?(count: number): void;
   /** An event was delivered to a room (`from`: the key of a room line's sender); cluster mode passes it on. */
   sent?(room: Room, event: ChatEvent, from?: string): void;
+  /** An event for one receiver of another server (marked `remote`); cluster mode passes it on. */
+  direct?(to: Receiver, event: ChatEvent): void;
 }
 
 type Entry =
@@ -126,6 +128,11 @@ export class Journal implements Post {
   /** Sends an event to one receiver, after anything still waiting to be stored. */
   tell(to: Receiver, event: ChatEvent): void {
     if (this.busy) this.#pending.push({ kind: "tell", to, event });
+    else this.#tell(to, event);
+  }
+
+  #tell(to: Receiver, event: ChatEvent): void {
+    if ((to as { remote?: string }).remote) this.#watcher.direct?.(to, event); // a user of another server
     else to.receive(new Delivery(event));
   }
 
@@ -211,7 +218,7 @@ export class Journal implements Post {
         if (e.from) deliverSaid(e.room, e.from, new Delivery(e.event));
         else deliverToRoom(e.room, new Delivery(e.event));
       } else if (e.kind === "tell") {
-        e.to.receive(new Delivery(e.event));
+        this.#tell(e.to, e.event);
       } else {
         e.resolve();
       }

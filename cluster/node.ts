@@ -92,9 +92,6 @@ for _, k in ipairs(keys) do
 end
 return #keys`;
 
-/** Where a remote user's deliveries go: nowhere (its own node delivers to it). */
-const NOWHERE = { receive() {} };
-
 /** The cluster node of one server. */
 export class ClusterNode implements Peers {
   /** This node's id. */
@@ -114,6 +111,7 @@ export class ClusterNode implements Peers {
   #stopped = false;
   #store: RedisStore | undefined;
   #listener = (message: string, channel: string) => this.#message(message, channel);
+  #own: string; // how this node's own messages start
   #seen = new Map<string, Set<number>>(); // room key → ids of the stored lines delivered here lately
   #broken = new Set<string>(); // connections that are down
   #missing = new Set<string>(); // nodes whose lease was missing at the last check
@@ -122,6 +120,7 @@ export class ClusterNode implements Peers {
 
   private constructor(id: string, chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
     this.id = id;
+    this.#own = `{"n":${JSON.stringify(id)},`;
     this.#chat = chat;
     this.#log = options.log ?? chat.log;
     this.#cmd = cmd;
@@ -257,7 +256,7 @@ export class ClusterNode implements Peers {
 
   /** Sends an event to a user of another node. */
   direct(user: User, event: ChatEvent): void {
-    if (!user.remote) return;
+    if (!user.remote || PRESENCE_EVENTS.has(event.type)) return; // its own server shows it entries and leaves
     const message: NodeMessage = { t: "tell", n: this.id, k: user.key, e: event };
     this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
   }
@@ -283,6 +282,8 @@ export class ClusterNode implements Peers {
       this.#early.push([text, channel]);
       return;
     }
+    // Redis sends a node its own publications back: skip its room messages unread (they start with the sender).
+    if (text.startsWith(this.#own)) return;
     let message: { n?: string };
     try {
       message = JSON.parse(text);
@@ -586,7 +587,8 @@ export class ClusterNode implements Peers {
     }
     const old = this.#remote.get(u.key);
     if (old) this.#depart(old, "", true);
-    const user = new User(u.nick, u.key, NOWHERE);
+    const link = { receive() {}, door: u.door }; // its own server delivers to it; the door is for WHOIS
+    const user = new User(u.nick, u.key, link);
     user.remote = node;
     user.echo = false;
     user.registered = u.registered;
@@ -746,6 +748,7 @@ function record(user: User): UserRecord {
     operator: user.operator,
     away: user.away,
     since: user.since,
+    door: (user.link as { door?: string }).door ?? "",
     rooms: [...user.rooms].map((r) => r.name),
   };
 }

@@ -60,6 +60,8 @@ export interface UserRecord {
   operator: boolean;
   away: string;
   since: number;
+  /** The door the user came through (telnet, websocket, irc …). */
+  door: string;
   /** The names of the rooms the user is in. */
   rooms: string[];
 }

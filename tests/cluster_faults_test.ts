@@ -117,3 +117,48 @@ Deno.test({
     await Promise.all([alice.done, bob.done]);
   },
 });
+
+Deno.test({
+  name: "cluster: a rolling restart (each node stopped politely and started again in turn) never stops the chat " +
+    "of the users on the other node",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    let a = await clusterNode(redis);
+    let b = await clusterNode(redis);
+    try {
+      let alice = await telnet(a, "alice");
+      let carol = await telnet(b, "carol");
+      await alice.waitFor("*** carol has entered the room.");
+      for (const turn of ["b", "a"] as const) {
+        // Stop one node: its users are told and leave; the other node's users see them go and keep chatting.
+        const [stopping, staying] = turn === "b" ? [b, a] : [a, b];
+        const [gone, left] = turn === "b" ? [carol, alice] : [alice, carol];
+        stopping.kill("SIGTERM");
+        await gone.waitFor("*** The server is shutting down. Goodbye!");
+        assert.equal((await stopping.exited()).code, 0);
+        await left.waitFor(`*** ${turn === "b" ? "carol" : "alice"} has left the room.`);
+        const dave = await telnet(staying, `dave${turn}`);
+        await left.send(`still here ${turn}`);
+        await dave.waitFor(`${turn === "b" ? "alice" : "carol"}: still here ${turn}`);
+        dave.close();
+        await dave.done;
+        // Start it again; its user comes back under the same nick and chats across nodes again.
+        const again = await clusterNode(redis);
+        if (turn === "b") b = again;
+        else a = again;
+        const back = await telnet(again, turn === "b" ? "carol" : "alice");
+        await left.waitFor(`*** ${turn === "b" ? "carol" : "alice"} has entered the room.`);
+        await back.send(`back ${turn}`);
+        await left.waitFor(`${turn === "b" ? "carol" : "alice"}: back ${turn}`);
+        if (turn === "b") carol = back;
+        else alice = back;
+      }
+      for (const c of [alice, carol]) c.close();
+      await Promise.all([alice.done, carol.done]);
+    } finally {
+      await a[Symbol.asyncDispose]();
+      await b[Symbol.asyncDispose]();
+    }
+  },
+});

@@ -186,9 +186,18 @@ Deno.test({
     await carol.waitFor(/^:alice!\S+ PRIVMSG carol :psst$/);
     await carol.send("PRIVMSG alice :psst back");
     await alice.waitFor("[private] carol: psst back");
-    // /whois on the telnet node knows the IRC user.
+    // /whois on the telnet node knows the IRC user, and WHOIS on the IRC node the telnet user's door.
     await alice.send("/whois carol");
     await alice.waitFor(/^\*\*\* carol: in main, idle \d+s, not registered; logged in /);
+    await carol.send("WHOIS alice");
+    await carol.waitFor(/ 312 carol alice \S+ :.*through the telnet door/);
+    await carol.waitFor(/ 318 carol alice /);
+    // An invitation from the IRC node reaches the telnet user on the other.
+    await carol.send("JOIN #garden");
+    await carol.waitFor(/ 366 carol #garden /);
+    await carol.send("INVITE alice #garden");
+    await carol.waitFor(/ 341 carol alice #garden/);
+    await alice.waitFor("*** carol invites you to garden: /join garden");
     alice.close();
     carol.close();
     await Promise.all([alice.done, carol.done]);
