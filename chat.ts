@@ -91,8 +91,10 @@ export interface Peers {
   left(user: User, room: Room, quit: boolean, reason?: string): void;
   /** An event was delivered to a room's members here (`from`: the sender of a room line). */
   roomEvent(room: Room, event: ChatEvent, from?: string): void;
-  /** Sends an event to a user of another server (a private message, an invitation, a notice). */
+  /** Sends an event to a user of another server (an invitation, a notice). */
   direct(user: User, event: ChatEvent): void;
+  /** Sends a private message to a user of another server; resolves false if its server did not get it. */
+  deliver(user: User, event: ChatEvent): Promise<boolean>;
   /** Ends the session of another server's user who logged in here again with the password. */
   evict(user: User): void;
   /** An operator here kicked another server's user out of a room (`irc`: IRC KICK, which only parts). */
@@ -110,6 +112,7 @@ export const alonePeers: Peers = {
   left() {},
   roomEvent() {},
   direct() {},
+  deliver: () => Promise.resolve(false),
   evict() {},
   kick() {},
 };
@@ -348,7 +351,15 @@ export class Chat implements SessionHost {
     }
     const at = Date.now();
     const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
-    if (!other.ignores?.has(from.key)) { // another server's user: its server knows its ignores
+    if (other.remote) { // another server's user: its server knows its ignores
+      if (!(await this.peers.deliver(other, { ...message, echo: false, ...(action ? { action } : {}) }))) {
+        return {
+          sent: false,
+          error: true,
+          reply: `${other.nick} is on another server that cannot be reached now; your message was not delivered.`,
+        };
+      }
+    } else if (!other.ignores?.has(from.key)) {
       this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
     }
     this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });

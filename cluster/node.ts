@@ -261,6 +261,17 @@ export class ClusterNode implements Peers {
     this.#send(this.#cmd.publish(nodeChannel(user.remote), json(message)));
   }
 
+  /** Sends a private message to a user of another node: true once its node's subscription got it. */
+  async deliver(user: User, event: ChatEvent): Promise<boolean> {
+    if (!user.remote) return false;
+    const message: NodeMessage = { t: "tell", n: this.id, k: user.key, e: event };
+    try {
+      return await this.#cmd.publish(nodeChannel(user.remote), json(message)) > 0;
+    } catch {
+      return false; // Redis is away
+    }
+  }
+
   /** Asks a user's node to end its session (its nick was taken back with the password here). */
   evict(user: User): void {
     if (!user.remote) return;

@@ -41,6 +41,8 @@ Deno.test({
     await redis.stop();
     await alice.waitFor(/^\*\*\* Chat between servers is interrupted \(the cluster's Redis cannot be reached\)/);
     await carol.waitFor(/NOTICE carol :Chat between servers is interrupted/);
+    await alice.send("/msg carol psst");
+    await alice.waitFor("*** carol is on another server that cannot be reached now; your message was not delivered.");
     await alice.send("said while Redis is away");
     await alice.waitFor(
       "*** Your message could not be stored (the chat store (Redis) cannot be reached), so it was not delivered; " +

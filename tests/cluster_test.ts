@@ -251,6 +251,10 @@ Deno.test({
     const killed = Date.now();
     b.kill("SIGKILL");
     await b.exited();
+    // Until bob is announced as gone, a private message to him is refused, not acknowledged and lost.
+    await alice.send("/msg bob are you there?");
+    await alice.waitFor("*** bob is on another server that cannot be reached now; your message was not delivered.");
+    assert.ok(!alice.lines.includes("[private to bob] are you there?"), alice.lines.join("\n"));
     await alice.waitFor("*** bob has left the room.", 10_000);
     const taken = Date.now() - killed;
     assert.ok(taken < 10_000, `announced after ${taken} ms`);
