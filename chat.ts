@@ -85,8 +85,8 @@ export interface Peers {
   loggedOut(user: User): void;
   /** A user of this server changed nick (the new one was claimed). */
   renamed(user: User, oldKey: string, oldNick: string): void;
-  /** A user of this server entered a room. */
-  entered(user: User, room: Room): void;
+  /** A user of this server entered a room; resolves once the room's lines from other servers reach this one. */
+  entered(user: User, room: Room): void | Promise<void>;
   /** A user of this server left a room. */
   left(user: User, room: Room, quit: boolean, reason?: string): void;
   /** An event was delivered to a room's members here (`from`: the sender of a room line). */
@@ -242,7 +242,7 @@ export class Chat implements SessionHost {
     const room = this.rooms.enter(user, name);
     user.rooms.add(room);
     user.room = room;
-    this.peers.entered(user, room);
+    await this.peers.entered(user, room);
     const topic = await this.store.topic(room.key);
     if (topic) {
       this.journal.tell(user, {

@@ -115,6 +115,7 @@ export class ClusterNode implements Peers {
   #seen = new Map<string, Set<number>>(); // room key → ids of the stored lines delivered here lately
   #broken = new Set<string>(); // connections that are down
   #missing = new Set<string>(); // nodes whose lease was missing at the last check
+  #subscribing = new Map<string, Promise<void>>(); // room key → its SUBSCRIBE, until Redis confirms it
   #outage: { since: number; lastIds: Map<string, number>; subscriptions: boolean } | undefined;
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -231,10 +232,15 @@ export class ClusterNode implements Peers {
     if (oldKey !== user.key) this.unclaim(oldKey);
   }
 
-  /** A user of this node entered a room: the room's channel is listened to. */
-  entered(user: User, room: Room): void {
-    this.#listen(room.key, +1);
+  /**
+   * A user of this node entered a room: the room's channel is listened to
+   * (resolves once Redis has confirmed it, so that the history shown next
+   * and the lines relayed after it leave no gap).
+   */
+  entered(user: User, room: Room): Promise<void> {
+    const listening = this.#listen(room.key, +1);
     this.#publishPresence(user, { t: "join", n: this.id, k: user.key, r: room.name });
+    return listening;
   }
 
   /** A user of this node left a room. */
@@ -699,16 +705,28 @@ export class ClusterNode implements Peers {
     );
   }
 
-  #listen(room: string, change: number): void {
+  /** Counts this node's users in a room; listens to its channel while there are any. Resolves once listening. */
+  #listen(room: string, change: number): Promise<void> {
     const before = this.#local.get(room) ?? 0;
     const now = Math.max(0, before + change);
     if (now === 0) this.#local.delete(room);
     else this.#local.set(room, now);
     if (before === 0 && now > 0) {
-      this.#send(this.#sub.subscribe(roomChannel(room), this.#listener));
-    } else if (before > 0 && now === 0 && !this.#stopped) {
+      const subscribed = this.#sub.subscribe(roomChannel(room), this.#listener).then(
+        () => {},
+        (error) => this.#log.warn("cluster subscribe failed", { room, error: (error as Error).message }),
+      );
+      this.#subscribing.set(room, subscribed);
+      subscribed.finally(() => {
+        if (this.#subscribing.get(room) === subscribed) this.#subscribing.delete(room);
+      });
+      return subscribed;
+    }
+    if (before > 0 && now === 0 && !this.#stopped) {
+      this.#subscribing.delete(room);
       this.#send(this.#sub.unsubscribe(roomChannel(room)));
     }
+    return this.#subscribing.get(room) ?? Promise.resolve();
   }
 
   #send(p: Promise<unknown>): void {
