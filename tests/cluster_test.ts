@@ -417,3 +417,29 @@ Deno.test({
     await Promise.all([op.done, bob.done, alice.done]);
   },
 });
+
+Deno.test({
+  name: "cluster: logging in again with the password on another node takes a registered nick back from the first",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    await using b = await clusterNode(redis);
+    await register(a, "bob", "bobs-long-password");
+    const first = await telnetWith(a, "bob", "bobs-long-password");
+    const watcher = await telnet(b, "watcher");
+    const second = await telnetWith(b, "bob", "bobs-long-password");
+    await first.waitFor("*** You (bob) logged in from another connection; this one is closed.");
+    await first.closed();
+    // Once the first session's leaving has come through, bob is on B alone, and a guest cannot take the nick.
+    await watcher.waitFor("*** bob has left the room.");
+    await second.send("look");
+    await second.waitFor("*** In main (2): bob, watcher");
+    const guest = await a.connect();
+    await guest.waitFor(/Log in with/);
+    await guest.send("login bob");
+    await guest.waitFor(/\*\*\* bob is a registered nick\. Password:/); // after the telnet echo-off bytes
+    for (const c of [watcher, second, guest]) c.close();
+    await Promise.all([watcher.done, second.done, guest.done, first.done]);
+  },
+});
