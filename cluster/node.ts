@@ -55,6 +55,9 @@ export const LEASE_MS = 5000;
 /** The most lines of one room fetched from the history after an outage (the newest). */
 export const GAP_LIMIT = 500;
 
+/** The most room messages held back while a node resynchronises. */
+const HELD_LIMIT = 10_000;
+
 /** Options of {@linkcode ClusterNode.start}. */
 export interface ClusterOptions {
   /** The Redis URL. */
@@ -116,7 +119,15 @@ export class ClusterNode implements Peers {
   #broken = new Set<string>(); // connections that are down
   #missing = new Set<string>(); // nodes whose lease was missing at the last check
   #subscribing = new Map<string, Promise<void>>(); // room key → its SUBSCRIBE, until Redis confirms it
-  #outage: { since: number; lastIds: Map<string, number>; subscriptions: boolean } | undefined;
+  #outage:
+    | {
+      since: number;
+      lastIds: Map<string, number>;
+      subscriptions: boolean;
+      /** Room messages that came after the subscription was back, delivered once the missed lines are. */
+      held: RoomMessage[];
+    }
+    | undefined;
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(id: string, chat: Chat, cmd: Redis, sub: Redis, options: ClusterOptions) {
@@ -312,6 +323,7 @@ export class ClusterNode implements Peers {
     try {
       if (channel === PRESENCE) this.#presence(message as PresenceMessage);
       else if (channel === nodeChannel(this.id)) this.#forMe(message as NodeMessage);
+      else if (this.#outage) this.#hold(message as RoomMessage); // after the lines missed, which come first
       else this.#roomMessage(message as RoomMessage);
     } catch (error) {
       this.#log.error("cluster message failed", { channel, error: String((error as Error).stack ?? error) });
@@ -419,6 +431,13 @@ export class ClusterNode implements Peers {
     this.#chat.journal.relay(room, e, from);
   }
 
+  /** Keeps a room message until the resynchronisation has delivered the lines missed before it (the last 10,000). */
+  #hold(m: RoomMessage): void {
+    const held = this.#outage!.held;
+    held.push(m);
+    if (held.length > HELD_LIMIT) held.shift(); // a room line among them is in the history: fetched instead
+  }
+
   /** Remembers that a stored line was delivered here (the last 2000 per room). */
   #saw(room: string, id: number): void {
     let ids = this.#seen.get(room);
@@ -440,7 +459,7 @@ export class ClusterNode implements Peers {
     }
     const lastIds = new Map<string, number>();
     for (const key of this.#local.keys()) lastIds.set(key, this.#chat.rooms.get(key)?.lastId ?? 0);
-    this.#outage = { since: Date.now(), lastIds, subscriptions: connection === "subscriptions" };
+    this.#outage = { since: Date.now(), lastIds, subscriptions: connection === "subscriptions", held: [] };
     this.#tellLocal(
       "Chat between servers is interrupted (the cluster's Redis cannot be reached); lines cannot be stored or " +
         "passed on until it is back, and you are told of each one that was not delivered.",
@@ -481,6 +500,7 @@ export class ClusterNode implements Peers {
       }
       const fetched = await this.#fillGaps(outage.lastIds);
       this.#outage = undefined;
+      for (const m of outage.held.splice(0)) this.#roomMessage(m);
       const others = [...this.#nodes.values()].reduce((n, users) => n + users.size, 0);
       this.#log.info("cluster resynchronised", { nodes: this.#nodes.size, users: others, fetched });
       this.#tellLocal(
