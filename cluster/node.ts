@@ -172,7 +172,10 @@ export class ClusterNode implements Peers {
       throw new Error(`cannot join the cluster on ${options.url}: ${(error as Error).message}`);
     }
     chat.peers = node;
-    if (options.store) options.store.onChange = (change) => node.#storeChanged(change);
+    if (options.store) {
+      options.store.onChange = (change) => node.#storeChanged(change);
+      options.store.onReread = () => node.#reread(); // bans, mutes and accounts changed while Redis was away
+    }
     log.info("cluster", { node: node.id, nodes: node.#nodes.size + 1, users: node.#remote.size });
     return node;
   }
@@ -610,6 +613,16 @@ export class ClusterNode implements Peers {
     for (const s of [...chat.sessions]) {
       const hit = range ? !("error" in range) && covers(range, s.ip) : s.user?.key === ban.value;
       if (hit) s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`);
+    }
+  }
+
+  /** The store was read again whole: what changed meanwhile takes effect, and users banned meanwhile go. */
+  #reread(): void {
+    const chat = this.#chat;
+    chat.reload();
+    for (const s of [...chat.sessions]) {
+      const ban = (s.user && chat.moderation.banned("nick", s.user.key)) || chat.moderation.banned("ip", s.ip);
+      if (ban) s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`);
     }
   }
 

@@ -89,6 +89,9 @@ export class RedisStore implements ChatStore {
   readonly path: string;
   /** Told after another node changed an account, ban, mute or topic (the copy is current). */
   onChange: (change: StoreChange) => void = () => {};
+  /** Told after the copy was read again whole (after Redis was away: changes may have been missed). */
+  onReread: () => void = () => {};
+  #rereading: StoreChange[] | undefined; // changes told while the copy is being read again
   readonly #id = crypto.randomUUID();
   #copy: Store = Store.open("");
   #keep: number;
@@ -112,7 +115,7 @@ export class RedisStore implements ChatStore {
         down: this.#watcher.down,
         up: () => {
           this.#watcher.up?.();
-          this.reread().catch(() => {}); // changes while away were missed
+          this.reread().then(() => this.onReread(), () => {}); // changes while away were missed
         },
       }, "teaparty-store-changes");
     } catch (error) {
@@ -126,12 +129,19 @@ export class RedisStore implements ChatStore {
   /** Reads accounts, bans, mutes and topics from Redis into the copy again. */
   async reread(): Promise<void> {
     const redis = this.#redis;
-    const [accounts, bans, mutes, topics] = await Promise.all([
-      redis.hGetAll(ACCOUNTS),
-      redis.hGetAll(BANS),
-      redis.hGetAll(MUTES),
-      redis.hGetAll(TOPICS),
-    ]);
+    const told: StoreChange[] = this.#rereading = [];
+    let read;
+    try {
+      read = await Promise.all([
+        redis.hGetAll(ACCOUNTS),
+        redis.hGetAll(BANS),
+        redis.hGetAll(MUTES),
+        redis.hGetAll(TOPICS),
+      ]);
+    } finally {
+      if (this.#rereading === told) this.#rereading = undefined;
+    }
+    const [accounts, bans, mutes, topics] = read;
     const copy = Store.open("");
     const rows = Object.entries(accounts).map(([k, v]) => ({ k, ...JSON.parse(v) }));
     rows.sort((a, b) => a.created - b.created);
@@ -142,6 +152,7 @@ export class RedisStore implements ChatStore {
     const old = this.#copy;
     this.#copy = copy;
     old.close();
+    for (const change of told) this.#apply(change); // told while reading: perhaps not in what was read
   }
 
   get #redis(): Redis {
@@ -158,6 +169,7 @@ export class RedisStore implements ChatStore {
     }
     const { n, ...change } = message;
     if (n === this.#id) return;
+    this.#rereading?.push(change);
     this.#apply(change);
     this.onChange(change);
   }

@@ -166,3 +166,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a ban given while a node's store connection was cut takes effect there once it is back",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    const boss = await telnet(a, "boss");
+    await boss.send("/register correct-horse-battery");
+    await boss.waitFor(/^\*\*\* boss is now registered\./);
+    await boss.send("/quit");
+    await boss.closed();
+    await using b = await clusterNode(redis, ["--op", "boss"]);
+    const mallory = await telnet(a, "mallory");
+    const op = await b.connect();
+    await op.waitFor(/Log in with/);
+    await op.send("login boss correct-horse-battery");
+    await op.waitFor("*** You are an operator here.");
+    a.kill("SIGSTOP"); // A reads nothing and cannot reconnect: the change the ban sends is lost to it
+    try {
+      const list = await redis.cli("CLIENT", "LIST", "TYPE", "pubsub");
+      // A's store-changes connection: the one of that name whose node is not B (B's answers at once, A's cannot).
+      const ids = list.split("\n").filter((l) => l.includes("name=teaparty-store-changes")).map((l) =>
+        /\bid=(\d+)/.exec(l)![1]
+      );
+      assert.equal(ids.length, 2, list);
+      for (const id of ids) await redis.cli("CLIENT", "KILL", "ID", id); // B reconnects and rereads too: harmless
+      await op.send("/ban mallory 1h spam"); // told on the channel while A is not listening: A never hears it
+      await op.waitFor(/^\*\*\* mallory is banned until /);
+    } finally {
+      a.kill("SIGCONT");
+    }
+    await mallory.waitFor(/^\*\*\* You are banned until .*: spam$/, 10_000);
+    await mallory.closed();
+    const again = await a.connect();
+    await again.waitFor(/Log in with/);
+    await again.send("login mallory");
+    await again.waitFor(/^\*\*\* The nick mallory is banned until .*: spam$/);
+    for (const c of [op, again]) c.close();
+    await Promise.all([op.done, again.done, mallory.done]);
+  },
+});
