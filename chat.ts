@@ -24,7 +24,7 @@ import type { ServerOptions } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { type Room, Rooms } from "./rooms.ts";
 import { Journal, type JournalWatcher } from "./journal.ts";
-import { explain, type Store } from "./store.ts";
+import { type ChatStore, explain } from "./store.ts";
 import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
 import { foldNick, LookAlikes } from "./nick.ts";
@@ -68,6 +68,55 @@ export type Emit = (type: string, detail: unknown) => void;
 /** Why a room line or private message was not sent, as a sentence for the sender. */
 export type Refusal = string;
 
+/**
+ * The other servers of a cluster, as the chat engine sees them (cluster
+ * mode; see cluster/node.ts). A single server has {@linkcode alonePeers},
+ * which does nothing. The engine tells them what its own users do; they
+ * bring the other servers' users in as {@linkcode User}s marked `remote`.
+ */
+export interface Peers {
+  /** Claims a nick key for a user of this server; false if another server's user has it. `force` takes it over. */
+  claim(key: string, force?: boolean): Promise<boolean>;
+  /** Lets go of a claimed nick key that no user of this server took after all. */
+  unclaim(key: string): void;
+  /** A user of this server logged in. */
+  loggedIn(user: User): void;
+  /** A user of this server logged out (after leaving its rooms). */
+  loggedOut(user: User): void;
+  /** A user of this server changed nick (the new one was claimed). */
+  renamed(user: User, oldKey: string, oldNick: string): void;
+  /** A user of this server entered a room; resolves once the room's lines from other servers reach this one. */
+  entered(user: User, room: Room): void | Promise<void>;
+  /** A user of this server left a room. */
+  left(user: User, room: Room, quit: boolean, reason?: string): void;
+  /** An event was delivered to a room's members here (`from`: the sender of a room line). */
+  roomEvent(room: Room, event: ChatEvent, from?: string): void;
+  /** Sends an event to a user of another server (an invitation, a notice). */
+  direct(user: User, event: ChatEvent): void;
+  /** Sends a private message to a user of another server; resolves false if its server did not get it. */
+  deliver(user: User, event: ChatEvent): Promise<boolean>;
+  /** Ends the session of another server's user who logged in here again with the password. */
+  evict(user: User): void;
+  /** An operator here kicked another server's user out of a room (`irc`: IRC KICK, which only parts). */
+  kick(user: User, room: Room, by: string, reason: string, irc: boolean): void;
+}
+
+/** The peers of a server that is not in a cluster: nothing to tell, every claim granted. */
+export const alonePeers: Peers = {
+  claim: () => Promise.resolve(true),
+  unclaim() {},
+  loggedIn() {},
+  loggedOut() {},
+  renamed() {},
+  entered() {},
+  left() {},
+  roomEvent() {},
+  direct() {},
+  deliver: () => Promise.resolve(false),
+  evict() {},
+  kick() {},
+};
+
 /** The chat engine of one server. */
 export class Chat implements SessionHost {
   /** The options in force. */
@@ -75,7 +124,7 @@ export class Chat implements SessionHost {
   /** The logger. */
   readonly log: Logger;
   /** The database. */
-  readonly store: Store;
+  readonly store: ChatStore;
   /** The one way out for everything sent; stores room lines before delivering them. */
   readonly journal: Journal;
   /** The rooms. */
@@ -94,6 +143,8 @@ export class Chat implements SessionHost {
   readonly lookAlikes: LookAlikes = new LookAlikes();
   /** Failed password checks (logins, /nick and /password), per address and per nick. */
   readonly logins: LoginThrottle = new LoginThrottle();
+  /** The other servers of the cluster ({@linkcode alonePeers} for a single server). */
+  peers: Peers = alonePeers;
   #emit: Emit;
   #stopping = false;
   #guestMail = new Allowance(GUEST_MAIL.burst, GUEST_MAIL.perSeconds * 1000);
@@ -101,7 +152,7 @@ export class Chat implements SessionHost {
   /** A chat on `store`, logging to `log`; `emit` sends lifecycle events. */
   constructor(
     options: ServerOptions,
-    store: Store,
+    store: ChatStore,
     log: Logger,
     emit: Emit = () => {},
     watcher: JournalWatcher = {},
@@ -110,7 +161,11 @@ export class Chat implements SessionHost {
     this.store = store;
     this.log = log;
     this.#emit = emit;
-    this.journal = new Journal(store, log, explain, watcher);
+    this.journal = new Journal(store, log, explain, {
+      ...watcher,
+      sent: (room, event, from) => this.peers.roomEvent(room, event, from),
+      direct: (to, event) => this.peers.direct(to as User, event),
+    });
     this.rooms = new Rooms({
       main: options.room,
       crowd: options.crowd,
@@ -120,15 +175,27 @@ export class Chat implements SessionHost {
     this.moderation = new Moderation(store, {
       onError: (action, error) => log.error("store failed", { action, error: explain(error) }),
     });
-    for (const a of store.accountList()) this.lookAlikes.add(a.nick, a.key);
+    this.ops = new Set();
+    this.reload();
+  }
+
+  /**
+   * Reads what the chat keeps from the store: registered nicks (for
+   * look-alikes), operators, bans and mutes. Done at construction, and again
+   * by cluster mode once the Redis store has been read.
+   */
+  reload(): void {
+    for (const a of this.store.accountList()) this.lookAlikes.add(a.nick, a.key);
     // Operators are --op nicks whose accounts exist now: an account made
     // after the start (by anyone who thought of the nick first) never is one.
-    this.ops = new Set();
-    for (const nick of options.op) {
+    this.ops.clear();
+    this.operatorsWithoutAccount.length = 0;
+    for (const nick of this.options.op) {
       const key = foldNick(nick);
-      if (store.account(key)) this.ops.add(key);
+      if (this.store.account(key)) this.ops.add(key);
       else this.operatorsWithoutAccount.push(nick);
     }
+    this.moderation.reload();
   }
 
   /** Emits a lifecycle event. */
@@ -175,6 +242,7 @@ export class Chat implements SessionHost {
     const room = this.rooms.enter(user, name);
     user.rooms.add(room);
     user.room = room;
+    await this.peers.entered(user, room);
     const topic = await this.store.topic(room.key);
     if (topic) {
       this.journal.tell(user, {
@@ -198,6 +266,7 @@ export class Chat implements SessionHost {
     (user.seen ??= new Map()).set(room.key, room.lastId);
     if (user.room === room) user.room = undefined;
     this.rooms.leave(user, room, { quit, silent: this.#stopping, reason });
+    if (!user.remote) this.peers.left(user, room, quit, reason);
   }
 
   /** Moves a user from its room to another (created if needed): a line-protocol `/join`. */
@@ -282,7 +351,15 @@ export class Chat implements SessionHost {
     }
     const at = Date.now();
     const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
-    if (!other.ignores?.has(from.key)) {
+    if (other.remote) { // another server's user: its server knows its ignores
+      if (!(await this.peers.deliver(other, { ...message, echo: false, ...(action ? { action } : {}) }))) {
+        return {
+          sent: false,
+          error: true,
+          reply: `${other.nick} is on another server that cannot be reached now; your message was not delivered.`,
+        };
+      }
+    } else if (!other.ignores?.has(from.key)) {
       this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
     }
     this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });
@@ -344,6 +421,7 @@ export class Chat implements SessionHost {
       this.nicks.delete(user.key);
       this.lookAlikes.delete(user.key);
       this.log.info("logout", { id: session.id, nick: user.nick });
+      this.peers.loggedOut(user);
     }
   }
 

@@ -70,6 +70,10 @@ export interface ServerOptions {
   ircPort: number;
   /** Port of the IRC-over-TLS door; 0 picks a free one; -1: no such door. */
   ircTlsPort: number;
+  /** Cluster mode: the Redis server shared by every node (`redis://127.0.0.1:6379/0`); "" for a single server. */
+  redis: string;
+  /** Share the listening ports with other processes (`SO_REUSEPORT`; Deno needs `--unstable-net`). */
+  reusePort: boolean;
 }
 
 /** The defaults of every option. */
@@ -101,12 +105,15 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   trustProxy: [] as string[],
   ircPort: -1,
   ircTlsPort: -1,
+  redis: "",
+  reusePort: false,
 });
 
 interface Flag {
   key: keyof ServerOptions;
   flag: string;
-  kind: "string" | "number" | "list";
+  /** A `switch` takes no value: present means on. */
+  kind: "string" | "number" | "list" | "switch";
   arg: string;
   help: string;
   min?: number;
@@ -276,6 +283,20 @@ export const flags: readonly Flag[] = [
     min: 0,
     integer: true,
   },
+  {
+    key: "redis",
+    flag: "redis",
+    kind: "string",
+    arg: "URL",
+    help: "cluster mode: share the chat with every server on this Redis, e.g. redis://127.0.0.1:6379/0",
+  },
+  {
+    key: "reusePort",
+    flag: "reuse-port",
+    kind: "switch",
+    arg: "",
+    help: "let several servers listen on the same ports (SO_REUSEPORT; run deno with --unstable-net)",
+  },
 ];
 
 const levels = ["debug", "info", "warn", "error", "silent"];
@@ -300,14 +321,17 @@ export function parseOptions(args: string[]): ParsedOptions {
   const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
-  for (const f of flags) spec[f.flag] = { type: "string", multiple: f.kind === "list" };
+  for (const f of flags) {
+    spec[f.flag] = f.kind === "switch" ? { type: "boolean" } : { type: "string", multiple: f.kind === "list" };
+  }
   const { values } = parseArgs({ args: normaliseArgs(args), options: spec, strict: true, allowPositionals: false });
   const options: ServerOptions = { ...defaults, op: [], allowOrigin: [], trustProxy: [] };
   const record = options as unknown as Record<string, unknown>;
   for (const f of flags) {
     const value = values[f.flag];
     if (value === undefined) continue;
-    if (f.kind === "list") record[f.key] = [...(value as string[])];
+    if (f.kind === "switch") record[f.key] = value === true;
+    else if (f.kind === "list") record[f.key] = [...(value as string[])];
     else if (f.kind === "number") record[f.key] = toNumber(f, value as string);
     else record[f.key] = value;
   }
@@ -342,6 +366,15 @@ export function parseOptions(args: string[]): ParsedOptions {
   if (options.ircTlsPort >= 0 && options.tlsCert === "") {
     throw new Error("--irc-tls-port needs --tls-cert FILE and --tls-key FILE");
   }
+  if (options.redis !== "" && !/^rediss?:\/\/[^\s/]+(\/\d*)?$/.test(options.redis)) {
+    throw new Error(`--redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${options.redis}"`);
+  }
+  if (options.reusePort && options.port === 0) {
+    throw new Error("--reuse-port needs fixed ports (--port 0 gives each server a port of its own)");
+  }
+  if (options.redis !== "" && options.db !== "") {
+    throw new Error("--db and --redis do not go together: in cluster mode Redis keeps the accounts and history");
+  }
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
@@ -354,8 +387,12 @@ export function parseOptions(args: string[]): ParsedOptions {
  * meets the same rule as the `=` form). Throws an Error naming the argument.
  */
 function normaliseArgs(args: string[]): string[] {
-  const valued = new Set(flags.map((f) => f.flag));
-  const isFlag = (arg: string) => arg === "-h" || arg === "--help" || valued.has(arg.slice(2).split("=")[0]);
+  const valued = new Set(flags.filter((f) => f.kind !== "switch").map((f) => f.flag));
+  const switches = new Set(flags.filter((f) => f.kind === "switch").map((f) => f.flag));
+  const isFlag = (arg: string) => {
+    const name = arg.slice(2).split("=")[0];
+    return arg === "-h" || arg === "--help" || valued.has(name) || (arg.startsWith("--") && switches.has(name));
+  };
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -365,8 +402,8 @@ function normaliseArgs(args: string[]): string[] {
     }
     if (arg.startsWith("--")) {
       const [name, ...value] = arg.slice(2).split("=");
-      if (name === "help") {
-        if (value.length > 0) throw new Error("--help takes no value");
+      if (name === "help" || switches.has(name)) {
+        if (value.length > 0) throw new Error(`--${name} takes no value`);
       } else if (!valued.has(name)) {
         throw new Error(`there is no option --${name}`);
       } else if (value.length === 0) {
@@ -416,9 +453,13 @@ function toNumber(f: Flag, text: string): number {
  */
 export function helpText(): string {
   const rows = flags.map((f) => {
-    const left = `  --${f.flag} ${f.arg}`;
+    const left = f.arg ? `  --${f.flag} ${f.arg}` : `  --${f.flag}`;
     const value = defaults[f.key];
-    const shown = Array.isArray(value) || value === "" ? "none" : value === -1 ? "off" : String(value);
+    const shown = Array.isArray(value) || value === ""
+      ? "none"
+      : value === -1 || value === false
+      ? "off"
+      : String(value);
     return `${left.padEnd(28)}${f.help} (default: ${shown})`;
   });
   return [

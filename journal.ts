@@ -43,12 +43,17 @@ export interface JournalWatcher {
   stored?(count: number, ms: number): void;
   /** A batch could not be stored. */
   failed?(count: number): void;
+  /** An event was delivered to a room (`from`: the key of a room line's sender); cluster mode passes it on. */
+  sent?(room: Room, event: ChatEvent, from?: string): void;
+  /** An event for one receiver of another server (marked `remote`); cluster mode passes it on. */
+  direct?(to: Receiver, event: ChatEvent): void;
 }
 
 type Entry =
   | { kind: "said"; message: StoredMessage; room: Room; from: Member; event: SaidEvent }
   | { kind: "announce"; room: Room; event: ChatEvent }
   | { kind: "tell"; to: Receiver; event: ChatEvent }
+  | { kind: "relay"; room: Room; event: ChatEvent; from: Member | undefined }
   | { kind: "settled"; resolve: () => void };
 
 /** Turns a store error into a sentence for users and the log. */
@@ -103,12 +108,31 @@ export class Journal implements Post {
   /** Sends an event to every member of a room, after anything still waiting to be stored. */
   announce(room: Room, event: ChatEvent): void {
     if (this.busy) this.#pending.push({ kind: "announce", room, event });
+    else {
+      deliverToRoom(room, new Delivery(event));
+      this.#watcher.sent?.(room, event);
+    }
+  }
+
+  /**
+   * Delivers an event that another server of the cluster sent to a room
+   * (a room line from `from`, or an announcement), in order behind what
+   * waits here, and without passing it on again.
+   */
+  relay(room: Room, event: ChatEvent, from?: Member): void {
+    if (this.busy) this.#pending.push({ kind: "relay", room, event, from });
+    else if (from) deliverSaid(room, from, new Delivery(event));
     else deliverToRoom(room, new Delivery(event));
   }
 
   /** Sends an event to one receiver, after anything still waiting to be stored. */
   tell(to: Receiver, event: ChatEvent): void {
     if (this.busy) this.#pending.push({ kind: "tell", to, event });
+    else this.#tell(to, event);
+  }
+
+  #tell(to: Receiver, event: ChatEvent): void {
+    if ((to as { remote?: string }).remote) this.#watcher.direct?.(to, event); // a user of another server
     else to.receive(new Delivery(event));
   }
 
@@ -186,10 +210,15 @@ export class Journal implements Post {
         e.event.id = e.message.id;
         if (e.message.id !== undefined) e.room.lastId = e.message.id;
         deliverSaid(e.room, e.from, new Delivery(e.event));
+        this.#watcher.sent?.(e.room, e.event, e.from.key);
       } else if (e.kind === "announce") {
         deliverToRoom(e.room, new Delivery(e.event));
+        this.#watcher.sent?.(e.room, e.event);
+      } else if (e.kind === "relay") {
+        if (e.from) deliverSaid(e.room, e.from, new Delivery(e.event));
+        else deliverToRoom(e.room, new Delivery(e.event));
       } else if (e.kind === "tell") {
-        e.to.receive(new Delivery(e.event));
+        this.#tell(e.to, e.event);
       } else {
         e.resolve();
       }

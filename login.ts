@@ -83,6 +83,7 @@ export async function login(
     }
     if (taken(chat, session, key)) return "taken";
     if (lookalike(chat, session, nick, key, "log in as")) return "lookalike";
+    if (!(await claimed(chat, session, nick, key))) return session.closed ? "refused" : "taken";
     admit(chat, session, nick, key, false, options.seat ?? true);
     return "in";
   }
@@ -139,6 +140,22 @@ function taken(chat: Chat, session: Session, key: string): boolean {
   if (!holder || holder.link === session) return false;
   session.fail(`The nick ${holder.nick} is taken; please choose another.`);
   return true;
+}
+
+/**
+ * Claims a guest nick across the cluster (at once on a single server);
+ * refuses (with a reply) one that a user of another server has, and lets
+ * the claim go again if the session closed meanwhile.
+ */
+async function claimed(chat: Chat, session: Session, nick: string, key: string): Promise<boolean> {
+  const ok = await chat.peers.claim(key);
+  if (ok && (session.closed || chat.nicks.has(key))) {
+    if (!chat.nicks.has(key)) chat.peers.unclaim(key);
+    if (!session.closed) session.fail(`The nick ${nick} is taken; please choose another.`);
+    return false;
+  }
+  if (!ok) session.fail(`The nick ${nick} is taken; please choose another.`);
+  return ok;
 }
 
 /** Refuses (with a reply) a nick that looks like a registered or logged-in one under another key. */
@@ -236,8 +253,14 @@ export function loginChecked(chat: Chat, session: Session, nick: string, options
 
 /** The right password takes a nick back from an older session that holds it. */
 function regain(chat: Chat, session: Session, key: string): void {
+  chat.peers.claim(key, true).catch(() => {}); // the password proves it: taken over across the cluster
   const holder = chat.nicks.get(key);
   if (!holder || holder.link === session) return;
+  if (holder.remote) {
+    chat.log.info("nick regained", { id: session.id, nick: holder.nick, from: holder.remote });
+    chat.peers.evict(holder);
+    return;
+  }
   const old = chat.sessionOf(holder);
   chat.log.info("nick regained", { id: session.id, nick: holder.nick, from: old?.id });
   if (old) {
@@ -266,6 +289,7 @@ function admit(chat: Chat, session: Session, nick: string, key: string, register
     operator: user.operator,
   });
   chat.emit("login", { session });
+  chat.peers.loggedIn(user);
   session.send({ type: "login", nick, registered, operator: user.operator });
   if (!seat) return;
   chat.join(user, chat.options.room).then(() => {
@@ -314,6 +338,11 @@ export async function changeNick(chat: Chat, session: Session, nick: string, pas
     }
     if (taken(chat, session, key)) return "taken";
     if (lookalike(chat, session, nick, key, "change nick to")) return "lookalike";
+    if (!(await claimed(chat, session, nick, key))) return "taken";
+    if (session.user !== user) {
+      chat.peers.unclaim(key);
+      return "refused";
+    }
     rename(chat, user, nick, key, false);
     return "in";
   }
@@ -348,5 +377,6 @@ function rename(chat: Chat, user: User, nick: string, key: string, registered: b
     }
   }
   chat.log.info("nick", { old, nick, registered, operator: user.operator });
+  chat.peers.renamed(user, oldKey, old);
   chat.announceAround(user, { type: "nick", old, nick, at: Date.now() });
 }

@@ -32,8 +32,8 @@ export async function main(args: string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
-  const { op, db } = parsed.options;
-  if (op.length > 0 && !db) {
+  const { op, db, redis } = parsed.options;
+  if (op.length > 0 && !db && !redis) {
     console.error(
       `teaparty: --op ${op[0]}: without --db there are no accounts (the in-memory database starts empty), so no one ` +
         `can be an operator; create the account, then start with --db FILE: npm run account -- add ${op[0]} --db FILE`,
@@ -49,12 +49,22 @@ export async function main(args: string[]): Promise<number> {
     console.error(`teaparty: ${(error as Error).message}`);
     return 1;
   }
+  try {
+    await server.connect(); // cluster mode: Redis, its accounts and the other nodes
+  } catch (error) {
+    console.error(`teaparty: ${(error as Error).message}`);
+    server.store.close();
+    return 1;
+  }
   const missing = server.chat.operatorsWithoutAccount;
   if (missing.length > 0) {
     console.error(
       `teaparty: --op ${missing[0]}: there is no account ${missing[0]}, and operator rights never go to an account ` +
-        `made after the start; create it first: ${accountCommand(missing[0], db)}`,
+        `made after the start; create it first: ${
+          redis ? `log in as ${missing[0]} on a node and /register` : accountCommand(missing[0], db)
+        }`,
     );
+    await server.cluster?.stop();
     server.store.close();
     return 1;
   }

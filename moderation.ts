@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import type { Ban, Mute, Store } from "./store.ts";
+import type { Awaitable, Ban, ChatStore, Mute } from "./store.ts";
 import { formatTime } from "./format.ts";
 import { nickSkeleton } from "./nick.ts";
 
@@ -304,7 +304,7 @@ export interface MuteInForce extends Mute {
  * again at the next start).
  */
 export class Moderation {
-  #store: Store;
+  #store: ChatStore;
   #onError: (action: string, error: unknown) => void;
   #bans = new Map<string, Ban>(); // "nick:<key>" or "ip:<normal text>"
   #ranges: { range: AddressRange; ban: Ban }[] = []; // address bans that are ranges
@@ -312,11 +312,20 @@ export class Moderation {
   #mutes = new Map<string, Mute>();
 
   /** Loads the stored bans and mutes (expired ones go when they are next looked at). */
-  constructor(store: Store, options: ModerationOptions = {}) {
+  constructor(store: ChatStore, options: ModerationOptions = {}) {
     this.#store = store;
     this.#onError = options.onError ?? (() => {});
-    for (const b of store.bans()) this.#add(b);
-    for (const m of store.mutes()) this.#mutes.set(m.key, m);
+    this.reload();
+  }
+
+  /** Reads the bans and mutes from the store again (cluster mode: another server changed them). */
+  reload(): void {
+    this.#bans.clear();
+    this.#ranges = [];
+    this.#lookalikes.clear();
+    this.#mutes.clear();
+    for (const b of this.#store.bans()) this.#add(b);
+    for (const m of this.#store.mutes()) this.#mutes.set(m.key, m);
   }
 
   /**
@@ -346,20 +355,21 @@ export class Moderation {
   }
 
   /** Stores and applies a ban (an address ban's value is first put in normal form). Throws if the store fails. */
-  ban(ban: Ban): void {
+  ban(ban: Ban): Awaitable<void> {
     const value = ban.kind === "ip" ? normalAddress(ban.value) : ban.value;
     const stored = { ...ban, value };
-    this.#store.saveBan(stored);
-    this.#drop(stored.kind, value);
-    this.#add(stored);
+    const apply = () => {
+      this.#drop(stored.kind, value);
+      this.#add(stored);
+    };
+    return then(this.#store.saveBan(stored), apply);
   }
 
   /** Lifts a ban (an address or range in any form); returns whether there was one. Throws if the store fails. */
-  unban(kind: "nick" | "ip", value: string): boolean {
+  unban(kind: "nick" | "ip", value: string): Awaitable<boolean> {
     const key = kind === "ip" ? normalAddress(value) : value;
     const had = this.#drop(kind, key);
-    const removed = this.#store.removeBan(kind, had?.value ?? key);
-    return removed || had !== undefined;
+    return then(this.#store.removeBan(kind, had?.value ?? key), (removed) => removed || had !== undefined);
   }
 
   /** The bans in force, soonest to end first (for good last). */
@@ -384,15 +394,16 @@ export class Moderation {
   }
 
   /** Stores and applies a mute. Throws if the store fails. */
-  mute(mute: Mute): void {
-    this.#store.saveMute(mute);
-    this.#mutes.set(mute.key, mute);
+  mute(mute: Mute): Awaitable<void> {
+    return then(this.#store.saveMute(mute), () => {
+      this.#mutes.set(mute.key, mute);
+    });
   }
 
   /** Lifts a mute; returns whether there was one. Throws if the store fails. */
-  unmute(key: string): boolean {
+  unmute(key: string): Awaitable<boolean> {
     const had = this.#mutes.delete(key);
-    return this.#store.removeMute(key) || had;
+    return then(this.#store.removeMute(key), (removed) => removed || had);
   }
 
   /** The mutes in force, soonest to end first (for good last). */
@@ -449,7 +460,10 @@ export class Moderation {
 
   #removeStored(ban: Ban): void {
     try {
-      this.#store.removeBan(ban.kind, ban.value);
+      const done = this.#store.removeBan(ban.kind, ban.value);
+      if (done instanceof Promise) {
+        done.catch((error) => this.#onError(`removing the expired ban of ${ban.value}`, error));
+      }
     } catch (error) {
       this.#onError(`removing the expired ban of ${ban.value}`, error);
     }
@@ -457,7 +471,8 @@ export class Moderation {
 
   #removeStoredMute(key: string): void {
     try {
-      this.#store.removeMute(key);
+      const done = this.#store.removeMute(key);
+      if (done instanceof Promise) done.catch((error) => this.#onError(`removing the expired mute of ${key}`, error));
     } catch (error) {
       this.#onError(`removing the expired mute of ${key}`, error);
     }
@@ -469,4 +484,9 @@ const plainIPv4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4
 function normalAddress(text: string): string {
   const parsed = parseAddress(text.replace(/%.*$/, ""));
   return "error" in parsed ? text : parsed.text;
+}
+
+/** Runs `fn` on a value at once, or once its promise resolves (the store's write went through first). */
+function then<T, R>(value: Awaitable<T>, fn: (value: T) => R): Awaitable<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
 }

@@ -21,7 +21,8 @@ import { defaults, type ServerOptions } from "./config.ts";
 import { Logger } from "./log.ts";
 import { type Command, CommandTable } from "./commands/table.ts";
 import { builtinCommands } from "./commands/chat.ts";
-import { Store } from "./store.ts";
+import { type ChatStore, Store } from "./store.ts";
+import { RedisStore } from "./cluster/store.ts";
 import { Chat } from "./chat.ts";
 import { Gate } from "./gate.ts";
 import type { Session } from "./session.ts";
@@ -50,7 +51,7 @@ export interface ChatServerOptions extends Partial<ServerOptions> {
   /** Where log lines go (default: stderr at `logLevel`). */
   logger?: Logger;
   /** An open store to use instead of opening `db` (the server closes it at shutdown). */
-  database?: Store;
+  database?: ChatStore;
 }
 
 /** A running (or ready to run) teaparty server. */
@@ -61,8 +62,8 @@ export class ChatServer extends EventTarget implements DoorHost {
   readonly log: Logger;
   /** The command table; add to it to extend the server. */
   readonly commands: CommandTable;
-  /** The database. */
-  readonly store: Store;
+  /** The database (in cluster mode, the Redis store). */
+  readonly store: ChatStore;
   /** The chat engine: rooms, users, history, moderation. */
   readonly chat: Chat;
   /** Connection admission, shared by every door. */
@@ -80,6 +81,8 @@ export class ChatServer extends EventTarget implements DoorHost {
     "teaparty_store_write_failures_total",
     "Batches of room lines that could not be stored.",
   );
+  /** The cluster node, in cluster mode (`--redis`) once {@linkcode ChatServer.connect} has joined. */
+  cluster: { readonly id: string; stop(): Promise<void> } | undefined;
   #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
@@ -95,7 +98,10 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
-    this.store = database ?? Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck });
+    this.store = database ??
+      (this.options.redis
+        ? new RedisStore(this.options.redis)
+        : Store.open(this.options.db, { exclusive: true, check: this.options.dbCheck }));
     this.chat = new Chat(this.options, this.store, this.log, (type, detail) => this.#chatEvent(type, detail), {
       stored: (_count, ms) => {
         this.#storeWrites.inc();
@@ -238,6 +244,10 @@ export class ChatServer extends EventTarget implements DoorHost {
    * If one cannot listen, the ones opened are closed again and it rejects.
    */
   async listen(): Promise<Deno.NetAddr> {
+    // Without --unstable-net, Deno ends the process at a reusePort listen: say it first (listenDatagram is unstable too).
+    if (this.options.reusePort && !("listenDatagram" in Deno)) {
+      throw new Error(`cannot listen for telnet on ${this.options.host}: --reuse-port needs deno run --unstable-net`);
+    }
     this.log.info("database", { file: this.store.path || ":memory:" });
     for (const door of this.#plannedDoors()) {
       try {
@@ -253,6 +263,22 @@ export class ChatServer extends EventTarget implements DoorHost {
       this.#emit("listening", { addr: door.addr, url: door.url, door: door.scheme });
     }
     return this.doors[0].addr;
+  }
+
+  /**
+   * In cluster mode (`--redis`), connects to Redis and joins the cluster
+   * (call it before {@linkcode ChatServer.listen}); otherwise does nothing.
+   * Rejects with a one-line reason if Redis cannot be reached.
+   */
+  async connect(): Promise<void> {
+    if (!this.options.redis || this.cluster) return;
+    const store = this.store instanceof RedisStore ? this.store : undefined;
+    if (store) {
+      await store.load();
+      this.chat.reload();
+    }
+    const { ClusterNode } = await import("./cluster/node.ts");
+    this.cluster = await ClusterNode.start(this.chat, { url: this.options.redis, log: this.log, store });
   }
 
   /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */
@@ -276,6 +302,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log.info("shutdown", { sessions: this.chat.sessions.size });
     await Promise.all(this.doors.map((d) => d.close()));
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
+    await this.cluster?.stop();
     this.store.close();
   }
 }

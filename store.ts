@@ -70,6 +70,51 @@ export interface Topic {
   at: number;
 }
 
+/** A value, or a promise of it (SQLite answers at once, Redis later). */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the chat needs of a store: the SQLite {@linkcode Store} of a single
+ * server, or the Redis store of a cluster (cluster/store.ts). Reads of
+ * accounts, bans, mutes and topics answer at once (a Redis store answers
+ * from its copy, kept current); writes, history and mail may answer later.
+ */
+export interface ChatStore {
+  /** The file, "" in memory, or the Redis URL. */
+  readonly path: string;
+  addMessages(messages: StoredMessage[]): Awaitable<void>;
+  roomEmptied(room: string, occupied: (room: string) => boolean): void;
+  recent(room: string, limit: number, before?: number): Awaitable<StoredMessage[]>;
+  within(
+    room: string,
+    bounds: { afterId?: number; beforeId?: number; afterAt?: number; beforeAt?: number },
+    limit: number,
+    newest: boolean,
+  ): Awaitable<StoredMessage[]>;
+  account(key: string): { nick: string; hash: string } | undefined;
+  accountList(): { key: string; nick: string }[];
+  saveAccount(key: string, nick: string, hash: string): Awaitable<void>;
+  removeAccount(key: string): Awaitable<boolean>;
+  /** A setting of a registered nick (folded), such as `redraw`; undefined when never set. */
+  setting(key: string, name: string): string | undefined;
+  /** Keeps a setting of a registered nick; fails with a `StoreError` if the nick is not registered. */
+  saveSetting(key: string, name: string, value: string): Awaitable<void>;
+  addMail(to: string, from: string, text: string, at?: number): Awaitable<void>;
+  mail(to: string, limit: number): Awaitable<Mail[]>;
+  mailCount(to: string): Awaitable<number>;
+  deleteMail(ids: readonly number[]): Awaitable<void>;
+  takeMail(to: string): Awaitable<Mail[]>;
+  bans(): Ban[];
+  saveBan(ban: Ban): Awaitable<void>;
+  removeBan(kind: "nick" | "ip", value: string): Awaitable<boolean>;
+  mutes(): Mute[];
+  saveMute(mute: Mute): Awaitable<void>;
+  removeMute(key: string): Awaitable<boolean>;
+  topic(room: string): Topic | undefined;
+  saveTopic(topic: Topic): Awaitable<void>;
+  close(): void;
+}
+
 /** Lines per room an in-memory store keeps (a file keeps all). */
 export const MEMORY_KEEP = 5000;
 
@@ -130,7 +175,7 @@ export const SCHEMA_VERSION = migrations.length;
 type Row = Record<string, SQLInputValue>;
 
 /** The database of one server. */
-export class Store {
+export class Store implements ChatStore {
   /** The file, or "" in memory. */
   readonly path: string;
   #db: DatabaseSync;
@@ -707,8 +752,13 @@ function message(error: unknown): string {
 
 // A setting's JSON path; names are words of our own (`redraw`), never user text.
 function settingPath(name: string): string {
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad setting name "${name}"`);
+  checkSettingName(name);
   return `$.${name}`;
+}
+
+/** Throws unless `name` is a plain lower-case word (a setting name is a JSON path in the file store). */
+export function checkSettingName(name: string): void {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad setting name "${name}"`);
 }
 
 /** Turns an SQLite error into a sentence for the operator. */

@@ -40,8 +40,10 @@ export class User implements Member {
   room: Room | undefined;
   /** The last message id seen in each room left (room key → id), so that history is not shown twice. */
   seen: Map<string, number> | undefined;
+  /** The id of the cluster node the user is connected to, for a user of another server; undefined here. */
+  remote: string | undefined;
   /** When the user logged in (ms). */
-  readonly since: number = Date.now();
+  since: number = Date.now();
   /** When the user last said or did something (ms). */
   active: number = this.since;
 

@@ -7,10 +7,11 @@
  * Scenarios: `burst`, `steady-5`, `steady-50`, `crowd`, `idle`, `stuck`,
  * `startup`, for the IRC door `irc-burst` and `irc-crowd` (see
  * {@linkcode SCENARIOS}; ngIRCd joins irc-burst when /usr/sbin/ngircd is installed),
- * and for the other doors `ws-burst`, `ws-crowd`, `ws-idle` (loadgen's
+ * for the other doors `ws-burst`, `ws-crowd`, `ws-idle` (loadgen's
  * `--proto ws` on `/ws`), `mixed` (telnet and WebSocket clients in one room,
  * two loadgens at once) and `tls-burst` (the TLS telnet door, through
- * bench/tls_relay.c: loadgen speaks no TLS).
+ * bench/tls_relay.c: loadgen speaks no TLS), and for cluster mode
+ * `cluster-crowd`, `cluster-burst` and `cluster-latency` (bench/cluster.ts).
  *
  * @example
  * ```sh
@@ -24,6 +25,7 @@
 import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
 import { makeCertificates } from "../tests/tls_helpers.ts";
+import { clusterScenarios } from "./cluster.ts";
 
 /** The scenario names, in the order they run. */
 export const SCENARIOS = [
@@ -41,6 +43,9 @@ export const SCENARIOS = [
   "ws-idle",
   "mixed",
   "tls-burst",
+  "cluster-crowd",
+  "cluster-burst",
+  "cluster-latency",
 ] as const;
 /** One scenario name. */
 export type ScenarioName = typeof SCENARIOS[number];
@@ -128,7 +133,7 @@ class BenchError extends Error {}
 
 // ---------------------------------------------------------------- command line
 
-interface Cli {
+export interface Cli {
   quick: boolean;
   cpuProf: boolean;
   only: ScenarioName[];
@@ -474,7 +479,7 @@ const teapartyFlags = [
 
 // ---------------------------------------------------------------- the load generator
 
-interface Tools {
+export interface Tools {
   loadgen: string;
   limit: string;
 }
@@ -639,7 +644,7 @@ async function runLoadgen(
 const LATENCY_SCENARIOS = new Set<ScenarioName>(["steady-5", "steady-50", "crowd", "ws-crowd", "mixed"]);
 
 /** A table row from a loadgen result. */
-function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
+export function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string, unknown>): Row {
   const windowS = num(json, "window_s");
   const cpu = num(json, "server_cpu_s");
   const row: Row = {
@@ -680,13 +685,13 @@ function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record<string
 
 // ---------------------------------------------------------------- scenarios
 
-interface Context {
+export interface Context {
   cli: Cli;
   tools: Tools;
   quick: boolean;
 }
 
-type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
+export type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
 
 async function startServer(ctx: Context, kind: ServerKind): Promise<Server> {
   return kind === "teaparty" ? await Server.teaparty(ctx.cli) : await Server.limit(ctx.tools.limit);
@@ -983,7 +988,7 @@ const ircCrowd = ircScenario(
     ),
 );
 
-interface Scenario {
+export interface Scenario {
   name: ScenarioName;
   run: Runner;
   /** Which servers it runs on (given quick mode). */
@@ -1642,6 +1647,7 @@ const scenarios: Scenario[] = [
   },
   ...ircScenarios,
   ...doorScenarios,
+  ...clusterScenarios({ rowFrom, crowdClients }),
 ];
 
 // ---------------------------------------------------------------- the table

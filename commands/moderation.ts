@@ -66,6 +66,7 @@ export const moderationCommands: Command[] = [
       announce(ctx, { type: "kick", room: room.name, nick: other.nick, by: user.nick, reason }, [other], {
         target: other.nick,
       });
+      if (other.remote) return chat.peers.kick(other, room, user.nick, reason, false); // its server does the rest
       if (room === chat.rooms.main) {
         chat.sessionOf(other)?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`);
       } else {

@@ -14,7 +14,7 @@
  */
 import type { Command } from "./table.ts";
 import type { Session } from "../session.ts";
-import type { Store } from "../store.ts";
+import type { ChatStore } from "../store.ts";
 import { explain } from "../store.ts";
 
 /** The name of the setting that keeps a registered nick's choice. */
@@ -39,7 +39,7 @@ export function redrawControl(session: Session): RedrawControl | undefined {
 }
 
 /** A registered nick's kept choice: true (on), false (off), or undefined (none, or the store failed). */
-export function keptRedraw(store: Store, key: string): boolean | undefined {
+export function keptRedraw(store: ChatStore, key: string): boolean | undefined {
   try {
     const value = store.setting(key, REDRAW_SETTING);
     return value === "on" ? true : value === "off" ? false : undefined;
@@ -57,7 +57,7 @@ export const redrawCommand: Command = {
   where: "any",
   args: "[mode]",
   help: "redraw mode for plain telnet: the server keeps your unfinished line in place (on|off; none: show it)",
-  run({ session, chat, reply, fail }, [mode]) {
+  async run({ session, chat, reply, fail }, [mode]) {
     const control = redrawControl(session);
     const choice = mode.toLowerCase();
     if (choice === "") {
@@ -74,7 +74,7 @@ export const redrawCommand: Command = {
     const user = session.user;
     if (user?.registered) {
       try {
-        chat.store.saveSetting(user.key, REDRAW_SETTING, choice);
+        await chat.store.saveSetting(user.key, REDRAW_SETTING, choice);
         kept = ` Kept for ${user.nick}.`;
       } catch (error) {
         kept = ` It could not be kept for ${user.nick}: ${explain(error)}.`;

@@ -90,11 +90,13 @@ export async function openListener(
   tls: TlsFiles | undefined,
   log: Logger,
   door: string,
+  reusePort = false,
 ): Promise<Listener<AcceptedConn>> {
-  if (!tls) return Deno.listen({ hostname, port });
+  if (!tls) return Deno.listen({ hostname, port, reusePort });
   return await listenTls({
     hostname,
     port,
+    reusePort,
     cert: tls.cert,
     key: tls.key,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,

@@ -378,7 +378,7 @@ export class TelnetDoor implements Door {
 
   async listen(): Promise<Deno.NetAddr> {
     const { hostname, port, tls } = this.#options;
-    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme);
+    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme, this.host.options.reusePort);
     this.#loop = acceptLoop(
       this.#listener,
       (conn) => this.#admit(conn),

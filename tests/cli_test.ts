@@ -27,7 +27,11 @@ Deno.test("--help lists every flag with its default and exits 0", async () => {
     const row = lines.filter((l) => l.startsWith(`  --${f.flag} `));
     assert.equal(row.length, 1, `--${f.flag}:\n${stdout}`);
     const value = defaults[f.key];
-    const shown = Array.isArray(value) || value === "" ? "none" : value === -1 ? "off" : String(value);
+    const shown = Array.isArray(value) || value === ""
+      ? "none"
+      : value === -1 || value === false
+      ? "off"
+      : String(value);
     assert.ok(row[0].endsWith(`(default: ${shown})`), row[0]);
     assert.equal(row[0].split("(default:").length, 2, `one default in ${row[0]}`);
   }

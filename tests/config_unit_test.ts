@@ -29,6 +29,8 @@ const expectedDefaults: ServerOptions = {
   trustProxy: [],
   ircPort: -1,
   ircTlsPort: -1,
+  redis: "",
+  reusePort: false,
 };
 
 /** One example per flag: the arguments and the option they set. */
@@ -67,6 +69,8 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
     tlsCert: "c.pem",
     tlsKey: "k.pem",
   }],
+  ["redis", ["--redis", "redis://127.0.0.1:6379/0"], { redis: "redis://127.0.0.1:6379/0" }],
+  ["reuse-port", ["--reuse-port"], { reusePort: true }],
 ];
 
 Deno.test("no arguments give the defaults", () => {
@@ -212,6 +216,8 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     "trust-proxy": "none",
     "irc-port": "off",
     "irc-tls-port": "off",
+    redis: "none",
+    "reuse-port": "off",
   };
   const lines = helpText().split("\n");
   assert.deepEqual(Object.keys(shown).sort(), flags.map((f) => f.flag).sort());
@@ -229,4 +235,29 @@ Deno.test("helpText starts with usage and ends with --help", () => {
   assert.equal(lines[4], "Options:");
   assert.equal(lines.length, 5 + flags.length + 1);
   assert.equal(lines[lines.length - 1], `  ${"-h, --help".padEnd(26)}show this help and exit`);
+});
+
+Deno.test("--redis takes a redis:// URL and refuses anything else in one line", () => {
+  assert.equal(parseOptions(["--redis", "redis://127.0.0.1:6380"]).options.redis, "redis://127.0.0.1:6380");
+  assert.equal(parseOptions(["--redis", "rediss://10.0.0.2:6379/3"]).options.redis, "rediss://10.0.0.2:6379/3");
+  for (const bad of ["127.0.0.1:6379", "http://127.0.0.1:6379", "redis://", "redis://host/db"]) {
+    assert.throws(() => parseOptions(["--redis", bad]), {
+      message: `--redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${bad}"`,
+    });
+  }
+  assert.throws(() => parseOptions(["--redis", "redis://127.0.0.1:6379", "--db", "/tmp/tea.db"]), {
+    message: "--db and --redis do not go together: in cluster mode Redis keeps the accounts and history",
+  });
+});
+
+Deno.test("--reuse-port is a switch: no value, and only with fixed ports", () => {
+  assert.equal(parseOptions(["--reuse-port", "--port", "5005"]).options.reusePort, true);
+  assert.equal(parseOptions(["--port", "5005", "--reuse-port"]).options.reusePort, true);
+  assert.throws(() => parseOptions(["--reuse-port=yes"]), { message: "--reuse-port takes no value" });
+  assert.throws(() => parseOptions(["--reuse-port", "--port", "0"]), {
+    message: "--reuse-port needs fixed ports (--port 0 gives each server a port of its own)",
+  });
+  assert.throws(() => parseOptions(["--name", "--reuse-port"]), {
+    message: "--name needs a value, not the flag --reuse-port",
+  });
 });

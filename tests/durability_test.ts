@@ -220,7 +220,10 @@ Deno.test("when the database is full, a chat line is not delivered, its sender i
     chat.logs.some((l) => /ERROR history write failed .*error="the disk is full"/.test(l)),
     `no error line in the log:\n${chat.logs.join("\n")}`,
   );
-  assert.ok(!chat.server.store.recent("main", 1000).some((m) => m.text === failed), "the failed line is stored");
+  assert.ok(
+    !(await chat.server.store.recent("main", 1000)).some((m) => m.text === failed),
+    "the failed line is stored",
+  );
   // the server keeps running
   alice.send("/look");
   await alice.waitFor("*** In main (2): alice, bob");
@@ -253,7 +256,7 @@ Deno.test("when the database is full, a private message to an offline user is re
   assert.ok(refused, "the database never filled up");
   assert.ok(chat.logs.some((l) => /ERROR command failed command=msg .*the disk is full/.test(l)));
   // every promised letter is there, the refused one is not
-  const mail = chat.server.store.takeMail("alice");
+  const mail = await chat.server.store.takeMail("alice");
   assert.deepEqual(
     mail.map((m) => m.text.split(" ").slice(0, 2).join(" ")),
     Array.from({ length: promised }, (_, i) => `letter ${i + 1}`),

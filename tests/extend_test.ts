@@ -33,7 +33,9 @@ Deno.test("a line said by an added command is stored in history like any other",
   const alice = await chat.login("alice");
   alice.send("/shout kept for later");
   await alice.waitFor("alice: KEPT FOR LATER");
-  assert.ok(chat.server.store.recent("main", 10).some((m) => m.nick === "alice" && m.text === "KEPT FOR LATER"));
+  assert.ok(
+    (await chat.server.store.recent("main", 10)).some((m) => m.nick === "alice" && m.text === "KEPT FOR LATER"),
+  );
   const bob = await chat.login("bob");
   assert.match(await bob.waitFor(/^\[history /), /\] alice: KEPT FOR LATER$/);
 });

@@ -102,8 +102,8 @@ Deno.test("in memory, the history of rooms someone is in is kept however many ot
   dave.send("/join garden");
   await dave.waitFor(/^\[history [^\]]+\] carol: roses in the garden$/);
   // The abandoned rooms beyond the newest MEMORY_ROOMS are forgotten.
-  assert.deepEqual(chat.server.store.recent("side0", 10), []);
-  assert.equal(chat.server.store.recent(`side${MEMORY_ROOMS + 4}`, 10).length, 1);
+  assert.deepEqual(await chat.server.store.recent("side0", 10), []);
+  assert.equal((await chat.server.store.recent(`side${MEMORY_ROOMS + 4}`, 10)).length, 1);
 });
 
 Deno.test(`in memory, an emptied room's history goes once ${MEMORY_ROOMS} rooms emptied after it, unless someone is back`, () => {

@@ -259,8 +259,8 @@ Deno.test("abandoned rooms' history is not kept forever in memory (over sockets)
     alice.send(`line in side${i}`);
     await alice.waitFor(`alice: line in side${i}`);
   }
-  assert.deepEqual(chat.server.store.recent("side0", 10), []);
-  assert.equal(chat.server.store.recent(`side${MEMORY_ROOMS + 4}`, 10).length, 1);
+  assert.deepEqual(await chat.server.store.recent("side0", 10), []);
+  assert.equal((await chat.server.store.recent(`side${MEMORY_ROOMS + 4}`, 10)).length, 1);
 });
 
 // ---- flags (item 21)

@@ -46,6 +46,8 @@ export interface TlsListenOptions {
    * more are closed at once. Default {@linkcode MAX_PENDING}.
    */
   maxPending?: number;
+  /** Let other processes listen on the same port (Linux `SO_REUSEPORT`); the kernel spreads connections. */
+  reusePort?: boolean;
 }
 
 /** Default of {@linkcode TlsListenOptions.maxPending}: about the kernel's default listen backlog. */
@@ -237,7 +239,8 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     }
     const listener = new TlsListener(server, options);
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
+    const at = { port: options.port, host: options.hostname, reusePort: options.reusePort ?? false };
+    server.listen(at, () => {
       server.off("error", reject);
       resolve(listener);
     });

@@ -250,6 +250,10 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
       action: telnetLines(event).join(" ").replace(/^\*\*\* /, ""),
       target: other.nick,
     });
+    if (other.remote) {
+      chat.peers.kick(other, room, user.nick, reason, true); // its server does the rest
+      continue;
+    }
     const why = reason ? `: ${reason}` : ".";
     const session = chat.sessionOf(other);
     if (room === chat.rooms.main) {
