@@ -19,7 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
-import { explain, Store, StoreError } from "./store.ts";
+import { type ChatStore, explain, Store, StoreError } from "./store.ts";
+import { RedisStore } from "./cluster/store.ts";
 import { checkNick, foldNick, LookAlikes } from "./nick.ts";
 import { checkPassword, hashPassword } from "./accounts.ts";
 import { formatTime } from "./format.ts";
@@ -27,7 +28,10 @@ import { formatTime } from "./format.ts";
 /** The database the tool uses without `--db`: the one `npm start` uses. */
 export const ACCOUNT_DB = "data/teaparty.db";
 
-const USAGE = `Usage: npm run account -- <command> [NICK] [--db PATH]
+/** The environment variables the Redis client reads (it needs leave to read them). */
+const REDIS_ENV = "REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS";
+
+const USAGE = `Usage: npm run account -- <command> [NICK] [--db PATH | --redis URL]
 
 Commands:
   add NICK      create an account (the password is asked for twice, without echo)
@@ -35,7 +39,9 @@ Commands:
   remove NICK   delete an account
   list          list the accounts
 
---db PATH       the database (default: ${ACCOUNT_DB}, as npm start uses)`;
+--db PATH       the database (default: ${ACCOUNT_DB}, as npm start uses)
+--redis URL     the accounts of a cluster instead (redis://127.0.0.1:6379/0); run with
+                deno run --allow-net --allow-env=${REDIS_ENV} account.ts …`;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -93,7 +99,11 @@ export async function account(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { db: { type: "string", default: ACCOUNT_DB }, help: { type: "boolean", short: "h" } },
+      options: {
+        db: { type: "string" },
+        redis: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -113,20 +123,40 @@ export async function account(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const db = parsed.values.db;
+  const { redis } = parsed.values;
+  const db = parsed.values.db ?? (redis === undefined ? ACCOUNT_DB : undefined);
+  if (db !== undefined && redis !== undefined) {
+    console.error(`account: --db and --redis do not go together: a cluster keeps its accounts in Redis\n${USAGE}`);
+    return 2;
+  }
   if (db === "") {
     console.error(`account: --db needs a file name\n${USAGE}`);
     return 2;
   }
-  let store: Store;
-  try {
-    // Before the first start the folder may not exist yet; the server makes it the same way.
-    const dir = dirname(db);
-    if (dir !== ".") Deno.mkdirSync(dir, { recursive: true });
-    store = Store.open(db);
-  } catch (error) {
-    console.error(`account: ${error instanceof StoreError ? error.message : `cannot open ${db}: ${explain(error)}`}`);
-    return 1;
+  if (redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d*)?$/.test(redis)) {
+    console.error(`account: --redis must be a redis:// URL such as redis://127.0.0.1:6379/0, not "${redis}"`);
+    return 2;
+  }
+  let store: ChatStore;
+  if (redis !== undefined) {
+    try {
+      const cluster = new RedisStore(redis);
+      store = cluster;
+      await cluster.load();
+    } catch (error) {
+      console.error(`account: ${(error as Error).message}`);
+      return 1;
+    }
+  } else {
+    try {
+      // Before the first start the folder may not exist yet; the server makes it the same way.
+      const dir = dirname(db!);
+      if (dir !== ".") Deno.mkdirSync(dir, { recursive: true });
+      store = Store.open(db!);
+    } catch (error) {
+      console.error(`account: ${error instanceof StoreError ? error.message : `cannot open ${db}: ${explain(error)}`}`);
+      return 1;
+    }
   }
   try {
     if (command === "list") {
@@ -143,7 +173,7 @@ export async function account(args: string[]): Promise<number> {
     const key = foldNick(nick);
     const existing = store.account(key);
     if (command === "remove") {
-      if (!store.removeAccount(key)) {
+      if (!await store.removeAccount(key)) {
         console.error(`account: there is no account ${nick}`);
         return 1;
       }
@@ -168,7 +198,7 @@ export async function account(args: string[]): Promise<number> {
       }
     }
     const password = await newPassword();
-    store.saveAccount(key, existing?.nick ?? nick, await hashPassword(password));
+    await store.saveAccount(key, existing?.nick ?? nick, await hashPassword(password));
     console.log(
       `${command === "add" ? "account" : "password of"} ${existing?.nick ?? nick} ${
         command === "add" ? "created" : "changed"

@@ -61,7 +61,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(
       `teaparty: --op ${missing[0]}: there is no account ${missing[0]}, and operator rights never go to an account ` +
         `made after the start; create it first: ${
-          redis ? `log in as ${missing[0]} on a node and /register` : accountCommand(missing[0], db)
+          redis
+            ? `deno run --allow-net --allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS account.ts add ${
+              missing[0]
+            } --redis ${redis}`
+            : accountCommand(missing[0], db)
         }`,
     );
     await server.cluster?.stop();

@@ -1,0 +1,93 @@
+/**
+ * The account tool in cluster mode (`account.ts … --redis URL`): an operator
+ * account made on the server machine before any node starts, so `--op`
+ * never waits for someone to `/register` the nick first.
+ */
+import assert from "node:assert/strict";
+import { runCli } from "./helpers.ts";
+import { CLUSTER_PERMISSIONS, clusterNode, freePort, redisMissing, RedisServer } from "./redis_helpers.ts";
+
+const ignore = redisMissing;
+const ROOT = new URL("..", import.meta.url).pathname;
+const REDIS_ENV = "--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS";
+
+/** Runs the account tool with `input` on its standard input. */
+async function accountTool(permissions: string[], args: string[], input = "") {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "account.ts", ...args],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "cluster: the account tool makes an operator account in Redis; a node started with --op takes it",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const made = await accountTool(
+      ["--allow-net", REDIS_ENV],
+      ["add", "root", "--redis", redis.url],
+      "correct-horse-battery\n",
+    );
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^account root created/);
+    const listed = await accountTool(["--allow-net", REDIS_ENV], ["list", "--redis", redis.url]);
+    assert.equal(listed.stdout.trim(), "root");
+    await using node = await clusterNode(redis, ["--op", "root"]);
+    const op = await node.connect();
+    await op.waitFor(/Log in with/);
+    await op.send("login root correct-horse-battery");
+    await op.waitFor("*** You are an operator here.");
+    // Removed again: it is gone for every node.
+    const removed = await accountTool(["--allow-net", REDIS_ENV], ["remove", "root", "--redis", redis.url]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((await accountTool(["--allow-net", REDIS_ENV], ["list", "--redis", redis.url])).stdout, "");
+  },
+});
+
+Deno.test({
+  name: "cluster: --op without an account in Redis refuses to start and names the account tool's --redis command",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const result = await runCli(
+      ["--port", "0", "--redis", redis.url, "--op", "root"],
+      15000,
+      CLUSTER_PERMISSIONS,
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`account\\.ts add root --redis ${redis.url.replace(/\//g, "\\/")}$`, "m"));
+  },
+});
+
+Deno.test("the account tool: --redis without leave to read the client's variables, a bad URL, or with --db is refused in one line", async () => {
+  const port = freePort();
+  const noEnv = await accountTool(["--allow-net"], ["list", "--redis", `redis://127.0.0.1:${port}/0`]);
+  assert.equal(noEnv.code, 1);
+  assert.match(noEnv.stderr, /^account: --redis needs --allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS/);
+  const unreachable = await accountTool(["--allow-net", REDIS_ENV], ["list", "--redis", `redis://127.0.0.1:${port}/0`]);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /^account: cannot reach Redis at/);
+  const bad = await accountTool(["--allow-net", REDIS_ENV], ["list", "--redis", "http://x"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^account: --redis must be a redis:\/\/ URL/);
+  const both = await accountTool(["--allow-net", REDIS_ENV], [
+    "list",
+    "--redis",
+    "redis://127.0.0.1:1/0",
+    "--db",
+    "x.db",
+  ]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /^account: --db and --redis do not go together/);
+});
