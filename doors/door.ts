@@ -150,3 +150,78 @@ function admitFailed(conn: AcceptedConn, error: unknown, log: Logger, door: stri
     conn.close();
   } catch { /* already closed */ }
 }
+
+/** Where a door listens. */
+export interface ListenAt {
+  hostname: string;
+  port: number;
+  /** Certificate and key: the door speaks TLS. */
+  tls?: TlsFiles;
+}
+
+/**
+ * A door's listening socket and accept loop, opened, addressed and closed
+ * the same way for every door: the door says what its scheme is and what to
+ * do with each connection.
+ *
+ * @example
+ * ```ts
+ * import { DoorListener } from "./door.ts";
+ * import { Logger } from "../log.ts";
+ * const listener = new DoorListener("telnet", new Logger("silent"));
+ * await listener.open({ hostname: "127.0.0.1", port: 0 }, false, (conn) => conn.close());
+ * console.log(listener.url); // "telnet://127.0.0.1:40123"
+ * await listener.close();
+ * ```
+ */
+export class DoorListener {
+  /** The door's URL scheme. */
+  readonly scheme: string;
+  #log: Logger;
+  #listener: Listener<AcceptedConn> | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+
+  /** A listener for a door of `scheme`, logging to `log`. */
+  constructor(scheme: string, log: Logger) {
+    this.scheme = scheme;
+    this.#log = log;
+  }
+
+  /**
+   * Listens at `at` (sharing the port with other processes if `reusePort`)
+   * and hands each connection to `admit`; with `pace`, each accept waits for
+   * the promise it may return. Resolves to the address bound.
+   */
+  async open(
+    at: ListenAt,
+    reusePort: boolean,
+    admit: (conn: AcceptedConn) => void | Promise<void>,
+    pace?: () => Promise<void> | undefined,
+  ): Promise<Deno.NetAddr> {
+    this.#listener = await openListener(at.hostname, at.port, at.tls, this.#log, this.scheme, reusePort);
+    this.#loop = acceptLoop(this.#listener, admit, this.#log, this.scheme, () => this.#stopping, pace);
+    return this.addr;
+  }
+
+  /** The address bound; throws before {@linkcode DoorListener.open}. */
+  get addr(): Deno.NetAddr {
+    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** `scheme://host:port`. */
+  get url(): string {
+    return urlOf(this.scheme, this.addr);
+  }
+
+  /** Stops listening; `wake` (if given) releases an accept that waits on its pace; resolves when the loop has ended. */
+  async close(wake?: () => void): Promise<void> {
+    this.#stopping = true;
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    wake?.();
+    await this.#loop;
+  }
+}

@@ -20,16 +20,7 @@
  * ```
  * @module
  */
-import {
-  type AcceptedConn,
-  acceptLoop,
-  type Door,
-  type DoorHost,
-  type Listener,
-  openListener,
-  type TlsFiles,
-  urlOf,
-} from "./door.ts";
+import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
 import { WebSocketSession } from "./websocket.ts";
 import { clientAddress as socketAddress } from "../session.ts";
 import {
@@ -68,9 +59,7 @@ export class HttpDoor implements Door {
   /** The server. */
   readonly host: DoorHost;
   #options: HttpDoorOptions;
-  #listener: Listener<AcceptedConn> | undefined;
-  #loop: Promise<void> | undefined;
-  #stopping = false;
+  #socket: DoorListener;
   #requests = 0;
   #free: (() => void) | undefined; // wakes the accept loop when a request slot frees up
 
@@ -78,6 +67,7 @@ export class HttpDoor implements Door {
   constructor(host: DoorHost, options: HttpDoorOptions) {
     this.host = host;
     this.#options = options;
+    this.#socket = new DoorListener(this.scheme, host.log);
   }
 
   get scheme(): string {
@@ -100,35 +90,25 @@ export class HttpDoor implements Door {
   }
 
   async listen(): Promise<Deno.NetAddr> {
-    const { hostname, port, tls } = this.#options;
-    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme, this.host.options.reusePort);
-    this.#loop = acceptLoop(
-      this.#listener,
+    await this.#socket.open(
+      this.#options,
+      this.host.options.reusePort,
       (conn) => this.#serve(conn),
-      this.host.log,
-      this.scheme,
-      () => this.#stopping,
       () => this.#requests < MAX_REQUESTS ? undefined : new Promise<void>((resolve) => this.#free = resolve),
     );
     return this.addr;
   }
 
   get addr(): Deno.NetAddr {
-    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
-    return this.#listener.addr as Deno.NetAddr;
+    return this.#socket.addr;
   }
 
   get url(): string {
-    return urlOf(this.scheme, this.addr);
+    return this.#socket.url;
   }
 
   async close(): Promise<void> {
-    this.#stopping = true;
-    try {
-      this.#listener?.close();
-    } catch { /* closed */ }
-    this.#wakeAccept();
-    await this.#loop;
+    await this.#socket.close(() => this.#wakeAccept());
   }
 
   #wakeAccept(): void {

@@ -23,16 +23,7 @@
  * ```
  * @module
  */
-import {
-  type AcceptedConn,
-  acceptLoop,
-  type Door,
-  type DoorHost,
-  type Listener,
-  openListener,
-  type TlsFiles,
-  urlOf,
-} from "./door.ts";
+import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
 import { clientAddress } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { CommandTable } from "../commands/table.ts";
@@ -59,15 +50,14 @@ export class IrcDoor implements Door, IrcServer {
   /** The sessions of this door. */
   readonly sessions: Set<IrcSession> = new Set();
   #options: IrcDoorOptions;
-  #listener: Listener<AcceptedConn> | undefined;
-  #loop: Promise<void> | undefined;
+  #socket: DoorListener;
   #sweep: ReturnType<typeof setInterval> | undefined;
-  #stopping = false;
 
   /** A door on `options.hostname:options.port`; call `listen` to open it. */
   constructor(host: DoorHost, options: IrcDoorOptions) {
     this.host = host;
     this.#options = options;
+    this.#socket = new DoorListener(this.scheme, host.log);
   }
 
   /** The chat engine. */
@@ -85,15 +75,7 @@ export class IrcDoor implements Door, IrcServer {
   }
 
   async listen(): Promise<Deno.NetAddr> {
-    const { hostname, port, tls } = this.#options;
-    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme, this.host.options.reusePort);
-    this.#loop = acceptLoop(
-      this.#listener,
-      (conn) => this.#admit(conn),
-      this.host.log,
-      this.scheme,
-      () => this.#stopping,
-    );
+    await this.#socket.open(this.#options, this.host.options.reusePort, (conn) => this.#admit(conn));
     const ping = this.host.options.keepalive * 1000;
     if (ping > 0) {
       this.#sweep = setInterval(() => this.#ping(ping), Math.max(50, Math.min(ping / 4, 10_000)));
@@ -103,21 +85,16 @@ export class IrcDoor implements Door, IrcServer {
   }
 
   get addr(): Deno.NetAddr {
-    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
-    return this.#listener.addr as Deno.NetAddr;
+    return this.#socket.addr;
   }
 
   get url(): string {
-    return urlOf(this.scheme, this.addr);
+    return this.#socket.url;
   }
 
   async close(): Promise<void> {
-    this.#stopping = true;
     clearInterval(this.#sweep);
-    try {
-      this.#listener?.close();
-    } catch { /* closed */ }
-    await this.#loop;
+    await this.#socket.close();
   }
 
   /** PINGs registered clients silent for `ms`, drops those silent for `ms` after their PING. */

@@ -14,16 +14,7 @@
  * ```
  * @module
  */
-import {
-  type AcceptedConn,
-  acceptLoop,
-  type Door,
-  type DoorHost,
-  type Listener,
-  openListener,
-  type TlsFiles,
-  urlOf,
-} from "./door.ts";
+import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
 import { clientAddress, Session } from "../session.ts";
 import { encodeLine, telnet, telnetLines } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
@@ -357,14 +348,13 @@ export class TelnetDoor implements Door {
   /** The greeting every connection gets, rendered once. */
   readonly greeting: Uint8Array;
   #options: TelnetDoorOptions;
-  #listener: Listener<AcceptedConn> | undefined;
-  #loop: Promise<void> | undefined;
-  #stopping = false;
+  #socket: DoorListener;
 
   /** A door on `options.hostname:options.port`; call `listen` to open it. */
   constructor(host: DoorHost, options: TelnetDoorOptions) {
     this.host = host;
     this.#options = options;
+    this.#socket = new DoorListener(this.scheme, host.log);
     this.greeting = new Delivery({
       type: "welcome",
       server: host.options.name,
@@ -377,33 +367,20 @@ export class TelnetDoor implements Door {
   }
 
   async listen(): Promise<Deno.NetAddr> {
-    const { hostname, port, tls } = this.#options;
-    this.#listener = await openListener(hostname, port, tls, this.host.log, this.scheme, this.host.options.reusePort);
-    this.#loop = acceptLoop(
-      this.#listener,
-      (conn) => this.#admit(conn),
-      this.host.log,
-      this.scheme,
-      () => this.#stopping,
-    );
+    await this.#socket.open(this.#options, this.host.options.reusePort, (conn) => this.#admit(conn));
     return this.addr;
   }
 
   get addr(): Deno.NetAddr {
-    if (!this.#listener) throw new Error(`the ${this.scheme} door is not listening; call listen() first`);
-    return this.#listener.addr as Deno.NetAddr;
+    return this.#socket.addr;
   }
 
   get url(): string {
-    return urlOf(this.scheme, this.addr);
+    return this.#socket.url;
   }
 
   async close(): Promise<void> {
-    this.#stopping = true;
-    try {
-      this.#listener?.close();
-    } catch { /* closed */ }
-    await this.#loop;
+    await this.#socket.close();
   }
 
   #admit(conn: AcceptedConn): void {

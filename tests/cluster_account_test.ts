@@ -4,30 +4,11 @@
  * never waits for someone to `/register` the nick first.
  */
 import assert from "node:assert/strict";
-import { runCli } from "./helpers.ts";
+import { accountTool, runCli } from "./helpers.ts";
 import { CLUSTER_PERMISSIONS, clusterNode, freePort, redisMissing, RedisServer } from "./redis_helpers.ts";
 
 const ignore = redisMissing;
-const ROOT = new URL("..", import.meta.url).pathname;
 const REDIS_ENV = "--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS";
-
-/** Runs the account tool with `input` on its standard input. */
-async function accountTool(permissions: string[], args: string[], input = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, "account.ts", ...args],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
 
 Deno.test({
   name: "cluster: the account tool makes an operator account in Redis; a node started with --op takes it",

@@ -4,28 +4,9 @@
  * `client-output-buffer-limit pubsub`).
  */
 import assert from "node:assert/strict";
-import { TestClient } from "./helpers.ts";
-import { clusterNode, type ClusterNodeProcess, redisMissing, RedisServer } from "./redis_helpers.ts";
+import { clusterNode, ircOn, redisMissing, RedisServer, telnetOn } from "./redis_helpers.ts";
 
 const ignore = redisMissing;
-
-async function telnet(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
-  const client = await node.connect();
-  await client.waitFor(/Log in with/);
-  await client.send(`login ${nick}`);
-  await client.waitFor(`*** ${nick} has entered the room.`);
-  return client;
-}
-
-async function irc(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
-  const client = await TestClient.connect(node.ircPort);
-  await client.send(`NICK ${nick}`);
-  await client.send(`USER ${nick} 0 * :${nick}`);
-  await client.waitFor(new RegExp(` 001 ${nick} `));
-  await client.send("JOIN #main");
-  await client.waitFor(new RegExp(` 366 ${nick} #main `));
-  return client;
-}
 
 Deno.test({
   name: "cluster: Redis gone while users chat: they are told, a line then is refused (never lost unseen), " +
@@ -35,8 +16,8 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
-    const carol = await irc(b, "carol");
+    const alice = await telnetOn(a, "alice");
+    const carol = await ircOn(b, "carol");
     await alice.waitFor("*** carol has entered the room.");
     await redis.stop();
     await alice.waitFor(/^\*\*\* Chat between servers is interrupted \(the cluster's Redis cannot be reached\)/);
@@ -82,8 +63,8 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
-    const bob = await telnet(b, "bob");
+    const alice = await telnetOn(a, "alice");
+    const bob = await telnetOn(b, "bob");
     await alice.waitFor("*** bob has entered the room.");
     const id = /node=(\S+)/.exec(await b.waitForLog(/INFO cluster node=/))![1];
     b.kill("SIGSTOP"); // its event loop stands still: nothing read from Redis, no reconnection
@@ -131,8 +112,8 @@ Deno.test({
     let a = await clusterNode(redis);
     let b = await clusterNode(redis);
     try {
-      let alice = await telnet(a, "alice");
-      let carol = await telnet(b, "carol");
+      let alice = await telnetOn(a, "alice");
+      let carol = await telnetOn(b, "carol");
       await alice.waitFor("*** carol has entered the room.");
       for (const turn of ["b", "a"] as const) {
         // Stop one node: its users are told and leave; the other node's users see them go and keep chatting.
@@ -142,7 +123,7 @@ Deno.test({
         await gone.waitFor("*** The server is shutting down. Goodbye!");
         assert.equal((await stopping.exited()).code, 0);
         await left.waitFor(`*** ${turn === "b" ? "carol" : "alice"} has left the room.`);
-        const dave = await telnet(staying, `dave${turn}`);
+        const dave = await telnetOn(staying, `dave${turn}`);
         await left.send(`still here ${turn}`);
         await dave.waitFor(`${turn === "b" ? "alice" : "carol"}: still here ${turn}`);
         dave.close();
@@ -151,7 +132,7 @@ Deno.test({
         const again = await clusterNode(redis);
         if (turn === "b") b = again;
         else a = again;
-        const back = await telnet(again, turn === "b" ? "carol" : "alice");
+        const back = await telnetOn(again, turn === "b" ? "carol" : "alice");
         await left.waitFor(`*** ${turn === "b" ? "carol" : "alice"} has entered the room.`);
         await back.send(`back ${turn}`);
         await left.waitFor(`${turn === "b" ? "carol" : "alice"}: back ${turn}`);
@@ -173,13 +154,13 @@ Deno.test({
   async fn() {
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
-    const boss = await telnet(a, "boss");
+    const boss = await telnetOn(a, "boss");
     await boss.send("/register correct-horse-battery");
     await boss.waitFor(/^\*\*\* boss is now registered\./);
     await boss.send("/quit");
     await boss.closed();
     await using b = await clusterNode(redis, ["--op", "boss"]);
-    const mallory = await telnet(a, "mallory");
+    const mallory = await telnetOn(a, "mallory");
     const op = await b.connect();
     await op.waitFor(/Log in with/);
     await op.send("login boss correct-horse-battery");

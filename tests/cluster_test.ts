@@ -9,31 +9,13 @@ import {
   clusterNode,
   type ClusterNodeProcess,
   freePort,
+  ircOn,
   redisMissing,
   RedisServer,
+  telnetOn,
 } from "./redis_helpers.ts";
 
 const ignore = redisMissing;
-
-/** Logs in over telnet on a node and waits for the entry line. */
-async function telnet(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
-  const client = await node.connect();
-  await client.waitFor(/Log in with/);
-  await client.send(`login ${nick}`);
-  await client.waitFor(`*** ${nick} has entered the room.`);
-  return client;
-}
-
-/** Registers over IRC on a node and joins #main; waits for the end of NAMES. */
-async function irc(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
-  const client = await TestClient.connect(node.ircPort);
-  await client.send(`NICK ${nick}`);
-  await client.send(`USER ${nick} 0 * :${nick}`);
-  await client.waitFor(new RegExp(` 001 ${nick} `));
-  await client.send("JOIN #main");
-  await client.waitFor(new RegExp(` 366 ${nick} #main `));
-  return client;
-}
 
 /** A JSON event as the WebSocket door sends it. */
 // deno-lint-ignore no-explicit-any
@@ -122,7 +104,7 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
+    const alice = await telnetOn(a, "alice");
     const { ws, next } = await browser(b);
     ws.send("login bob");
     await next((e) => e.type === "entered" && e.nick === "bob");
@@ -166,8 +148,8 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
-    const carol = await irc(b, "carol");
+    const alice = await telnetOn(a, "alice");
+    const carol = await ircOn(b, "carol");
     await alice.waitFor("*** carol has entered the room.");
     carol.send("NAMES #main");
     const names = await carol.waitFor(/ 353 carol = #main :/);
@@ -211,7 +193,7 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
+    const alice = await telnetOn(a, "alice");
     const other = await b.connect();
     await other.waitFor(/Log in with/);
     await other.send("login ALICE");
@@ -245,8 +227,8 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
-    const bob = await telnet(b, "bob");
+    const alice = await telnetOn(a, "alice");
+    const bob = await telnetOn(b, "bob");
     await alice.waitFor("*** bob has entered the room.");
     const killed = Date.now();
     b.kill("SIGKILL");
@@ -259,7 +241,7 @@ Deno.test({
     const taken = Date.now() - killed;
     assert.ok(taken < 10_000, `announced after ${taken} ms`);
     // The nick is free on the surviving node.
-    const again = await telnet(a, "bob");
+    const again = await telnetOn(a, "bob");
     await alice.waitFor("*** bob has entered the room.");
     await alice.send("look");
     await alice.waitFor("*** In main (2): alice, bob");
@@ -274,7 +256,7 @@ Deno.test({
   async fn() {
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
-    const boss = await telnet(a, "boss");
+    const boss = await telnetOn(a, "boss");
     await boss.send("/register correct-horse-battery");
     await boss.waitFor(/^\*\*\* boss is now registered\./);
     await boss.send("/quit");
@@ -288,7 +270,7 @@ Deno.test({
     await op.send("login boss correct-horse-battery");
     await op.waitFor("*** You are an operator here.");
     // mallory is on A; the ban given on B throws her out of A and keeps her out.
-    const mallory = await telnet(a, "mallory");
+    const mallory = await telnetOn(a, "mallory");
     await op.waitFor("*** mallory has entered the room.");
     await op.send("/ban mallory 1h spam");
     await mallory.waitFor(/^\*\*\* You are banned until .*: spam$/);
@@ -305,7 +287,7 @@ Deno.test({
     // A topic set on B is announced on A, and shown to whoever enters the room on A later.
     await op.send("/topic Tea at five");
     await again.waitFor("*** boss set the topic of main: Tea at five");
-    const late = await telnet(a, "late");
+    const late = await telnetOn(a, "late");
     await late.waitFor("*** Topic of main: Tea at five (set by boss)");
     for (const c of [op, again, late]) c.close();
     await Promise.all([op.done, again.done, mallory.done, late.done]);
@@ -318,13 +300,13 @@ Deno.test({
   async fn() {
     await using redis = await RedisServer.start();
     await using a = await clusterNode(redis);
-    const alice = await telnet(a, "alice");
+    const alice = await telnetOn(a, "alice");
     await alice.send("/join garden");
     await alice.waitFor(/^\*\*\* You are now in garden/);
     for (let i = 1; i <= 3; i++) await alice.send(`roses ${i}`);
     await alice.waitFor("alice: roses 3");
     await using b = await clusterNode(redis);
-    const bob = await telnet(b, "bob");
+    const bob = await telnetOn(b, "bob");
     await bob.send("/join garden");
     const seen = await bob.until(/^\*\*\* You are now in garden/);
     assert.deepEqual(
@@ -347,20 +329,11 @@ Deno.test({
 
 /** Registers `nick` with `password` on a node and logs out. */
 async function register(node: ClusterNodeProcess, nick: string, password: string): Promise<void> {
-  const c = await telnet(node, nick);
+  const c = await telnetOn(node, nick);
   await c.send(`/register ${password}`);
   await c.waitFor(new RegExp(`^\\*\\*\\* ${nick} is now registered\\.`));
   await c.send("/quit");
   await c.closed();
-}
-
-/** Logs in to a registered nick on a node and waits for the entry line. */
-async function telnetWith(node: ClusterNodeProcess, nick: string, password: string): Promise<TestClient> {
-  const c = await node.connect();
-  await c.waitFor(/Log in with/);
-  await c.send(`login ${nick} ${password}`);
-  await c.waitFor(`*** ${nick} has entered the room.`);
-  return c;
 }
 
 Deno.test({
@@ -372,8 +345,8 @@ Deno.test({
     await register(a, "boss", "correct-horse-battery");
     await register(a, "bob", "bobs-long-password");
     await using b = await clusterNode(redis, ["--op", "boss"]);
-    const op = await telnetWith(b, "boss", "correct-horse-battery");
-    const alice = await telnet(a, "alice");
+    const op = await telnetOn(b, "boss", "correct-horse-battery");
+    const alice = await telnetOn(a, "alice");
     await op.waitFor("*** alice has entered the room.");
     // A kick in a side room sends alice (on A) back to the main room.
     await alice.send("/join garden");
@@ -405,7 +378,7 @@ Deno.test({
     // Mail for bob (registered, offline) left on B is delivered when he logs in on A.
     await op.send("/msg bob see you later");
     await op.waitFor(/^\*\*\* bob is offline; your message will be delivered/);
-    const bob = await telnetWith(a, "bob", "bobs-long-password");
+    const bob = await telnetOn(a, "bob", "bobs-long-password");
     await bob.waitFor(/^\*\*\* You have 1 message from while you were away:/);
     await bob.waitFor(/boss: see you later/);
     // A kick from the main room disconnects alicia (on A).
@@ -426,9 +399,9 @@ Deno.test({
     await using a = await clusterNode(redis);
     await using b = await clusterNode(redis);
     await register(a, "bob", "bobs-long-password");
-    const first = await telnetWith(a, "bob", "bobs-long-password");
-    const watcher = await telnet(b, "watcher");
-    const second = await telnetWith(b, "bob", "bobs-long-password");
+    const first = await telnetOn(a, "bob", "bobs-long-password");
+    const watcher = await telnetOn(b, "watcher");
+    const second = await telnetOn(b, "bob", "bobs-long-password");
     await first.waitFor("*** You (bob) logged in from another connection; this one is closed.");
     await first.closed();
     // Once the first session's leaving has come through, bob is on B alone, and a guest cannot take the nick.

@@ -334,6 +334,39 @@ export class TestClient {
 /** The project directory, where main.ts is. */
 const ROOT = new URL("..", import.meta.url);
 
+/** What a run of the account tool gave. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Permissions to read and write one folder and nothing else (what the account tool gets in tests). */
+export function folderAccess(dir: string): string[] {
+  return [`--allow-read=${dir}`, `--allow-write=${dir}`];
+}
+
+/**
+ * Runs the account tool (`account.ts`) with `permissions` and `args`, with
+ * `input` on its standard input (a pipe: the password is one line).
+ */
+export async function accountTool(permissions: string[], args: string[], input = ""): Promise<ToolResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "account.ts", ...args],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 /** Splits a byte stream into text lines as they come, calling `wake` after each chunk. */
 async function pumpLines(stream: ReadableStream<Uint8Array>, into: string[], wake: () => void): Promise<void> {
   let rest = "";

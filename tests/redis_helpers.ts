@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { ServerProcess } from "./helpers.ts";
+import { ServerProcess, TestClient } from "./helpers.ts";
 
 /** Whether `redis-server` can be run here. */
 export async function hasRedisServer(): Promise<boolean> {
@@ -166,4 +166,24 @@ export async function clusterNode(
 export interface ClusterNodeProcess extends ServerProcess {
   ircPort: number;
   httpPort: number;
+}
+
+/** Logs in over telnet on a node (with the password of a registered nick) and waits for the entry line. */
+export async function telnetOn(node: ClusterNodeProcess, nick: string, password?: string): Promise<TestClient> {
+  const client = await node.connect();
+  await client.waitFor(/Log in with/);
+  await client.send(password === undefined ? `login ${nick}` : `login ${nick} ${password}`);
+  await client.waitFor(`*** ${nick} has entered the room.`);
+  return client;
+}
+
+/** Registers over IRC on a node and joins #main; waits for the end of NAMES. */
+export async function ircOn(node: ClusterNodeProcess, nick: string): Promise<TestClient> {
+  const client = await TestClient.connect(node.ircPort);
+  await client.send(`NICK ${nick}`);
+  await client.send(`USER ${nick} 0 * :${nick}`);
+  await client.waitFor(new RegExp(` 001 ${nick} `));
+  await client.send("JOIN #main");
+  await client.waitFor(new RegExp(` 366 ${nick} #main `));
+  return client;
 }

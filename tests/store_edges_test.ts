@@ -5,13 +5,11 @@
  * terminal, and bad flags in the project's own words.
  */
 import assert from "node:assert/strict";
-import { runCli, ServerProcess, startServer } from "./helpers.ts";
+import { accountTool, folderAccess, runCli, ServerProcess, startServer } from "./helpers.ts";
 import { tempDir } from "./db_helpers.ts";
 import { hasTmux, shellQuote, TmuxPane } from "./tmux.ts";
 import { MEMORY_ROOMS, Store } from "../store.ts";
 import { LogBuffer } from "../log.ts";
-
-const ROOT = new URL("..", import.meta.url);
 
 /** The real server on a database file, with read/write permissions for its folder. */
 function serverOn(file: string, extra: string[] = []): ServerProcess {
@@ -217,28 +215,10 @@ Deno.test("--op with an account missing from another database file names that fi
   await refusesToStart(serverOn(file, ["--op", "root"]), new RegExp(`npm run account -- add root --db ${file}$`));
 });
 
-/** Runs the account tool with `input` on its standard input. */
-async function accountTool(args: string[], input: string, dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, "account.ts", ...args],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 Deno.test("the account tool works before the first start: it creates the database's folder", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/data/teaparty.db`;
-  const added = await accountTool(["add", "root", "--db", file], "rootpass99\n", dir.path);
+  const added = await accountTool(folderAccess(dir.path), ["add", "root", "--db", file], "rootpass99\n");
   assert.equal(added.code, 0, added.stderr);
   await using proc = serverOn(file, ["--op", "root"]);
   await proc.listening();
@@ -254,7 +234,7 @@ Deno.test("the account tool works before the first start: it creates the databas
 
 Deno.test("the account tool refuses --db '' instead of changing an in-memory database", async () => {
   await using dir = await tempDir();
-  const result = await accountTool(["add", "root", "--db", ""], "rootpass99\n", dir.path);
+  const result = await accountTool(folderAccess(dir.path), ["add", "root", "--db", ""], "rootpass99\n");
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^account: --db needs a file name$/m);
   assert.doesNotMatch(result.stdout, /created/);

@@ -5,7 +5,7 @@
  * for the in-memory history, one-line flag errors, and a complete lockfile.
  */
 import assert from "node:assert/strict";
-import { runCli, ServerProcess, startServer, TestClient, WAIT_MS } from "./helpers.ts";
+import { accountTool, folderAccess, runCli, ServerProcess, startServer, TestClient, WAIT_MS } from "./helpers.ts";
 import { tempDir } from "./db_helpers.ts";
 import { MEMORY_ROOMS, Store } from "../store.ts";
 
@@ -130,34 +130,16 @@ Deno.test("an --op value that is not a valid nick is a bad flag", async () => {
   assert.match(result.stderr, /^teaparty: --op: "9root" is not a valid nick: a nick must start with a letter$/m);
 });
 
-/** Runs the account tool with `input` on its standard input. */
-async function accountTool(args: string[], input: string, dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, "account.ts", ...args],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 Deno.test("npm run account -- add makes an operator account that works at the next start; passwd and remove too", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/chat.db`;
-  const added = await accountTool(["add", "root", "--db", file], "rootpass99\n", dir.path);
+  const added = await accountTool(folderAccess(dir.path), ["add", "root", "--db", file], "rootpass99\n");
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /^account root created/);
-  const twice = await accountTool(["add", "ROOT", "--db", file], "other-pass\n", dir.path);
+  const twice = await accountTool(folderAccess(dir.path), ["add", "ROOT", "--db", file], "other-pass\n");
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /root exists already/);
-  const short = await accountTool(["add", "eve", "--db", file], "short\n", dir.path);
+  const short = await accountTool(folderAccess(dir.path), ["add", "eve", "--db", file], "short\n");
   assert.equal(short.code, 1);
   assert.match(short.stderr, /at least 6 characters/);
   {
@@ -168,7 +150,7 @@ Deno.test("npm run account -- add makes an operator account that works at the ne
       root.send("login root rootpass99");
       await root.waitFor("*** You are an operator here.");
       // While the server runs, the password can be reset from the command line.
-      const reset = await accountTool(["passwd", "root", "--db", file], "newpass123\n", dir.path);
+      const reset = await accountTool(folderAccess(dir.path), ["passwd", "root", "--db", file], "newpass123\n");
       assert.equal(reset.code, 0, reset.stderr);
     } finally {
       root.close();
@@ -185,9 +167,9 @@ Deno.test("npm run account -- add makes an operator account that works at the ne
       await again.done;
     }
   }
-  const listed = await accountTool(["list", "--db", file], "", dir.path);
+  const listed = await accountTool(folderAccess(dir.path), ["list", "--db", file], "");
   assert.equal(listed.stdout.trim(), "root");
-  const removed = await accountTool(["remove", "root", "--db", file], "", dir.path);
+  const removed = await accountTool(folderAccess(dir.path), ["remove", "root", "--db", file], "");
   assert.equal(removed.code, 0, removed.stderr);
   await refusesToStart(file, /there is no account root/, ["--op", "root"]);
 });
