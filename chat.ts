@@ -32,6 +32,7 @@ import { LoginThrottle } from "./login_throttle.ts";
 import { User } from "./user.ts";
 import type { Session, SessionHost } from "./session.ts";
 import type { ChatEvent } from "./events.ts";
+import { Delivery } from "./dialects/dialect.ts";
 
 /** The most messages kept for one offline user; past it senders are told the mailbox is full. */
 export const MAILBOX_LIMIT = 100;
@@ -242,20 +243,20 @@ export class Chat implements SessionHost {
     const room = this.rooms.enter(user, name);
     user.rooms.add(room);
     user.room = room;
-    await this.peers.entered(user, room);
-    const topic = await this.store.topic(room.key);
-    if (topic) {
-      this.journal.tell(user, {
-        type: "topic",
-        room: room.name,
-        text: topic.text,
-        by: topic.by,
-        at: topic.at,
-        changed: false,
-      });
-    }
-    if (history > 0) {
-      await this.showHistory(user, room, history, undefined, user.seen?.get(room.key));
+    // With a store that answers later (cluster mode), live lines wait behind the topic and history read meanwhile.
+    const late = this.peers !== alonePeers;
+    if (late) user.hold();
+    const first: ChatEvent[] = [];
+    const show = (event: ChatEvent) => late ? first.push(event) : this.journal.tell(user, event);
+    try {
+      await this.peers.entered(user, room);
+      const topic = await this.store.topic(room.key);
+      if (topic) {
+        show({ type: "topic", room: room.name, text: topic.text, by: topic.by, at: topic.at, changed: false });
+      }
+      if (history > 0) await this.#history(room, history, undefined, user.seen?.get(room.key), show);
+    } finally {
+      if (late) user.release(first.map((e) => new Delivery(e)));
     }
     return room;
   }
@@ -281,17 +282,19 @@ export class Chat implements SessionHost {
    * were sent.
    */
   async showHistory(user: User, room: Room, count: number, before?: number, seen = 0): Promise<number> {
+    return await this.#history(room, count, before, seen, (event) => this.journal.tell(user, event));
+  }
+
+  async #history(
+    room: Room,
+    count: number,
+    before: number | undefined,
+    seen = 0,
+    show: (event: ChatEvent) => void,
+  ): Promise<number> {
     const messages = (await this.store.recent(room.key, count, before)).filter((m) => (m.id ?? 0) > seen);
     for (const m of messages) {
-      this.journal.tell(user, {
-        type: "history",
-        room: room.name,
-        kind: m.kind,
-        nick: m.nick,
-        text: m.text,
-        at: m.at,
-        id: m.id,
-      });
+      show({ type: "history", room: room.name, kind: m.kind, nick: m.nick, text: m.text, at: m.at, id: m.id });
     }
     return messages.length;
   }

@@ -54,8 +54,51 @@ export class User implements Member {
     this.link = link;
   }
 
-  /** Passes a delivery on to the user's session. */
+  #held: Delivery[] | undefined;
+  #holds = 0;
+
+  /**
+   * Keeps deliveries back until {@linkcode User.release}: while a room's
+   * history is read from a store that answers later (cluster mode), the
+   * room's live lines must not come before it.
+   */
+  hold(): void {
+    this.#holds++;
+    this.#held ??= [];
+  }
+
+  /**
+   * Delivers the user's own entry, then `first` (the history read
+   * meanwhile), then the rest of what was held, leaving out held room lines
+   * that `first` holds already (same id).
+   */
+  release(first: readonly Delivery[] = []): void {
+    const held = this.#held ?? [];
+    if (--this.#holds > 0) {
+      held.splice(0, 0, ...first);
+      return;
+    }
+    this.#holds = 0;
+    this.#held = undefined;
+    const shown = new Set<number>();
+    const own = held.filter((d) => d.event.type === "entered" && d.event.nick === this.nick);
+    for (const d of own) this.link.receive(d); // "you entered" before the history, as without a hold
+    for (const d of first) {
+      const e = d.event;
+      if (e.type === "history" && e.id !== undefined) shown.add(e.id);
+      this.link.receive(d);
+    }
+    for (const d of held) {
+      if (own.includes(d)) continue;
+      const e = d.event;
+      if ((e.type === "chat" || e.type === "action") && e.id !== undefined && shown.has(e.id)) continue;
+      this.link.receive(d);
+    }
+  }
+
+  /** Passes a delivery on to the user's session (or keeps it back while held). */
   receive(delivery: Delivery): void {
-    this.link.receive(delivery);
+    if (this.#held) this.#held.push(delivery);
+    else this.link.receive(delivery);
   }
 }

@@ -252,9 +252,10 @@ export class ClusterNode implements Peers {
    * and the lines relayed after it leave no gap).
    */
   entered(user: User, room: Room): Promise<void> {
-    const listening = this.#listen(room.key, +1);
-    this.#publishPresence(user, { t: "join", n: this.id, k: user.key, r: room.name });
-    return listening;
+    // Others are told only once the room's lines reach this node: a line said after they saw the entry is not missed.
+    return this.#listen(room.key, +1).then(() => {
+      if (user.rooms.has(room)) this.#publishPresence(user, { t: "join", n: this.id, k: user.key, r: room.name });
+    });
   }
 
   /** A user of this node left a room. */
