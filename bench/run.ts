@@ -19,6 +19,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
+import { waitForQuiet } from "./quiet.ts";
 
 /** The scenario names, in the order they run. */
 export const SCENARIOS = [
@@ -123,6 +124,10 @@ interface Cli {
   db?: string;
   json: boolean;
   out?: string;
+  /** Extra teaparty flags (--server-flags). */
+  serverFlags: string[];
+  /** Longest wait, in seconds, for a quiet host before each server's run (--quiet-wait). */
+  quietWait: number;
 }
 
 const HELP = `Usage: deno run -A bench/run.ts [options]    (or: deno task bench, npm run bench -- [options])
@@ -138,6 +143,9 @@ Options:
   --db PATH        start teaparty with an SQLite file (a fresh PATH.N per server) instead of in memory
   --json           print the results as JSON on stdout (the table goes to stderr)
   --out FILE       also write the markdown table (with machine details) to FILE
+  --server-flags=FLAGS  extra teaparty flags, split at spaces (e.g. --server-flags="--flush-budget 8")
+  --quiet-wait SEC before each server's run, wait up to SEC seconds (default 30; 0: never) for
+                   the host to be quiet (under 0.25 cores busy for 3 s): the machine is shared
   --cpu-prof       run teaparty under 'deno run --cpu-prof' (profiles in bench/out/prof/) and
                    print the functions with the most self time (see bench/cpuprofile.ts)
   -h, --help       show this help
@@ -156,6 +164,8 @@ function parseCli(args: string[]): Cli | undefined {
       json: { type: "boolean" },
       out: { type: "string" },
       "cpu-prof": { type: "boolean" },
+      "server-flags": { type: "string", multiple: true },
+      "quiet-wait": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -173,6 +183,10 @@ function parseCli(args: string[]): Cli | undefined {
     only = SCENARIOS.filter((s) => names.includes(s));
   }
   if (values.db !== undefined && values.db.trim() === "") throw new BenchError("--db needs a file path");
+  const quietWait = Number(values["quiet-wait"] ?? 30);
+  if (!Number.isFinite(quietWait) || quietWait < 0) {
+    throw new BenchError(`--quiet-wait needs seconds (0 or more), not "${values["quiet-wait"]}"`);
+  }
   return {
     quick: values.quick === true,
     cpuProf: values["cpu-prof"] === true,
@@ -180,6 +194,8 @@ function parseCli(args: string[]): Cli | undefined {
     db: values.db,
     json: values.json === true,
     out: values.out,
+    quietWait,
+    serverFlags: (values["server-flags"] ?? []).flatMap((v) => v.split(/\s+/)).filter((v) => v !== ""),
   };
 }
 
@@ -1223,6 +1239,14 @@ function machineLine(m: Machine): string {
 
 // ---------------------------------------------------------------- main
 
+/** Waits (up to --quiet-wait) for the shared host to be quiet; returns a note if it was not. */
+async function quietHost(cli: Cli): Promise<string | undefined> {
+  if (cli.quietWait <= 0) return undefined;
+  const waited = await waitForQuiet({ maxCores: 0.25, forS: 3, timeoutS: cli.quietWait });
+  if (waited.quiet) return undefined;
+  return `host still busy (${waited.cores.toFixed(1)} cores) after waiting ${waited.waitedS.toFixed(0)} s`;
+}
+
 async function runAll(cli: Cli): Promise<{ rows: Row[]; errors: number; fdLimit?: number }> {
   const tools = await buildTools();
   const ctx: Context = { cli, tools, quick: cli.quick };
@@ -1249,9 +1273,11 @@ async function runAll(cli: Cli): Promise<{ rows: Row[]; errors: number; fdLimit?
     const byServer = new Map<ServerKind, Row>();
     for (const kind of scenario.servers(cli.quick)) {
       progress(`${scenario.name}: ${kind} ...`);
+      const calm = await quietHost(cli);
       let row: Row;
       try {
         row = await scenario.run(ctx, kind);
+        if (calm) row.notes.push(calm);
       } catch (error) {
         errors++;
         const message = error instanceof BenchError ? error.message : (error as Error).stack ?? String(error);
@@ -1313,6 +1339,7 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   globalThis.addEventListener("unload", killAll);
 
+  teapartyFlags.push(...cli.serverFlags);
   const began = performance.now();
   const started = new Date();
   const profilesBefore = cli.cpuProf ? await listProfiles() : new Set<string>();
