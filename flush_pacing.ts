@@ -14,7 +14,7 @@
  *   byte is {@linkcode FlushPacing.budgetMs} old, never longer;
  * - a hold that did not at least double the waiting output gathered next to
  *   nothing (closed-loop clients wait for their own lines before they send
- *   more): holding is then not tried again for {@linkcode BACK_OFF_FLUSHES} flushes.
+ *   more): holding is then not tried again for {@linkcode BACK_OFF_MS} ms.
  *
  * So a lightly loaded server (a message now and then), and one whose clients
  * wait for each answer, never waits; a server under sustained open load adds
@@ -40,8 +40,12 @@ export type Clock = () => number;
 export const DEFAULT_FLUSH_BUDGET_MS = 10;
 /** Shorter holds are not worth a timer (whose delay is about 1-2 ms): the flush runs next turn instead. */
 export const MIN_HOLD_MS = 1;
-/** Flushes that are never held back after a hold that gathered (almost) nothing. */
-export const BACK_OFF_FLUSHES = 64;
+/**
+ * Milliseconds during which no flush is held back after a hold that gathered
+ * (almost) nothing: a hold costs closed-loop clients the whole hold, so it is
+ * tried at most about once a second (under 1% of the time at a 10 ms budget).
+ */
+export const BACK_OFF_MS = 1000;
 
 /**
  * Flushes in a row that were wanted again sooner than they took before the
@@ -67,7 +71,7 @@ export class FlushPacing {
   #endedAt = -1; // when the last flush finished (-1: none yet)
   #streak = 0; // flushes in a row wanted again sooner than they took
   #heldWith = -1; // bytes waiting when the next flush was held back (-1: not held)
-  #backOff = 0; // flushes left before holding is tried again
+  #backOffUntil = -Infinity; // no holds before this time
 
   /** @param budgetMs the latency budget @param clock the time in ms (default `performance.now`) */
   constructor(budgetMs: number = DEFAULT_FLUSH_BUDGET_MS, clock: Clock = () => performance.now()) {
@@ -109,8 +113,9 @@ export class FlushPacing {
 
   /** A flush begins: it takes everything queued for connections not busy writing. */
   flushStarted(): void {
-    if (this.#heldWith >= 0 && this.#waiting < HOLD_GAIN * this.#heldWith) this.#backOff = BACK_OFF_FLUSHES;
-    else if (this.#backOff > 0) this.#backOff--;
+    if (this.#heldWith >= 0 && this.#waiting < HOLD_GAIN * this.#heldWith) {
+      this.#backOffUntil = this.#clock() + BACK_OFF_MS;
+    }
     this.#heldWith = -1;
     this.#work = 0;
     // What this flush leaves (output for connections still writing) goes in their next
@@ -134,7 +139,7 @@ export class FlushPacing {
   delay(): number {
     const now = this.#clock();
     if (this.#endedAt >= 0) this.#streak = now - this.#endedAt < this.#lastWork ? this.#streak + 1 : 0;
-    if (this.budgetMs <= 0 || this.#oldestAt < 0 || this.#backOff > 0 || !this.growing) return 0;
+    if (this.budgetMs <= 0 || this.#oldestAt < 0 || now < this.#backOffUntil || !this.growing) return 0;
     const wait = this.budgetMs - (now - this.#oldestAt);
     if (wait < MIN_HOLD_MS) return 0;
     this.#heldWith = this.#waiting;
