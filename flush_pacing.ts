@@ -10,7 +10,9 @@
  *   output came sooner after each of the last {@linkcode GROWING_FLUSHES}
  *   flushes than the flush took (the server spends more time flushing than
  *   not, and flushing one turn's worth at a time does not catch up);
- * - while it is growing, hold the flush back only until the oldest waiting
+ * - while it is growing, and the last flush took at least
+ *   {@linkcode HOLD_WORTH} of the budget (so that holding saves something),
+ *   hold the flush back only until the oldest waiting
  *   byte is {@linkcode FlushPacing.budgetMs} old, never longer;
  * - a hold that did not at least double the waiting output gathered next to
  *   nothing (closed-loop clients wait for their own lines before they send
@@ -55,6 +57,13 @@ export const BACK_OFF_MS = 1000;
  * flushes back often enough to show in its p99).
  */
 export const GROWING_FLUSHES = 8;
+/**
+ * A flush is held back only if the last one took at least this share of the
+ * budget: holding saves a write per connection, which matters when a flush is
+ * costly (1,000 receivers: several ms); a short flush (100 receivers of a
+ * closed-loop burst) would save little, and its clients would lose the hold.
+ */
+export const HOLD_WORTH = 0.2;
 /** A hold must at least multiply the waiting output by this to count as having gathered something. */
 export const HOLD_GAIN = 2;
 
@@ -140,6 +149,7 @@ export class FlushPacing {
     const now = this.#clock();
     if (this.#endedAt >= 0) this.#streak = now - this.#endedAt < this.#lastWork ? this.#streak + 1 : 0;
     if (this.budgetMs <= 0 || this.#oldestAt < 0 || now < this.#backOffUntil || !this.growing) return 0;
+    if (this.#lastWork < HOLD_WORTH * this.budgetMs) return 0;
     const wait = this.budgetMs - (now - this.#oldestAt);
     if (wait < MIN_HOLD_MS) return 0;
     this.#heldWith = this.#waiting;

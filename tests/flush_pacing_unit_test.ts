@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { BACK_OFF_MS, DEFAULT_FLUSH_BUDGET_MS, FlushPacing, GROWING_FLUSHES, MIN_HOLD_MS } from "../flush_pacing.ts";
+import {
+  BACK_OFF_MS,
+  DEFAULT_FLUSH_BUDGET_MS,
+  FlushPacing,
+  GROWING_FLUSHES,
+  HOLD_WORTH,
+  MIN_HOLD_MS,
+} from "../flush_pacing.ts";
 
 /** A pacer on a fake clock that the test moves by hand. */
 function pacer(budget = 10) {
@@ -175,4 +182,14 @@ Deno.test("a server sets the process's flush budget from --flush-budget", async 
     server.store.close();
     flushPacing.budgetMs = before;
   }
+});
+
+Deno.test("short flushes (a closed-loop burst to few receivers) are never held back, however busy", () => {
+  const p = pacer(10);
+  p.next(0);
+  for (let i = 0; i < 3 * GROWING_FLUSHES; i++) {
+    p.flush(10 * HOLD_WORTH - 0.5); // just under the share of the budget that makes a hold worth it
+    assert.equal(p.next(0.1), 0, `flush ${i + 2}`);
+  }
+  assert.equal(p.pacing.growing, true);
 });
