@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./room_name.ts";
 import { checkNick } from "./nick.ts";
+import { DEFAULT_FLUSH_BUDGET_MS } from "./flush_pacing.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -28,6 +29,8 @@ export interface ServerOptions {
   maxLine: number;
   /** Outgoing queue limit per session in bytes; past it the session is dropped. */
   maxQueue: number;
+  /** Milliseconds output may be held back to gather more lines per write while the backlog grows; 0: never. */
+  flushBudget: number;
   /** Lines per second a session may send (token bucket); 0 disables. */
   rate: number;
   /** Token bucket size in lines. */
@@ -84,6 +87,7 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   room: "main",
   maxLine: 4096,
   maxQueue: 1024 * 1024,
+  flushBudget: DEFAULT_FLUSH_BUDGET_MS,
   rate: 5,
   burst: 10,
   maxClients: 10000,
@@ -152,6 +156,14 @@ export const flags: readonly Flag[] = [
     help: "drop a client whose unsent output passes this",
     min: 1024,
     integer: true,
+  },
+  {
+    key: "flushBudget",
+    flag: "flush-budget",
+    kind: "number",
+    arg: "MS",
+    help: "under sustained load, hold output back at most this long to send more lines per write (0 = never)",
+    min: 0,
   },
   { key: "rate", flag: "rate", kind: "number", arg: "N", help: "lines per second per session (0 = no limit)", min: 0 },
   {
@@ -299,6 +311,9 @@ export const flags: readonly Flag[] = [
   },
 ];
 
+/** The largest `--flush-budget`: beyond it, held-back output would look like a stalled server. */
+export const MAX_FLUSH_BUDGET_MS = 1000;
+
 const levels = ["debug", "info", "warn", "error", "silent"];
 
 /** The result of {@linkcode parseOptions}: options, or a request for help. */
@@ -356,6 +371,9 @@ export function parseOptions(args: string[]): ParsedOptions {
     ]
   ) {
     if (Number(port) > 65535) throw new Error(`--${flag} must be at most 65535, not ${port}`);
+  }
+  if (options.flushBudget > MAX_FLUSH_BUDGET_MS) {
+    throw new Error(`--flush-budget must be at most ${MAX_FLUSH_BUDGET_MS} ms, not ${options.flushBudget}`);
   }
   if ((options.tlsCert === "") !== (options.tlsKey === "")) {
     throw new Error("--tls-cert and --tls-key go together: give both, or neither");

@@ -12,6 +12,8 @@ import { helpText, parseOptions } from "./config.ts";
 import { ChatServer } from "./server.ts";
 import { dirname } from "node:path";
 import { ACCOUNT_DB } from "./account.ts";
+import { heapSlack, lastResortGc, MemoryTrim } from "./memory_trim.ts";
+import { bytesSent } from "./outbox.ts";
 
 /** The account tool's command line that creates `nick` in the database `db`. */
 function accountCommand(nick: string, db: string): string {
@@ -94,11 +96,16 @@ export async function main(args: string[]): Promise<number> {
     event.preventDefault();
     server.log.error("uncaught error", { error: String(event.error?.stack ?? event.message) });
   });
+  // Give back what a rush of connections made V8 grow, once things are quiet (see memory_trim.ts).
+  const gc = lastResortGc();
+  const trim = gc ? new MemoryTrim({ activity: () => bytesSent.value, slackBytes: heapSlack }, gc) : undefined;
+  trim?.start();
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
+  trim?.stop();
   await server.shutdown();
   await Promise.race([server.log.flush(), new Promise((r) => setTimeout(r, 1000))]);
   return 0;

@@ -10,8 +10,9 @@
  * each read instead, and under load the server settles into one line per
  * sender per write: measured 0.77M against 2.39M deliveries/s in the burst
  * benchmark. `setTimeout(0)` waits about 2 ms here.) A flush starts at most
- * {@linkcode TURN_WRITES} writes per turn, and under sustained load flushes
- * are spaced out; see `schedule`.
+ * {@linkcode TURN_WRITES} writes per turn, and while the backlog grows the
+ * next flush may wait a little, within a latency budget (`--flush-budget`);
+ * see `schedule` and {@linkcode FlushPacing}.
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@
  */
 import { setImmediate } from "node:timers";
 import { Counter } from "./metrics.ts";
+import { FlushPacing } from "./flush_pacing.ts";
 
 /** Bytes written to connections by outboxes. */
 export const bytesSent: Counter = new Counter("teaparty_bytes_sent_total", "Bytes written to connections.");
@@ -54,34 +56,30 @@ let dirty: Outbox[] = []; // outboxes with bytes to write
 let flushing: Outbox[] = []; // the flush under way (it may take several turns)
 let flushingFrom = 0; // outboxes before this index in `flushing` were written
 let scheduled = false;
-let flushWork = 0; // ms the last flush spent writing (its turns added up)
-let flushEnd = 0; // when it finished (performance.now())
-let busy = 0; // flushes in a row that were wanted again sooner than they took
+
+/**
+ * The pacing of every outbox's flushes (one flush serves every connection of
+ * the process, so its budget is process-wide; {@linkcode ChatServer} sets it
+ * from `--flush-budget`).
+ */
+export const flushPacing: FlushPacing = new FlushPacing();
 
 /** Bytes counted for each queued chunk on top of its length (a typed array's own memory, roughly). */
 export const CHUNK_OVERHEAD = 96;
 /** Most writes one turn starts; the rest follow one event-loop turn later. */
 export const TURN_WRITES = 256;
-/** After this many busy flushes in a row the server counts as loaded, and flushes are spaced out. */
-export const BUSY_FLUSHES = 3;
-/** When loaded, the pause after a flush, as a share of the time it spent writing. */
-export const PAUSE_SHARE = 2.5;
-/** Below this, a wait is not worth a timer (whose delay is about 1-2 ms). */
-export const MIN_WAIT_MS = 3;
 
 function flushAll(): void {
   scheduled = false;
-  const start = performance.now();
+  flushPacing.turnStarted();
   if (flushingFrom === 0) { // a new flush takes everything dirty so far
     const list = dirty;
     dirty = flushing;
     flushing = list;
-    flushWork = 0;
+    flushPacing.flushStarted();
   }
   const end = Math.min(flushing.length, flushingFrom + TURN_WRITES);
   for (let i = flushingFrom; i < end; i++) flushing[i].flush();
-  flushEnd = performance.now();
-  flushWork += flushEnd - start;
   if (end < flushing.length) {
     // The rest next turn: a fan-out to ten thousand would otherwise hold ten
     // thousand writes' promises at once, long enough for V8 to promote them
@@ -89,37 +87,31 @@ function flushAll(): void {
     // meanwhile waits for the next flush.
     flushingFrom = end;
     scheduled = true;
+    flushPacing.turnEnded(false);
     setImmediate(flushAll);
     return;
   }
   flushing.length = 0;
   flushingFrom = 0;
+  flushPacing.turnEnded(true);
   joinedFrom = []; // let the chunks go
   joined = new Uint8Array(0);
   if (dirty.length > 0) schedule();
 }
 
 /**
- * Schedules the next flush: one event-loop turn from now while the server
- * keeps up. A write to a socket costs about the same for one line or thirty,
- * and `conn.write` sends at once, so a flush to a thousand receivers takes
- * milliseconds. When output keeps coming back sooner after a flush than the
- * flush took ({@linkcode BUSY_FLUSHES} times in a row), the server is loaded:
- * then the next flush waits {@linkcode PAUSE_SHARE} times as long as the last
- * one spent writing (its writes cost about as much again outside the loop, in
- * completions and kernel work), so more lines gather in each write and the
- * server keeps CPU to spare (steady-50 benchmark: CPU above 100% and p99 in
- * seconds without it; about 60% and 45 ms with it). A short flush, such as a
- * closed-loop burst to 100 receivers, is never held back (the wait would be
- * under {@linkcode MIN_WAIT_MS}): waiting would only add latency there.
+ * Schedules the next flush: one event-loop turn from now, unless the backlog
+ * is growing (output keeps arriving faster than flushes carry it away); then
+ * it waits until the oldest waiting byte is as old as the latency budget
+ * (see {@linkcode FlushPacing}), so that more lines gather in each write and
+ * the server keeps CPU to spare. A write to a socket costs about the same for
+ * one line or thirty, and a flush to a thousand receivers takes milliseconds.
  */
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
-  const gap = performance.now() - flushEnd;
-  busy = gap < flushWork ? busy + 1 : 0;
-  const wait = busy >= BUSY_FLUSHES ? PAUSE_SHARE * flushWork - gap : 0;
-  if (wait >= MIN_WAIT_MS) setTimeout(flushAll, wait);
+  const wait = flushPacing.delay();
+  if (wait > 0) setTimeout(flushAll, wait);
   else setImmediate(flushAll);
 }
 
@@ -169,6 +161,7 @@ export class Outbox {
     }
     this.#chunks.push(bytes);
     this.#queued += bytes.length;
+    flushPacing.queued(bytes.length);
     if (!this.#writing) this.#mark();
     return true;
   }
@@ -191,6 +184,7 @@ export class Outbox {
     const data = chunks.length === 1 ? chunks[0] : join(chunks, this.#queued);
     this.#chunks = [];
     this.#inFlight = this.#queued;
+    flushPacing.taken(this.#queued);
     this.#queued = 0;
     this.#send(data);
     return data.length;
@@ -246,6 +240,7 @@ export class Outbox {
     if (this.#closed) return;
     this.#closed = true;
     this.#chunks = [];
+    flushPacing.dropped(this.#queued);
     this.#queued = 0;
     this.#wake();
   }

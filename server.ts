@@ -35,7 +35,7 @@ import { HttpDoor } from "./doors/http.ts";
 import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
-import { bytesSent } from "./outbox.ts";
+import { bytesSent, flushPacing } from "./outbox.ts";
 import { failedLogins } from "./login.ts";
 import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
@@ -98,6 +98,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.log = logger ?? new Logger(this.options.logLevel);
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
+    flushPacing.budgetMs = this.options.flushBudget; // process-wide: one flush serves every outbox
     this.store = database ??
       (this.options.redis
         ? new RedisStore(this.options.redis)

@@ -117,6 +117,7 @@ Deno.test("bad flag values give a clear error and a nonzero exit", async () => {
     [["--port"], /--port/],
     [["--max-line", "0"], /--max-line/],
     [["--max-queue", "10"], /--max-queue/],
+    [["--flush-budget", "5000"], /--flush-budget/],
     [["--rate=-1"], /--rate/],
     [["--burst", "0"], /--burst/],
     [["--max-clients", "many"], /--max-clients/],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { defaults, flags, helpText, parseOptions, type ServerOptions } from "../config.ts";
+import { DEFAULT_FLUSH_BUDGET_MS } from "../flush_pacing.ts";
 
 const expectedDefaults: ServerOptions = {
   host: "0.0.0.0",
@@ -8,6 +9,7 @@ const expectedDefaults: ServerOptions = {
   room: "main",
   maxLine: 4096,
   maxQueue: 1048576,
+  flushBudget: DEFAULT_FLUSH_BUDGET_MS,
   rate: 5,
   burst: 10,
   maxClients: 10000,
@@ -41,6 +43,7 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["room", ["--room", "lobby"], { room: "lobby" }],
   ["max-line", ["--max-line", "100"], { maxLine: 100 }],
   ["max-queue", ["--max-queue", "2048"], { maxQueue: 2048 }],
+  ["flush-budget", ["--flush-budget", "2.5"], { flushBudget: 2.5 }],
   ["rate", ["--rate", "0"], { rate: 0 }],
   ["burst", ["--burst", "3"], { burst: 3 }],
   ["max-clients", ["--max-clients", "0"], { maxClients: 0 }],
@@ -161,6 +164,19 @@ Deno.test("the minimum itself is accepted", () => {
   assert.equal(parseOptions(["--burst", "1"]).options.burst, 1);
 });
 
+Deno.test("a flush budget above 1000 ms or below 0 is refused; 0 (never hold back) is accepted", () => {
+  assert.throws(() => parseOptions(["--flush-budget", "1001"]), {
+    message: "--flush-budget must be at most 1000 ms, not 1001",
+  });
+  assert.throws(() => parseOptions(["--flush-budget=-1"]), { message: "--flush-budget must be at least 0, not -1" });
+  assert.throws(() => parseOptions(["--flush-budget", "soon"]), {
+    message: '--flush-budget needs a number, not "soon"',
+  });
+  assert.equal(parseOptions(["--flush-budget", "0"]).options.flushBudget, 0);
+  assert.equal(parseOptions(["--flush-budget", "1000"]).options.flushBudget, 1000);
+  assert.equal(parseOptions([]).options.flushBudget, DEFAULT_FLUSH_BUDGET_MS);
+});
+
 Deno.test("a port above 65535 is refused", () => {
   assert.throws(() => parseOptions(["--port", "65536"]), { message: "--port must be at most 65535, not 65536" });
   assert.equal(parseOptions(["--port", "65535"]).options.port, 65535);
@@ -196,6 +212,7 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     room: "main",
     "max-line": "4096",
     "max-queue": "1048576",
+    "flush-budget": String(DEFAULT_FLUSH_BUDGET_MS),
     rate: "5",
     burst: "10",
     "max-clients": "10000",
