@@ -18,7 +18,7 @@
  * loopback port.
  * @module
  */
-import type { Goal, Row, Scenario, ScenarioName, Tools } from "./run.ts";
+import type { Goal, Row, Scenario, ScenarioName, Tools } from "./scenario.ts";
 
 /** What the runner lends these scenarios. */
 export interface ClusterHelpers {

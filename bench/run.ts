@@ -26,75 +26,20 @@ import { parseArgs } from "node:util";
 import { formatSummary, summarise } from "./cpuprofile.ts";
 import { makeCertificates } from "../tests/tls_helpers.ts";
 import { clusterScenarios } from "./cluster.ts";
+import {
+  type Cli,
+  type Context,
+  type Goal,
+  type Row,
+  type Runner,
+  type Scenario,
+  type ScenarioName,
+  SCENARIOS,
+  type ServerKind,
+  type Tools,
+} from "./scenario.ts";
 import { waitForQuiet } from "./quiet.ts";
 import { figuresOf, medianIndex, ratio, scenarioCharts, type ScenarioRun, spreadNotes } from "./report.ts";
-
-/** The scenario names, in the order they run. */
-export const SCENARIOS = [
-  "burst",
-  "steady-5",
-  "steady-50",
-  "crowd",
-  "idle",
-  "idle-plain",
-  "stuck",
-  "startup",
-  "irc-burst",
-  "irc-crowd",
-  "ws-burst",
-  "ws-crowd",
-  "ws-idle",
-  "mixed",
-  "tls-burst",
-  "cluster-crowd",
-  "cluster-burst",
-  "cluster-latency",
-] as const;
-/** One scenario name. */
-export type ScenarioName = typeof SCENARIOS[number];
-/** Which server a row measured. */
-export type ServerKind = "teaparty" | "limit" | "ngircd";
-
-/** One goal and how it went. */
-export interface Goal {
-  /** What is required, e.g. "≥1.5M deliveries/s". */
-  name: string;
-  /** Whether the measurement meets it. */
-  pass: boolean;
-  /** The measured value, as shown. */
-  measured: string;
-}
-
-/** One line of the result table: one scenario on one server. */
-export interface Row {
-  scenario: ScenarioName;
-  server: ServerKind;
-  /** Message deliveries per second in the measured window. */
-  deliveriesPerS?: number;
-  /** Delivery latency percentiles in milliseconds. */
-  p50Ms?: number;
-  p99Ms?: number;
-  /** Lost deliveries (percent and count). */
-  lossPct?: number;
-  lost?: number;
-  /** Server CPU in the measured window, percent of one core. */
-  cpuPct?: number;
-  /** Server resident memory at the end of the run, KiB. */
-  rssKb?: number;
-  /** teaparty / limit for the figure named in `ratioOf`. */
-  ratio?: number;
-  ratioOf?: string;
-  /** Scenario-specific figures. */
-  notes: string[];
-  /** Goals (teaparty rows only). */
-  goals: Goal[];
-  /** Why the run failed, if it did. */
-  error?: string;
-  /** Scenario-specific numbers for `--json`. */
-  extra: Record<string, unknown>;
-  /** The load generator's JSON object, if it ran. */
-  loadgen?: Record<string, unknown>;
-}
 
 // ---------------------------------------------------------------- paths
 
@@ -136,23 +81,6 @@ const LOADGEN_SOURCES = ["Makefile", "loadgen.c", "limit_server.c"];
 class BenchError extends Error {}
 
 // ---------------------------------------------------------------- command line
-
-export interface Cli {
-  quick: boolean;
-  cpuProf: boolean;
-  only: ScenarioName[];
-  db?: string;
-  json: boolean;
-  out?: string;
-  /** Extra teaparty flags (--server-flags). */
-  serverFlags: string[];
-  /** Longest wait, in seconds, for a quiet host before each server's run (--quiet-wait). */
-  quietWait: number;
-  /** Runs of each scenario (--runs); the table shows the median run and the spread. */
-  runs: number;
-  /** Where the SVG charts go (--charts). */
-  charts: string;
-}
 
 const HELP = `Usage: deno run -A bench/run.ts [options]    (or: deno task bench, npm run bench -- [options])
 
@@ -519,11 +447,6 @@ const teapartyFlags = [
 
 // ---------------------------------------------------------------- the load generator
 
-export interface Tools {
-  loadgen: string;
-  limit: string;
-}
-
 /** Copies the loadgen sources to bench/out/loadgen/ and builds them there if needed. */
 async function buildTools(): Promise<Tools> {
   const src = filePath(LOADGEN_SRC);
@@ -724,14 +647,6 @@ export function rowFrom(scenario: ScenarioName, server: ServerKind, json: Record
 }
 
 // ---------------------------------------------------------------- scenarios
-
-export interface Context {
-  cli: Cli;
-  tools: Tools;
-  quick: boolean;
-}
-
-export type Runner = (ctx: Context, kind: ServerKind) => Promise<Row>;
 
 async function startServer(ctx: Context, kind: ServerKind): Promise<Server> {
   return kind === "teaparty" ? await Server.teaparty(ctx.cli) : await Server.limit(ctx.tools.limit);
@@ -1041,17 +956,6 @@ const ircCrowd = ircScenario(
       } s`,
     ),
 );
-
-export interface Scenario {
-  name: ScenarioName;
-  run: Runner;
-  /** Which servers it runs on (given quick mode). */
-  servers: (quick: boolean) => ServerKind[];
-  /** The figure compared in the teaparty/limit column. */
-  ratio?: { of: string; get: (row: Row) => number | undefined };
-  /** Goals, judged on the teaparty row (and the limit row, if any). */
-  goals: (tp: Row, limit: Row | undefined, quick: boolean, earlier: readonly Row[]) => Goal[];
-}
 
 const both = () => ["teaparty", "limit"] as ServerKind[];
 const lossGoal = (row: Row): Goal => ({
