@@ -690,6 +690,36 @@ const steady = (rate: number) =>
 
 const crowdClients = (quick: boolean) => quick ? 2000 : 10_000;
 
+/** burst's load, for every door: 100 clients, 4 senders, closed loop (`--window 8`). */
+const burstLoad = (quick: boolean) => ({
+  clients: 100,
+  senders: 4,
+  rate: 0,
+  window: 8,
+  duration: quick ? 2 : 10,
+  warmup: quick ? 0.5 : 2,
+});
+
+/** crowd's load, for every door: everyone in one room, one sender at 2 msg/s. */
+const crowdLoad = (quick: boolean) => ({
+  clients: crowdClients(quick),
+  senders: 1,
+  rate: 2,
+  senderThread: true,
+  loginProbe: "none",
+  duration: quick ? 2 : 10,
+  warmup: quick ? 0.5 : 2,
+  loginTimeout: 60,
+});
+
+/** Notes how long the crowd's login took. */
+const crowdLoginNote = (row: Row) =>
+  row.notes.push(
+    `login of ${fmtInt(num(row.loadgen ?? {}, "ready") ?? 0)} took ${
+      (num(row.loadgen ?? {}, "login_s") ?? 0).toFixed(1)
+    } s`,
+  );
+
 const crowd: Runner = (ctx, kind) =>
   withServer(ctx, kind, async (server) => {
     const clients = crowdClients(ctx.quick);
@@ -928,34 +958,9 @@ function ircScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun
   };
 }
 
-const ircBurst = ircScenario("irc-burst", (quick) => ({
-  clients: 100,
-  senders: 4,
-  rate: 0,
-  window: 8,
-  duration: quick ? 2 : 10,
-  warmup: quick ? 0.5 : 2,
-}));
+const ircBurst = ircScenario("irc-burst", burstLoad);
 
-const ircCrowd = ircScenario(
-  "irc-crowd",
-  (quick) => ({
-    clients: crowdClients(quick),
-    senders: 1,
-    rate: 2,
-    senderThread: true,
-    loginProbe: "none",
-    duration: quick ? 2 : 10,
-    warmup: quick ? 0.5 : 2,
-    loginTimeout: 60,
-  }),
-  (row) =>
-    row.notes.push(
-      `login of ${fmtInt(num(row.loadgen ?? {}, "ready") ?? 0)} took ${
-        (num(row.loadgen ?? {}, "login_s") ?? 0).toFixed(1)
-      } s`,
-    ),
-);
+const ircCrowd = ircScenario("irc-crowd", crowdLoad, crowdLoginNote);
 
 const both = () => ["teaparty", "limit"] as ServerKind[];
 const lossGoal = (row: Row): Goal => ({
@@ -1115,34 +1120,9 @@ function wsScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun,
   };
 }
 
-const wsBurst = wsScenario("ws-burst", (quick) => ({
-  clients: 100,
-  senders: 4,
-  rate: 0,
-  window: 8,
-  duration: quick ? 2 : 10,
-  warmup: quick ? 0.5 : 2,
-}));
+const wsBurst = wsScenario("ws-burst", burstLoad);
 
-const wsCrowd = wsScenario(
-  "ws-crowd",
-  (quick) => ({
-    clients: crowdClients(quick),
-    senders: 1,
-    rate: 2,
-    senderThread: true,
-    loginProbe: "none",
-    duration: quick ? 2 : 10,
-    warmup: quick ? 0.5 : 2,
-    loginTimeout: 60,
-  }),
-  (row) =>
-    row.notes.push(
-      `login of ${fmtInt(num(row.loadgen ?? {}, "ready") ?? 0)} took ${
-        (num(row.loadgen ?? {}, "login_s") ?? 0).toFixed(1)
-      } s`,
-    ),
-);
+const wsCrowd = wsScenario("ws-crowd", crowdLoad, crowdLoginNote);
 
 /** Idle connections' memory: RSS growth over the empty server, per connection. */
 async function idleMemory(ctx: Context, scenario: ScenarioName, server: Server, run: LoadgenRun): Promise<Row> {
