@@ -120,13 +120,17 @@ export class Outbox {
   #sink: ByteSink;
   #limit: number;
   #owner: OutboxOwner;
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] = []; // emptied (not replaced) by each flush: no new array per write
   #queued = 0; // bytes in #chunks
   #inFlight = 0; // bytes handed to write() and not yet written
   #writing = false;
   #marked = false;
   #closed = false;
   #waiters: (() => void)[] | undefined;
+  #data: Uint8Array | undefined; // the bytes of the write in progress
+  // The write's callbacks, made at the first write (an idle connection has none) and reused for every write.
+  #onWritten: ((n: number) => void) | undefined;
+  #onFailed: ((error: unknown) => void) | undefined;
 
   /**
    * @param sink where bytes go
@@ -182,7 +186,7 @@ export class Outbox {
     if (this.#closed) return 0; // its push overflowed
     const chunks = this.#chunks;
     const data = chunks.length === 1 ? chunks[0] : join(chunks, this.#queued);
-    this.#chunks = [];
+    chunks.length = 0;
     this.#inFlight = this.#queued;
     flushPacing.taken(this.#queued);
     this.#queued = 0;
@@ -192,6 +196,7 @@ export class Outbox {
 
   #send(data: Uint8Array): void {
     this.#writing = true;
+    this.#data = data;
     let written: Promise<number>;
     try {
       written = this.#sink.write(data);
@@ -199,12 +204,14 @@ export class Outbox {
       return this.#failed(error);
     }
     written.then(
-      (n) => this.#written(data, n),
-      (error) => this.#failed(error),
+      this.#onWritten ??= (n) => this.#written(n),
+      this.#onFailed ??= (error) => this.#failed(error),
     );
   }
 
-  #written(data: Uint8Array, n: number): void {
+  #written(n: number): void {
+    const data = this.#data!;
+    this.#data = undefined;
     this.#inFlight -= n;
     bytesSent.inc(n);
     if (this.#closed) return;
@@ -216,6 +223,7 @@ export class Outbox {
 
   #failed(error: unknown): void {
     this.#writing = false;
+    this.#data = undefined;
     this.#inFlight = 0;
     if (this.#closed) return;
     this.close();
@@ -239,7 +247,7 @@ export class Outbox {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#chunks = [];
+    this.#chunks.length = 0;
     flushPacing.dropped(this.#queued);
     this.#queued = 0;
     this.#wake();
@@ -265,7 +273,7 @@ function join(chunks: Uint8Array[], total: number): Uint8Array {
     for (let i = 0; i < chunks.length && same; i++) same = chunks[i] === joinedFrom[i];
     if (same) return joined;
   }
-  joinedFrom = chunks;
+  joinedFrom = chunks.slice(); // a copy: the outbox empties its array for the next write
   joined = concat(chunks, total);
   return joined;
 }

@@ -1,7 +1,8 @@
 /**
  * The embedded SQLite store (`node:sqlite`): history, accounts, offline
  * mail, bans, mutes and topics. One file (WAL mode) or, without a path, an
- * in-memory database with the same features. The schema is versioned
+ * in-memory database with the same features (its room history is kept in
+ * plain arrays, {@linkcode RoomHistory}, faster than SQLite's in-memory table). The schema is versioned
  * (`PRAGMA user_version`) and migrations run at start-up; a file that is not
  * a database, belongs to another program, comes from a newer teaparty or
  * cannot be written is refused with a {@linkcode StoreError} that says so.
@@ -17,6 +18,9 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { type HistoryBounds, RoomHistory, type StoredMessage } from "./room_history.ts";
+
+export type { StoredMessage } from "./room_history.ts";
 
 /** A start-up problem with the database, with a message for the operator. */
 export class StoreError extends Error {
@@ -25,16 +29,6 @@ export class StoreError extends Error {
 
 /** Marks our files: `PRAGMA application_id` ("TeaP"). */
 export const APPLICATION_ID = 0x54656150;
-
-/** A stored room message. */
-export interface StoredMessage {
-  id?: number;
-  room: string;
-  at: number;
-  kind: "chat" | "action";
-  nick: string;
-  text: string;
-}
 
 /** A stored private message waiting for its recipient. */
 export interface Mail {
@@ -184,6 +178,7 @@ export class Store implements ChatStore {
   #added = new Map<string, number>(); // lines added per room since its last trim
   #emptied = new Map<string, (room: string) => boolean>(); // in memory: emptied rooms, the oldest first
   #lock: Deno.FsFile | undefined;
+  #history: RoomHistory | undefined; // in memory: the lines, outside SQLite
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -285,6 +280,7 @@ export class Store implements ChatStore {
     this.#run("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)", [new Date().toISOString()]);
     if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
     this.#keep = options.keep ?? (this.path ? 0 : MEMORY_KEEP);
+    if (!this.path) this.#history = new RoomHistory(this.#keep);
   }
 
   #value(sql: string): unknown {
@@ -327,12 +323,14 @@ export class Store implements ChatStore {
   // ---- history
 
   /**
-   * Stores room messages atomically and sets their ids. Up to
+   * Stores room messages atomically and sets their ids (in memory: in
+   * {@linkcode RoomHistory}). Up to
    * {@linkcode INSERT_ROWS} messages go in one multi-row INSERT (atomic by
    * itself, no transaction needed); more are chunked inside a transaction.
    */
   addMessages(messages: StoredMessage[]): void {
     if (messages.length === 0) return;
+    if (this.#history) return this.#history.add(messages);
     if (messages.length <= INSERT_ROWS) return this.#insertMessages(messages, 0, messages.length);
     this.transaction(() => {
       for (let i = 0; i < messages.length; i += INSERT_ROWS) {
@@ -398,13 +396,13 @@ export class Store implements ChatStore {
       const [oldest, inUse] = this.#emptied.entries().next().value!;
       this.#emptied.delete(oldest);
       if (inUse(oldest)) continue;
-      this.#added.delete(oldest);
-      this.#run("DELETE FROM messages WHERE room = ?", [oldest]);
+      this.#history?.forget(oldest);
     }
   }
 
   /** The last `limit` messages of a room before `before` (ms), oldest first. */
   recent(room: string, limit: number, before = Number.MAX_SAFE_INTEGER): StoredMessage[] {
+    if (this.#history) return this.#history.recent(room, limit, before);
     const rows = this.#all(
       "SELECT id, room, at, kind, nick, text FROM messages WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?",
       [room, before, limit],
@@ -426,10 +424,11 @@ export class Store implements ChatStore {
    */
   within(
     room: string,
-    bounds: { afterId?: number; beforeId?: number; afterAt?: number; beforeAt?: number },
+    bounds: HistoryBounds,
     limit: number,
     newest: boolean,
   ): StoredMessage[] {
+    if (this.#history) return this.#history.within(room, bounds, limit, newest);
     const rows = this.#all(
       "SELECT id, room, at, kind, nick, text FROM messages WHERE room = ? AND id > ? AND id < ? AND at > ? AND at < ? " +
         `ORDER BY id ${newest ? "DESC" : "ASC"} LIMIT ?`,

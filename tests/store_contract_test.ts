@@ -1,6 +1,7 @@
 /**
- * The store interface's contract, run against both stores: SQLite (a
- * single server, in memory here) and Redis (cluster mode, on a real
+ * The store interface's contract, run against every store: a single
+ * server's in memory (history in `RoomHistory`) and in an SQLite
+ * file, and Redis (cluster mode, on a real
  * `redis-server`). Then what only the Redis store does: two nodes' stores
  * on one Redis see each other's writes.
  */
@@ -138,12 +139,22 @@ const cases: Case[] = [
 ];
 
 for (const [name, run] of cases) {
-  Deno.test(`store (SQLite): ${name}`, async () => {
+  Deno.test(`store (in memory): ${name}`, async () => {
     const store = Store.open("");
     try {
       await run(store);
     } finally {
       store.close();
+    }
+  });
+  Deno.test(`store (SQLite file): ${name}`, async () => {
+    const dir = await Deno.makeTempDir();
+    const store = Store.open(`${dir}/contract.db`);
+    try {
+      await run(store);
+    } finally {
+      store.close();
+      await Deno.remove(dir, { recursive: true });
     }
   });
   Deno.test({

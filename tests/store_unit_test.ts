@@ -236,8 +236,9 @@ Deno.test("recent with before returns only messages said strictly earlier", () =
   assert.deepEqual(store.recent("main", 10, 1000), []);
 });
 
-Deno.test("a failed batch is rolled back as a whole", () => {
-  using store = open("");
+Deno.test("a failed batch is rolled back as a whole (an SQLite file)", async () => {
+  await using dir = await tempDir();
+  using store = open(`${dir.path}/chat.db`);
   store.addMessages([message("main", 1, "kept")]);
   const bad = { ...message("main", 2, "lost"), text: null as unknown as string };
   assert.throws(() => store.addMessages([message("main", 2, "also lost"), bad]));
