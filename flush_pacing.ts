@@ -39,7 +39,7 @@
 export type Clock = () => number;
 
 /** The default latency budget in milliseconds (`--flush-budget`); chosen with the steady-5/steady-50/burst benchmarks. */
-export const DEFAULT_FLUSH_BUDGET_MS = 10;
+export const DEFAULT_FLUSH_BUDGET_MS = 14;
 /** Shorter holds are not worth a timer (whose delay is about 1-2 ms): the flush runs next turn instead. */
 export const MIN_HOLD_MS = 1;
 /**
