@@ -12,7 +12,7 @@ import { helpText, parseOptions } from "./config.ts";
 import { ChatServer } from "./server.ts";
 import { dirname } from "node:path";
 import { ACCOUNT_DB } from "./account.ts";
-import { heapSlack, lastResortGc, MemoryTrim } from "./memory_trim.ts";
+import { heapSlack, heapUsed, lastResortGc, MemoryTrim } from "./memory_trim.ts";
 import { bytesSent } from "./outbox.ts";
 
 /** The account tool's command line that creates `nick` in the database `db`. */
@@ -98,7 +98,9 @@ export async function main(args: string[]): Promise<number> {
   });
   // Give back what a rush of connections made V8 grow, once things are quiet (see memory_trim.ts).
   const gc = lastResortGc();
-  const trim = gc ? new MemoryTrim({ activity: () => bytesSent.value, slackBytes: heapSlack }, gc) : undefined;
+  const trim = gc
+    ? new MemoryTrim({ activity: () => bytesSent.value, slackBytes: heapSlack, usedBytes: heapUsed }, gc)
+    : undefined;
   trim?.start();
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();

@@ -240,34 +240,55 @@ function mixed(a: string, b: string): string {
  * ```
  */
 export class LookAlikes {
-  #bySkeleton = new Map<string, Map<string, { nick: string; count: number }>>();
+  // One held key per skeleton (the usual case) as a plain entry, several as a list in the order they came.
+  #bySkeleton = new Map<string, HeldNick | HeldNick[]>();
 
   /** Adds a nick (under its key, `foldNick(nick)` unless given). */
   add(nick: string, key: string = foldNick(nick)): void {
     const skeleton = nickSkeleton(key);
-    let keys = this.#bySkeleton.get(skeleton);
-    if (!keys) this.#bySkeleton.set(skeleton, keys = new Map());
-    const entry = keys.get(key);
-    if (entry) entry.count++;
-    else keys.set(key, { nick, count: 1 });
+    const held = this.#bySkeleton.get(skeleton);
+    if (!held) {
+      this.#bySkeleton.set(skeleton, { key, nick, count: 1 });
+      return;
+    }
+    const list = Array.isArray(held) ? held : [held];
+    const entry = list.find((e) => e.key === key);
+    if (entry) {
+      entry.count++;
+      return;
+    }
+    list.push({ key, nick, count: 1 });
+    if (list !== held) this.#bySkeleton.set(skeleton, list);
   }
 
   /** Takes back one {@linkcode LookAlikes.add} of a key. */
   delete(key: string): void {
     const skeleton = nickSkeleton(key);
-    const keys = this.#bySkeleton.get(skeleton);
-    const entry = keys?.get(key);
-    if (!entry) return;
-    if (--entry.count > 0) return;
-    keys!.delete(key);
-    if (keys!.size === 0) this.#bySkeleton.delete(skeleton);
+    const held = this.#bySkeleton.get(skeleton);
+    if (!held) return;
+    if (!Array.isArray(held)) {
+      if (held.key === key && --held.count <= 0) this.#bySkeleton.delete(skeleton);
+      return;
+    }
+    const at = held.findIndex((e) => e.key === key);
+    if (at < 0 || --held[at].count > 0) return;
+    held.splice(at, 1);
+    if (held.length === 1) this.#bySkeleton.set(skeleton, held[0]);
   }
 
   /** A nick held under another key that looks like `nick`, if any. */
   find(nick: string, key: string = foldNick(nick)): string | undefined {
-    const keys = this.#bySkeleton.get(nickSkeleton(key));
-    if (!keys) return undefined;
-    for (const [other, entry] of keys) if (other !== key) return entry.nick;
+    const held = this.#bySkeleton.get(nickSkeleton(key));
+    if (!held) return undefined;
+    if (!Array.isArray(held)) return held.key !== key ? held.nick : undefined;
+    for (const entry of held) if (entry.key !== key) return entry.nick;
     return undefined;
   }
+}
+
+// A key held in LookAlikes: its nick as first given, and how many times it was added.
+interface HeldNick {
+  key: string;
+  nick: string;
+  count: number;
 }

@@ -128,9 +128,8 @@ export class Outbox {
   #closed = false;
   #waiters: (() => void)[] | undefined;
   #data: Uint8Array | undefined; // the bytes of the write in progress
-  // The write's callbacks, made at the first write (an idle connection has none) and reused for every write.
-  #onWritten: ((n: number) => void) | undefined;
-  #onFailed: ((error: unknown) => void) | undefined;
+  // The write's callback (bytes written, or the error it failed with), made at the first write and reused.
+  #done: ((result: unknown) => void) | undefined;
 
   /**
    * @param sink where bytes go
@@ -203,10 +202,8 @@ export class Outbox {
     } catch (error) { // a sink that throws at once must not break flushAll for every other outbox
       return this.#failed(error);
     }
-    written.then(
-      this.#onWritten ??= (n) => this.#written(n),
-      this.#onFailed ??= (error) => this.#failed(error),
-    );
+    const done = this.#done ??= (result) => typeof result === "number" ? this.#written(result) : this.#failed(result);
+    written.then(done, done);
   }
 
   #written(n: number): void {

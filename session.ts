@@ -24,7 +24,7 @@ import type { Journal } from "./journal.ts";
 import type { User } from "./user.ts";
 import type { ChatEvent } from "./events.ts";
 import type { Delivery, Dialect, Receiver } from "./dialects/dialect.ts";
-import { TOO_LONG } from "./line_reader.ts";
+import { type LineListener, type LineSource, TOO_LONG } from "./line_reader.ts";
 import { Outbox, type OutboxOwner } from "./outbox.ts";
 import { TokenBucket } from "./rate.ts";
 import { Counter, type CounterChild } from "./metrics.ts";
@@ -64,7 +64,7 @@ export interface SessionHost {
 }
 
 /** One connected client, on any door. */
-export abstract class Session implements OutboxOwner, Receiver {
+export abstract class Session implements OutboxOwner, Receiver, LineListener {
   /** A number unique in this process. */
   readonly id: number = nextId++;
   /** The connection. */
@@ -87,6 +87,8 @@ export abstract class Session implements OutboxOwner, Receiver {
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #ending = false;
+  #lines: LineSource | undefined;
+  #counter: CounterChild | undefined;
 
   /** Wraps an accepted connection from `ip`, speaking `dialect`. */
   constructor(host: SessionHost, conn: Connection, ip: string, dialect: Dialect) {
@@ -102,8 +104,8 @@ export abstract class Session implements OutboxOwner, Receiver {
   /** The door's name, for logs and metrics ("telnet", "websocket" …). */
   abstract get door(): string;
 
-  /** The lines (or messages) the client sends; ends when the connection does. */
-  protected abstract lines(): AsyncIterable<string | typeof TOO_LONG>;
+  /** Where the lines (or messages) the client sends come from; it tells `listener` when a read is done. */
+  protected abstract lines(listener: LineListener): LineSource;
 
   /** Handles one line (a command, chat, or a line of another protocol). */
   protected abstract handle(line: string): void | Promise<void>;
@@ -184,10 +186,13 @@ export abstract class Session implements OutboxOwner, Receiver {
     return new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  /** Runs the session until the connection ends. Never throws. */
-  async run(): Promise<void> {
+  /**
+   * Runs the session until the connection ends; never throws. It is driven
+   * by callbacks, not a coroutine: while a client says nothing, the session
+   * holds one pending read and nothing else.
+   */
+  run(): void {
     const { options } = this.host;
-    let reason = "connection closed by client";
     try {
       this.greet();
       if (options.loginTimeout > 0) {
@@ -204,27 +209,84 @@ export abstract class Session implements OutboxOwner, Receiver {
       const door = this.door;
       let counter = lineCounters.get(door);
       if (!counter) lineCounters.set(door, counter = linesReceived.labels(door));
-      for await (const line of this.lines()) {
-        if (this.closed) break;
-        counter.inc();
-        const paced = this.pace();
-        if (paced) {
-          await paced;
-          if (this.closed) break;
+      this.#counter = counter;
+      this.#lines = this.lines(this);
+    } catch (error) {
+      this.readFailed(error);
+      return;
+    }
+    this.#take();
+  }
+
+  /** A read is done (the line source's listener): the lines it brought are handled in order. */
+  linesArrived(): void {
+    this.#take();
+  }
+
+  /** Reading failed: the connection was lost (or closed under the reader). */
+  readFailed(error: unknown): void {
+    this.#stopped(this.closed ? this.closeReason : this.lostReason(error));
+  }
+
+  // Handles the lines already read, one at a time: each waits for the rate limit and for the one before it.
+  #take(): void {
+    const lines = this.#lines!;
+    try {
+      while (!this.closed) {
+        const line = lines.next();
+        if (line === undefined) {
+          if (lines.ended) break;
+          lines.read();
+          return;
         }
-        if (line === TOO_LONG) {
-          this.tooLong();
-        } else if (this.prompt) {
-          const prompt = this.prompt;
-          this.prompt = undefined;
-          await prompt(line);
-        } else {
-          await this.handle(line);
+        this.#counter!.inc();
+        const wait = this.charge();
+        if (wait > 0) {
+          setTimeout(() => this.#paced(line), wait);
+          return;
+        }
+        const handled = this.#handle(line);
+        if (handled) {
+          handled.then(() => this.#take(), (error) => this.readFailed(error));
+          return;
         }
       }
     } catch (error) {
-      reason = this.closed ? this.closeReason : this.lostReason(error);
+      this.readFailed(error);
+      return;
     }
+    this.#stopped("connection closed by client");
+  }
+
+  // The rate limit let `line` through.
+  #paced(line: string | typeof TOO_LONG): void {
+    if (this.closed) return this.#stopped("");
+    let handled;
+    try {
+      handled = this.#handle(line);
+    } catch (error) {
+      return this.readFailed(error);
+    }
+    if (handled) handled.then(() => this.#take(), (error) => this.readFailed(error));
+    else this.#take();
+  }
+
+  // One line to the prompt waiting for it, or to the door's handler; a promise when handling goes on.
+  #handle(line: string | typeof TOO_LONG): Promise<void> | undefined {
+    if (line === TOO_LONG) {
+      this.tooLong();
+      return undefined;
+    }
+    const prompt = this.prompt;
+    if (prompt) {
+      this.prompt = undefined;
+      return pending(prompt(line));
+    }
+    return pending(this.handle(line));
+  }
+
+  // Reading has stopped: the session closes (unless it is ending politely, which closes it when done).
+  #stopped(reason: string): void {
     if (!this.#ending) this.close(this.closeReason || reason);
   }
 
@@ -275,6 +337,7 @@ export abstract class Session implements OutboxOwner, Receiver {
     if (!this.closeReason) this.closeReason = reason;
     clearTimeout(this.#loginTimer);
     this.outbox.close();
+    this.#lines?.close?.();
     try {
       this.conn.close();
     } catch {
@@ -283,6 +346,11 @@ export abstract class Session implements OutboxOwner, Receiver {
     this.host.release(this);
     this.host.closed(this, this.closeReason, level);
   }
+}
+
+// A handler's answer as a promise to wait for, or undefined when it is done already.
+function pending(result: void | Promise<void>): Promise<void> | undefined {
+  return result instanceof Promise ? result : undefined;
 }
 
 /** An error as one line: its name and message. */

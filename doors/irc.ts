@@ -140,6 +140,6 @@ export class IrcDoor implements Door, IrcServer {
       throw error;
     }
     this.sessions.add(session);
-    session.run().finally(() => this.sessions.delete(session));
+    session.run(); // it leaves this.sessions when it closes
   }
 }

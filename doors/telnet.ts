@@ -18,7 +18,7 @@ import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFile
 import { clientAddress, Session } from "../session.ts";
 import { encodeLine, telnet, telnetLines } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
-import { type ByteFilter, type ByteSource, readLines, type TOO_LONG } from "../line_reader.ts";
+import { type ByteFilter, type ByteSource, type LineListener, LineReader, type LineSource } from "../line_reader.ts";
 import { IAC, OFFER, TelnetFilter, type TelnetPeer } from "../telnet.ts";
 import { dispatch } from "../commands/table.ts";
 import { keptRedraw, type RedrawControl } from "../commands/redraw.ts";
@@ -323,8 +323,8 @@ export class TelnetSession extends Session implements ByteFilter, ByteSource, Te
     super.close(reason, level);
   }
 
-  protected lines(): AsyncIterable<string | typeof TOO_LONG> {
-    return readLines(this, { maxLine: this.host.options.maxLine, telnet: this });
+  protected lines(listener: LineListener): LineSource {
+    return new LineReader(this, { maxLine: this.host.options.maxLine, telnet: this }, listener);
   }
 
   protected handle(line: string): Promise<void> {

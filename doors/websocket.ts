@@ -21,7 +21,7 @@ import { json } from "../dialects/json.ts";
 import { dispatch } from "../commands/table.ts";
 import type { CommandTable } from "../commands/table.ts";
 import type { Chat } from "../chat.ts";
-import type { TOO_LONG } from "../line_reader.ts";
+import { type LineListener, linesFrom, type LineSource, type TOO_LONG } from "../line_reader.ts";
 import { closeFrame, pingFrame, pongFrame, readMessages, WebSocketClose } from "../wire/websocket.ts";
 
 const sessions = new Set<WebSocketSession>();
@@ -87,7 +87,12 @@ export class WebSocketSession extends Session {
     this.sendBytes(PING);
   }
 
-  protected async *lines(): AsyncGenerator<string | typeof TOO_LONG> {
+  protected lines(listener: LineListener): LineSource {
+    return linesFrom(this.#messages(), listener);
+  }
+
+  // The client's text messages, until its close frame (answered) or the connection's end.
+  async *#messages(): AsyncGenerator<string | typeof TOO_LONG> {
     let close;
     const initial = this.#initial;
     this.#initial = EMPTY;

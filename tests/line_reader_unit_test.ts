@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { type ByteSource, type LineReaderOptions, readLines, TOO_LONG } from "../line_reader.ts";
+import {
+  type ByteSource,
+  freeSlotCount,
+  IDLE_BUFFER,
+  LineReader,
+  type LineReaderOptions,
+  readLines,
+  TOO_LONG,
+} from "../line_reader.ts";
 import { TelnetFilter } from "../telnet.ts";
 
 type Chunk = string | number[] | Uint8Array;
@@ -252,4 +260,109 @@ Deno.test("telnet erase character and erase line reach the line as backspace and
   const telnet = new TelnetFilter(() => {});
   const data = [97, 98, 255, 247, 99, 255, 248, 100, 10]; // "ab" IAC EC "c" IAC EL "d" LF
   assert.deepEqual(await lines([data], { maxLine: 100, telnet }), ["ab\bc\x15d"]);
+});
+
+/** A source whose reads wait until the test answers them: `answer(text)` fills the pending read, `end()` ends it. */
+class HeldSource implements ByteSource {
+  pending: { p: Uint8Array; resolve: (n: number | null) => void; reject: (e: unknown) => void } | undefined;
+  read(p: Uint8Array): Promise<number | null> {
+    return new Promise((resolve, reject) => this.pending = { p, resolve, reject });
+  }
+  answer(text: string): void {
+    const bytes = encoder.encode(text);
+    const { p, resolve } = this.pending!;
+    this.pending = undefined;
+    p.set(bytes);
+    resolve(bytes.length);
+  }
+  fail(error: Error): void {
+    const { reject } = this.pending!;
+    this.pending = undefined;
+    reject(error);
+  }
+}
+
+/** A LineReader on a HeldSource; `arrived()` resolves at the listener's next call. */
+function heldReader(options: LineReaderOptions = { maxLine: 1000 }) {
+  const source = new HeldSource();
+  let wake = () => {};
+  let failed: unknown;
+  const reader = new LineReader(source, options, {
+    linesArrived: () => wake(),
+    readFailed: (error) => {
+      failed = error;
+      wake();
+    },
+  });
+  const arrived = () => new Promise<void>((resolve) => wake = resolve);
+  const take = () => {
+    const out: (string | typeof TOO_LONG)[] = [];
+    for (let line = reader.next(); line !== undefined; line = reader.next()) out.push(line);
+    return out;
+  };
+  return { source, reader, arrived, take, failed: () => failed };
+}
+
+Deno.test("an idle reader's buffer is a shared slot, given back when the reader closes", async () => {
+  const r = heldReader();
+  r.reader.read();
+  assert.equal(r.source.pending!.p.length, IDLE_BUFFER);
+  assert.ok(r.source.pending!.p.buffer.byteLength > IDLE_BUFFER, "a view on a larger slab");
+  const arrived = r.arrived();
+  r.source.answer("hi\n");
+  await arrived;
+  assert.deepEqual(r.take(), ["hi"]);
+  const free = freeSlotCount();
+  r.reader.close();
+  assert.equal(freeSlotCount(), free + 1);
+  r.reader.close();
+  assert.equal(freeSlotCount(), free + 1, "closing twice gives it back once");
+});
+
+Deno.test("a reader closed during a read gives its slot back only when the read is over", async () => {
+  const r = heldReader();
+  r.reader.read();
+  const held = r.source.pending!;
+  const free = freeSlotCount();
+  r.reader.close();
+  assert.equal(freeSlotCount(), free, "the pending read may still write into it");
+  const other = heldReader(); // takes a slot meanwhile: never the one still being read into
+  other.reader.read();
+  assert.notEqual(other.source.pending!.p.byteOffset, held.p.byteOffset);
+  r.source.fail(new Error("connection closed"));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(freeSlotCount(), free + 1);
+  assert.equal(r.failed(), undefined, "a closed reader's listener is not told again");
+  other.reader.close();
+});
+
+Deno.test("a reader that grows gives its slot back, and an idle one takes a slot again", async () => {
+  const r = heldReader();
+  r.reader.read();
+  let arrived = r.arrived();
+  const free = freeSlotCount();
+  r.source.answer("x".repeat(IDLE_BUFFER)); // fills the buffer: a busy connection
+  await arrived;
+  assert.equal(freeSlotCount(), free + 1, "the slot went back when the buffer grew");
+  assert.deepEqual(r.take(), []);
+  r.reader.read();
+  assert.equal(r.source.pending!.p.buffer.byteLength, 2 * IDLE_BUFFER, "its own bigger buffer");
+  arrived = r.arrived();
+  r.source.answer("\n");
+  await arrived;
+  assert.deepEqual(r.take(), ["x".repeat(IDLE_BUFFER)]);
+  r.reader.read(); // the last read was small: back to an idle buffer, a slot
+  assert.equal(r.source.pending!.p.length, IDLE_BUFFER);
+  assert.ok(r.source.pending!.p.buffer.byteLength > IDLE_BUFFER);
+  r.reader.close();
+});
+
+Deno.test("many readers on shared slabs each get their own bytes", async () => {
+  const readers = Array.from({ length: 1200 }, () => heldReader()); // more than two slabs
+  for (const r of readers) r.reader.read();
+  const arrivals = readers.map((r) => r.arrived());
+  readers.forEach((r, i) => r.source.answer(`line ${i} ${"y".repeat(i % 90)}\n`));
+  await Promise.all(arrivals);
+  readers.forEach((r, i) => assert.deepEqual(r.take(), [`line ${i} ${"y".repeat(i % 90)}`]));
+  for (const r of readers) r.reader.close();
 });

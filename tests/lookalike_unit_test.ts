@@ -146,6 +146,25 @@ Deno.test("LookAlikes keeps a key until it is deleted as often as it was added",
   taken.delete("alice"); // once too often: harmless
 });
 
+Deno.test("LookAlikes keeps several look-alike keys, in the order they came, each until deleted", () => {
+  const taken = new LookAlikes();
+  taken.add("alice");
+  taken.add("al\u0131ce");
+  taken.add("al\u0131ce");
+  assert.equal(taken.find("\u0430lice"), "alice", "the first of them");
+  assert.equal(taken.find("alice"), "al\u0131ce", "the other one, not itself");
+  assert.equal(taken.find("al\u0131ce"), "alice");
+  taken.delete("alice");
+  assert.equal(taken.find("alice"), "al\u0131ce", "the one left");
+  assert.equal(taken.find("al\u0131ce"), undefined, "alone again: no look-alike");
+  taken.delete("al\u0131ce");
+  assert.equal(taken.find("alice"), "al\u0131ce", "added twice, deleted once");
+  taken.delete("al\u0131ce");
+  assert.equal(taken.find("alice"), undefined);
+  taken.add("alice");
+  assert.equal(taken.find("al\u0131ce"), "alice", "a key can come back");
+});
+
 Deno.test("checking a nick is fast enough for every login", () => {
   const start = performance.now();
   for (let i = 0; i < 2000; i++) {

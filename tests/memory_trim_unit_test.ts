@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { heapSlack, lastResortGc, MemoryTrim, QUIET_CHECKS, SLACK_BYTES } from "../memory_trim.ts";
+import {
+  GROWTH_BYTES,
+  heapSlack,
+  heapUsed,
+  lastResortGc,
+  MemoryTrim,
+  QUIET_CHECKS,
+  SLACK_BYTES,
+} from "../memory_trim.ts";
 
 /** A trimmer on a hand-moved probe: `work()` is activity, `slack` the heap's unused bytes. */
 function trimmer(slack = 2 * SLACK_BYTES) {
@@ -46,6 +54,55 @@ Deno.test("a quiet heap without much slack is left alone", () => {
   assert.equal(t.trims(), 0);
   t.probe.slack = SLACK_BYTES + 1;
   assert.equal(t.trim.check(), true, "until the slack passes the threshold");
+});
+
+/** A trimmer whose probe also reports used bytes; the trim "collects" down to `live`. */
+function growthTrimmer(used: number, live: number) {
+  const probe = { written: 0, used };
+  let trims = 0;
+  const trim = new MemoryTrim({
+    activity: () => probe.written,
+    slackBytes: () => 0, // no slack: only growth can call for a trim
+    usedBytes: () => probe.used,
+  }, () => {
+    trims++;
+    probe.used = live;
+  });
+  return { trim, probe, trims: () => trims, work: () => probe.written += 100 };
+}
+
+Deno.test("a quiet server whose used heap grew past the limit since the start is trimmed, without slack", () => {
+  const t = growthTrimmer(20 << 20, 20 << 20);
+  t.work();
+  t.probe.used += GROWTH_BYTES + 1; // a rush of logins: live objects and their garbage
+  assert.equal(t.trim.check(), false, "busy");
+  for (let i = 0; i < QUIET_CHECKS; i++) t.trim.check();
+  assert.equal(t.trims(), 1);
+});
+
+Deno.test("growth is counted from the heap left by the last trim, and small growth is left alone", () => {
+  const t = growthTrimmer(20 << 20, 30 << 20);
+  t.probe.used = (20 << 20) + GROWTH_BYTES; // exactly the limit: not past it
+  for (let i = 0; i < 2 * QUIET_CHECKS; i++) t.trim.check();
+  assert.equal(t.trims(), 0, "growth of exactly GROWTH_BYTES");
+  t.probe.used += 1;
+  t.work();
+  for (let i = 0; i <= QUIET_CHECKS; i++) t.trim.check(); // the busy check, then the quiet spell
+  assert.equal(t.trims(), 1, "past it");
+  // The trim left 30 MiB: the next spell needs growth past that.
+  t.work();
+  t.probe.used = (30 << 20) + GROWTH_BYTES;
+  for (let i = 0; i < 2 * QUIET_CHECKS; i++) t.trim.check();
+  assert.equal(t.trims(), 1, "measured from the last trim, not from the start");
+  t.work();
+  t.probe.used += 1;
+  for (let i = 0; i <= QUIET_CHECKS; i++) t.trim.check();
+  assert.equal(t.trims(), 2);
+});
+
+Deno.test("heapUsed reports V8's used heap bytes", () => {
+  const used = heapUsed();
+  assert.ok(used > 0 && Number.isFinite(used), `${used}`);
 });
 
 Deno.test("Deno's V8 offers the last-resort GC, and it shrinks a grown young generation", async () => {

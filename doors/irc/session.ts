@@ -31,7 +31,7 @@ import type { Delivery } from "../../dialects/dialect.ts";
 import { channel, ircDialect, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
 import { formatTime, NOTICE_PREFIX } from "../../format.ts";
-import { readLines, TOO_LONG } from "../../line_reader.ts";
+import { type LineListener, LineReader, type LineSource } from "../../line_reader.ts";
 import {
   byteLength,
   encode,
@@ -72,6 +72,8 @@ export interface IrcServer {
   readonly commands: CommandTable;
   /** The IRC command table. */
   readonly ircCommands: ReadonlyMap<string, IrcCommand>;
+  /** The open sessions of this door (a session leaves it when it closes). */
+  readonly sessions: Set<IrcSession>;
 }
 
 /** How the IRC session's registration stands (before it is a logged-in user). */
@@ -303,8 +305,13 @@ export class IrcSession extends Session {
     // IRC clients speak first; the server answers registration.
   }
 
-  protected lines(): AsyncIterable<string | typeof TOO_LONG> {
-    return readLines(this.conn, { maxLine: MAX_TAGS + MAX_LINE });
+  override close(reason: string, level: "info" | "warn" = "info"): void {
+    this.server.sessions.delete(this);
+    super.close(reason, level);
+  }
+
+  protected lines(listener: LineListener): LineSource {
+    return new LineReader(this.conn, { maxLine: MAX_TAGS + MAX_LINE }, listener);
   }
 
   /** A line past what the reader keeps (8,191 bytes of tags and 512 of message): 417. */
