@@ -179,13 +179,6 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
     return wait;
   }
 
-  /** Takes a token for one line; resolves when the rate limit allows it (undefined: at once). */
-  protected pace(): Promise<void> | undefined {
-    const wait = this.charge();
-    if (wait <= 0) return undefined;
-    return new Promise((resolve) => setTimeout(resolve, wait));
-  }
-
   /**
    * Runs the session until the connection ends; never throws. It is driven
    * by callbacks, not a coroutine: while a client says nothing, the session
