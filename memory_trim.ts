@@ -14,10 +14,10 @@
  *
  * Measured on 10,000 idle connections with plain `deno run --allow-net
  * main.ts`: 13.0 → 7.1 KiB per connection (the young generation 52 → 0.3 MiB).
- * With `--max-semi-space-size=2` the young generation stays small and the
- * slack under 8 MiB, but the 10,000 logins leave about 22 MiB of garbage in
- * the old generation (used 58 MiB, 36 MiB after the trim): growth is what
- * shows it.
+ * With a capped young generation (`--max-semi-space-size=2`, measured) the
+ * slack stays under 8 MiB, but the 10,000 logins leave about 22 MiB of
+ * garbage in the old generation (used 58 MiB, 36 MiB after the trim):
+ * growth is what shows it.
  *
  * The GC function comes from V8's `--expose-gc`, set at run time with
  * `node:v8`'s `setFlagsFromString` (no permission needed); the `gc` global is

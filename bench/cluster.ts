@@ -166,7 +166,7 @@ class Cluster {
           "--allow-net",
           "--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
           "--unstable-net",
-          "--v8-flags=--max-semi-space-size=2",
+          "--v8-flags=--max-semi-space-size=8",
           MAIN_TS,
           ...NODE_FLAGS,
           "--port",

@@ -102,7 +102,7 @@ async function run(mode: "wrong" | "right"): Promise<void> {
     args: [
       "run",
       "--allow-net",
-      "--v8-flags=--max-semi-space-size=2",
+      "--v8-flags=--max-semi-space-size=8",
       "main.ts",
       "--port",
       "0",

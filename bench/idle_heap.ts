@@ -8,7 +8,7 @@
  * @example
  * ```sh
  * npm run bench   # once, to build bench/out/loadgen/
- * deno run -A --v8-flags=--max-semi-space-size=2 bench/idle_heap.ts 2000
+ * deno run -A --v8-flags=--max-semi-space-size=8 bench/idle_heap.ts 2000
  * ```
  * @module
  */

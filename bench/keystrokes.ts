@@ -137,7 +137,7 @@ async function run(mode: "line" | "redraw", typists: number, seconds: number): P
     args: [
       "run",
       "--allow-net",
-      "--v8-flags=--max-semi-space-size=2",
+      "--v8-flags=--max-semi-space-size=8",
       "main.ts",
       "--host",
       "127.0.0.1",

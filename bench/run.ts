@@ -70,7 +70,7 @@ function freshDb(base: string): string {
   return file;
 }
 /** The V8 flags of the `start` task (deno.json, package.json): a small young generation. */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=8";
 const LOADGEN_SRC = new URL("../../shared/loadgen/", import.meta.url);
 const LOADGEN_BUILD = new URL("./out/loadgen/", import.meta.url);
 const PROF_DIR = filePath(new URL("./out/prof/", import.meta.url));

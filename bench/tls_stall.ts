@@ -17,7 +17,7 @@
  *
  * With `--memory N` it also measures the memory of N idle connections for
  * server (`--memory-servers tcp,deno-tls,node-tls,node-tls-conn`), in a
- * child process (with `--max-semi-space-size=2`, as `deno task start` runs
+ * child process (with `--max-semi-space-size=8`, as `deno task start` runs
  * the server); `--skip-latency` skips the latency part. With `--fanout`,
  * the time and CPU of 100,000 writes of 60 bytes (200 connections × 500
  * rounds) for `tcp`, `deno-tls` and `node-tls-conn`.
@@ -285,7 +285,7 @@ async function memoryPerConnection(kind: ServerKind, n: number, certs: Pems, cer
     args: [
       "run",
       "-A",
-      "--v8-flags=--max-semi-space-size=2,--expose-gc",
+      "--v8-flags=--max-semi-space-size=8,--expose-gc",
       import.meta.filename!,
       "--serve",
       kind,
