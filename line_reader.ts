@@ -13,8 +13,15 @@
  * @example
  * ```ts
  * import { readLines } from "./line_reader.ts";
- * const conn = await Deno.connect({ port: 5005 });
- * for await (const line of readLines(conn, { maxLine: 4096 })) console.log(line);
+ * // Any source with read(), like a Deno.Conn: here one read of "hi\r\nthere\n", then the end.
+ * const data = new TextEncoder().encode("hi\r\nthere\n");
+ * let sent = false;
+ * const source = {
+ *   read: (p: Uint8Array) => Promise.resolve(sent ? null : (sent = true, p.set(data), data.length)),
+ * };
+ * const lines = [];
+ * for await (const line of readLines(source, { maxLine: 4096 })) lines.push(line);
+ * if (lines.join("|") !== "hi|there") throw new Error(`got ${lines.join("|")}`);
  * ```
  * @module
  */
