@@ -2,7 +2,8 @@
  * The line reader: the lines a connection sends, read with a plain `read()`
  * loop into a small buffer that grows only for a busy connection. A session
  * uses {@linkcode LineReader} (callbacks, no coroutine held by an idle
- * connection); {@linkcode readLines} is the same reader as an async iterator. Lines end with LF, CR LF, CR NUL or a lone CR; a CR ends its
+ * connection); {@linkcode readLines} is the same reader as an async
+ * iterator. Lines end with LF, CR LF, CR NUL or a lone CR; a CR ends its
  * line at once (it is not held back until the next byte comes), and an LF
  * or NUL right after it, even in a later read, belongs to it; bytes are split
  * before decoding, invalid UTF-8 becomes U+FFFD, telnet commands are removed
@@ -162,7 +163,7 @@ export class LineReader implements LineSource {
   #ended = false;
   #reading = false;
   #closed = false;
-  #inSlot: boolean; // #buf is a slot of a shared slab (given back when the buffer grows or the reader closes)
+  #inSlot = false; // #buf is a slot of a shared slab (given back when the buffer grows or the reader closes)
 
   /** Reads `source` for `listener`; nothing is read before the first `read()`. */
   constructor(source: ByteSource, options: LineReaderOptions, listener: LineListener) {
@@ -170,10 +171,9 @@ export class LineReader implements LineSource {
     this.#listener = listener;
     this.#maxLine = options.maxLine;
     this.#telnet = options.telnet;
-    this.#initial = options.initialBuffer ?? 128;
+    this.#initial = options.initialBuffer ?? IDLE_BUFFER;
     this.#largest = Math.max(options.maxBuffer ?? 65536, options.maxLine + 2);
-    this.#inSlot = this.#initial === IDLE_BUFFER;
-    this.#buf = this.#inSlot ? takeSlot() : new Uint8Array(this.#initial);
+    this.#buf = this.#idleBuffer();
   }
 
   /** True once the source has ended. */
@@ -288,10 +288,7 @@ export class LineReader implements LineSource {
     const start = this.#start, end = this.#end;
     if (start === end) {
       this.#start = this.#end = this.#scan = 0;
-      if (this.#buf.length > this.#initial && this.#lastRead < this.#initial) {
-        this.#inSlot = this.#initial === IDLE_BUFFER;
-        this.#buf = this.#inSlot ? takeSlot() : new Uint8Array(this.#initial);
-      }
+      if (this.#buf.length > this.#initial && this.#lastRead < this.#initial) this.#buf = this.#idleBuffer();
     } else if (start > 0) {
       this.#buf.copyWithin(0, start, end);
       this.#end -= start;
@@ -299,6 +296,12 @@ export class LineReader implements LineSource {
       this.#start = 0;
     }
     if (this.#end === this.#buf.length) this.#grow(this.#end);
+  }
+
+  // A buffer of the first size: a slot of a shared slab when that size is IDLE_BUFFER.
+  #idleBuffer(): Uint8Array {
+    this.#inSlot = this.#initial === IDLE_BUFFER;
+    return this.#inSlot ? takeSlot() : new Uint8Array(this.#initial);
   }
 
   // Doubles the buffer (up to the largest), keeping its first `used` bytes.
