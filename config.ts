@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./room_name.ts";
 import { checkNick } from "./nick.ts";
-import { DEFAULT_FLUSH_BUDGET_MS } from "./flush_pacing.ts";
+import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -31,6 +31,8 @@ export interface ServerOptions {
   maxQueue: number;
   /** Milliseconds output may be held back to gather more lines per write while the backlog grows; 0: never. */
   flushBudget: number;
+  /** Percent of a core that sustained load may use before flushes are spaced out (within the budget); 100: no limit. */
+  flushCpu: number;
   /** Lines per second a session may send (token bucket); 0 disables. */
   rate: number;
   /** Token bucket size in lines. */
@@ -88,6 +90,7 @@ export const defaults: Readonly<ServerOptions> = Object.freeze({
   maxLine: 4096,
   maxQueue: 1024 * 1024,
   flushBudget: DEFAULT_FLUSH_BUDGET_MS,
+  flushCpu: Math.round(DEFAULT_FLUSH_CPU_SHARE * 100),
   rate: 5,
   burst: 10,
   maxClients: 10000,
@@ -164,6 +167,15 @@ export const flags: readonly Flag[] = [
     arg: "MS",
     help: "under sustained load, hold output back at most this long to send more lines per write (0 = never)",
     min: 0,
+  },
+  {
+    key: "flushCpu",
+    flag: "flush-cpu",
+    kind: "number",
+    arg: "PERCENT",
+    help:
+      "under sustained load, space flushes out (within --flush-budget) to use about this share of a core (100 = never)",
+    min: 1,
   },
   { key: "rate", flag: "rate", kind: "number", arg: "N", help: "lines per second per session (0 = no limit)", min: 0 },
   {
@@ -374,6 +386,9 @@ export function parseOptions(args: string[]): ParsedOptions {
   }
   if (options.flushBudget > MAX_FLUSH_BUDGET_MS) {
     throw new Error(`--flush-budget must be at most ${MAX_FLUSH_BUDGET_MS} ms, not ${options.flushBudget}`);
+  }
+  if (options.flushCpu > 100) {
+    throw new Error(`--flush-cpu is a share of one core: at most 100, not ${options.flushCpu}`);
   }
   if ((options.tlsCert === "") !== (options.tlsKey === "")) {
     throw new Error("--tls-cert and --tls-key go together: give both, or neither");

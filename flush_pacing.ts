@@ -10,37 +10,57 @@
  *   output came sooner after each of the last {@linkcode GROWING_FLUSHES}
  *   flushes than the flush took (the server spends more time flushing than
  *   not, and flushing one turn's worth at a time does not catch up);
- * - while it is growing, and the last flush took at least
- *   {@linkcode HOLD_WORTH} of the budget (so that holding saves something),
- *   hold the flush back only until the oldest waiting
- *   byte is {@linkcode FlushPacing.budgetMs} old, never longer;
+ * - while it is growing, hold the next flush back only as long as it takes
+ *   for the process to be under its CPU share ({@linkcode FlushPacing.cpuShare}
+ *   of a core, `--flush-cpu`): the flush cycle just ended used `c` ms of CPU,
+ *   so the next one starts no sooner than `c / share` ms after it began;
+ * - and never longer than until the oldest waiting byte is
+ *   {@linkcode FlushPacing.budgetMs} old (`--flush-budget`);
  * - a hold that did not at least double the waiting output gathered next to
  *   nothing (closed-loop clients wait for their own lines before they send
  *   more): holding is then not tried again for {@linkcode BACK_OFF_MS} ms.
  *
- * So a lightly loaded server (a message now and then), and one whose clients
- * wait for each answer, never waits; a server under sustained open load adds
- * at most the budget to a line's time in the queue, in exchange for more
- * lines per write (less CPU). The pacer only counts and reads its clock; the
- * outbox module does the scheduling. Times are milliseconds from the injected clock.
+ * So a lightly loaded server (a message now and then), one whose clients
+ * wait for each answer, and one with CPU to spare never waits; a server under
+ * sustained open load waits just long enough to keep to its CPU share, and
+ * adds at most the budget to a line's time in the queue. The same rule holds
+ * on a machine whose writes cost 2 µs and on one where they cost 9 µs: it
+ * measures the process's CPU rather than guessing it from the flush's time.
+ * The pacer only counts and reads its clocks; the outbox module does the
+ * scheduling. Times are milliseconds from the injected clocks.
  *
  * @example
  * ```ts
  * import { FlushPacing } from "./flush_pacing.ts";
  * let now = 0;
- * const pacing = new FlushPacing(5, () => now);
+ * const pacing = new FlushPacing(5, () => now, () => 0);
  * pacing.queued(100);
  * pacing.delay(); // 0: nothing was flushed yet, so nothing is growing
  * ```
  * @module
  */
+import process from "node:process";
 
 /** A clock in milliseconds, like `performance.now`. */
 export type Clock = () => number;
 
-/** The default latency budget in milliseconds (`--flush-budget`); chosen with the steady-5/steady-50/burst benchmarks. */
+/** The default latency budget in milliseconds (`--flush-budget`): the most a hold may add to a line's wait. */
 export const DEFAULT_FLUSH_BUDGET_MS = 14;
-/** Shorter holds are not worth a timer (whose delay is about 1-2 ms): the flush runs next turn instead. */
+/**
+ * The default CPU share (`--flush-cpu`, in percent of one core): under
+ * sustained load, flushes are spaced so that the process uses about this
+ * much of a core, leaving the rest for logins, other rooms and the
+ * collector. Chosen with the steady-50 benchmark, whose goal is server CPU
+ * at most 80%: the process runs a little above the share it keeps to (held
+ * flushes start late, and not every flush is held), and 70 measured 75–81%
+ * where 80 measured 84–89% (2026-12-03).
+ */
+export const DEFAULT_FLUSH_CPU_SHARE = 0.7;
+/**
+ * Shorter holds are not worth a timer (whose delay is about 1-2 ms): the
+ * flush runs next turn instead (a hold for the CPU share of at least half
+ * of this is made this long).
+ */
 export const MIN_HOLD_MS = 1;
 /**
  * Milliseconds during which no flush is held back after a hold that gathered
@@ -50,6 +70,16 @@ export const MIN_HOLD_MS = 1;
 export const BACK_OFF_MS = 1000;
 
 /**
+ * Least milliseconds between two readings of the process's CPU clock (at the
+ * start of a flush): a closed-loop burst starts thousands of flushes a
+ * second, and reading the clock is a system call.
+ */
+export const CPU_SAMPLE_MS = 10;
+
+/** The most a held flush's lateness is counted (a flush delayed by a long task says nothing about timers). */
+export const MAX_LATE_MS = 3;
+
+/**
  * Flushes in a row that were wanted again sooner than they took before the
  * backlog counts as growing. At light load a message now and then comes
  * while the previous one is still being written (steady-5: about one flush in
@@ -57,21 +87,30 @@ export const BACK_OFF_MS = 1000;
  * flushes back often enough to show in its p99).
  */
 export const GROWING_FLUSHES = 8;
-/**
- * A flush is held back only if the last one took at least this share of the
- * budget: holding saves a write per connection, which matters when a flush is
- * costly (1,000 receivers: several ms); a short flush (100 receivers of a
- * closed-loop burst) would save little, and its clients would lose the hold.
- */
-export const HOLD_WORTH = 0.2;
 /** A hold must at least multiply the waiting output by this to count as having gathered something. */
 export const HOLD_GAIN = 2;
+
+/** The CPU time this process has used, in milliseconds (user and system, every thread). */
+export const processCpu: Clock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /** Counts queued and taken output, times the flushes, and says how long the next flush may wait. */
 export class FlushPacing {
   /** Longest a waiting byte is held back on purpose, in ms; 0 never holds back. */
   budgetMs: number;
+  /** The share of a core (0 to 1) that sustained load may use before flushes are spaced out; 1 never holds back. */
+  cpuShare: number;
   #clock: Clock;
+  #cpu: Clock;
+  #startedAt = -1; // when the last flush began (-1: none yet)
+  #sampledAt = -Infinity; // when the CPU clock was last read (at a flush's start)
+  #sampledCpu = 0; // what it read then
+  #sampledFlushes = 0; // flushes started since
+  #cycleCpu = 0; // CPU ms per flush cycle (start to start) between the last two readings
+  #holdUntil = -1; // when the held flush was meant to start (-1: not held)
+  #late = 0; // how late held flushes started, on average (timers fire late): holds are that much shorter
   #waiting = 0; // bytes queued and not yet taken by a flush
   #oldestAt = -1; // when the oldest of them was queued (-1: none waiting)
   #turnAt = 0; // when the flush's current turn began
@@ -82,10 +121,22 @@ export class FlushPacing {
   #heldWith = -1; // bytes waiting when the next flush was held back (-1: not held)
   #backOffUntil = -Infinity; // no holds before this time
 
-  /** @param budgetMs the latency budget @param clock the time in ms (default `performance.now`) */
-  constructor(budgetMs: number = DEFAULT_FLUSH_BUDGET_MS, clock: Clock = () => performance.now()) {
+  /**
+   * @param budgetMs the latency budget
+   * @param clock the time in ms (default `performance.now`)
+   * @param cpu the process's CPU time in ms (default {@linkcode processCpu})
+   * @param cpuShare the CPU share to keep to under sustained load
+   */
+  constructor(
+    budgetMs: number = DEFAULT_FLUSH_BUDGET_MS,
+    clock: Clock = () => performance.now(),
+    cpu: Clock = processCpu,
+    cpuShare: number = DEFAULT_FLUSH_CPU_SHARE,
+  ) {
     this.budgetMs = budgetMs;
+    this.cpuShare = cpuShare;
     this.#clock = clock;
+    this.#cpu = cpu;
   }
 
   /** Bytes queued and not yet taken by a flush. */
@@ -127,6 +178,20 @@ export class FlushPacing {
     }
     this.#heldWith = -1;
     this.#work = 0;
+    const startAt = this.#startedAt = this.#turnAt;
+    if (startAt - this.#sampledAt >= CPU_SAMPLE_MS) { // reading the CPU clock costs a system call: not every flush
+      const cpu = this.#cpu();
+      if (this.#sampledFlushes > 0) this.#cycleCpu = (cpu - this.#sampledCpu) / this.#sampledFlushes;
+      this.#sampledAt = startAt;
+      this.#sampledCpu = cpu;
+      this.#sampledFlushes = 0;
+    }
+    this.#sampledFlushes++;
+    if (this.#holdUntil >= 0) {
+      const late = Math.min(MAX_LATE_MS, Math.max(0, this.#turnAt - this.#holdUntil));
+      this.#late += (late - this.#late) / 4;
+      this.#holdUntil = -1;
+    }
     // What this flush leaves (output for connections still writing) goes in their next
     // turn; the budget counts from the first output queued after this flush began.
     this.#oldestAt = -1;
@@ -148,10 +213,16 @@ export class FlushPacing {
   delay(): number {
     const now = this.#clock();
     if (this.#endedAt >= 0) this.#streak = now - this.#endedAt < this.#lastWork ? this.#streak + 1 : 0;
-    if (this.budgetMs <= 0 || this.#oldestAt < 0 || now < this.#backOffUntil || !this.growing) return 0;
-    if (this.#lastWork < HOLD_WORTH * this.budgetMs) return 0;
-    const wait = this.budgetMs - (now - this.#oldestAt);
+    if (this.budgetMs <= 0 || this.cpuShare >= 1 || this.#oldestAt < 0 || now < this.#backOffUntil) return 0;
+    if (!this.growing) return 0;
+    // A cycle (flush to flush) uses about #cycleCpu ms of CPU: at the share, it lasts that / cpuShare.
+    // A wait too short for a timer is rounded: up from half of it (the share is kept a little better than asked), else down.
+    let forCpu = this.#startedAt + this.#cycleCpu / this.cpuShare - now - this.#late;
+    if (forCpu < MIN_HOLD_MS / 2) return 0;
+    forCpu = Math.max(forCpu, MIN_HOLD_MS);
+    const wait = Math.min(forCpu, this.budgetMs - (now - this.#oldestAt) - this.#late);
     if (wait < MIN_HOLD_MS) return 0;
+    this.#holdUntil = now + wait;
     this.#heldWith = this.#waiting;
     return wait;
   }

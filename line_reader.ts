@@ -63,6 +63,13 @@ export interface LineReaderOptions {
  * (and no backing store) of its own: about 300 bytes less each.
  */
 export const IDLE_BUFFER = 128;
+/**
+ * Reads in a row smaller than the first buffer after which a grown buffer
+ * shrinks back to it. Not the first small read: a busy sender's reads
+ * alternate between one line and several, and shrinking at every short one
+ * made it grow again at the next (1.5% of a burst's time in `#grow`).
+ */
+export const SHRINK_AFTER = 4;
 const SLAB_SLOTS = 512;
 const freeSlots: Uint8Array[] = []; // slots given back, taken first
 let slab: ArrayBuffer | undefined;
@@ -158,7 +165,7 @@ export class LineReader implements LineSource {
   #end = 0; // end of the data in buf
   #scan = 0; // where the search for a line end goes on
   #skipping = false; // inside a too-long line, dropping bytes to its end
-  #lastRead = 0; // size of the last read: small means an idle connection
+  #smallReads = 0; // reads in a row smaller than the first buffer: many mean an idle connection
   #afterCr = false; // the last line ended with a CR: a following LF or NUL is part of its end
   #ended = false;
   #reading = false;
@@ -273,7 +280,7 @@ export class LineReader implements LineSource {
       this.#listener.readFailed(n);
       return;
     } else {
-      this.#lastRead = n;
+      this.#smallReads = n < this.#initial ? this.#smallReads + 1 : 0;
       const end = this.#end;
       const chunkEnd = this.#telnet ? this.#telnet.filter(this.#buf, end, end + n) : end + n;
       // A connection that fills the buffer is busy: let it grow for the next read.
@@ -288,7 +295,7 @@ export class LineReader implements LineSource {
     const start = this.#start, end = this.#end;
     if (start === end) {
       this.#start = this.#end = this.#scan = 0;
-      if (this.#buf.length > this.#initial && this.#lastRead < this.#initial) this.#buf = this.#idleBuffer();
+      if (this.#buf.length > this.#initial && this.#smallReads >= SHRINK_AFTER) this.#buf = this.#idleBuffer();
     } else if (start > 0) {
       this.#buf.copyWithin(0, start, end);
       this.#end -= start;

@@ -99,6 +99,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     this.commands = new CommandTable([...builtinCommands, ...(commands ?? [])]);
     this.tls = readTls(this.options);
     flushPacing.budgetMs = this.options.flushBudget; // process-wide: one flush serves every outbox
+    flushPacing.cpuShare = this.options.flushCpu / 100;
     this.store = database ??
       (this.options.redis
         ? new RedisStore(this.options.redis)

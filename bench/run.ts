@@ -1748,9 +1748,12 @@ async function runScenarioOnce(
 }
 
 /**
- * The median of several runs (ranked by the scenario's ratio figure, else p99),
- * its teaparty row carrying every run's figures (`extra.runs`) and their
- * spread in its notes.
+ * The median of several runs, its teaparty row carrying every run's figures
+ * (`extra.runs`) and their spread in its notes. Runs are ranked by teaparty's
+ * share of `limit_server`'s figure in the same run (the scenario's ratio), so
+ * that a goal on the ratio is judged on the median ratio, not on whichever
+ * ratio the run with the median teaparty figure had; without a limit run, by
+ * teaparty's figure, else its p99.
  */
 function pickMedianRun(scenario: Scenario, runs: Map<ServerKind, Row>[]): Map<ServerKind, Row> {
   const figures: ScenarioRun[] = runs.map((run) => {
@@ -1760,9 +1763,17 @@ function pickMedianRun(scenario: Scenario, runs: Map<ServerKind, Row>[]): Map<Se
       limit: limit && !limit.error ? figuresOf(limit) : undefined,
     };
   });
+  const ok = (row: Row | undefined) => row && !row.error ? row : undefined;
+  const ratios = runs.map((run) => {
+    const tp = ok(run.get("teaparty")), limit = ok(run.get("limit"));
+    const a = tp && scenario.ratio?.get(tp), b = limit && scenario.ratio?.get(limit);
+    return a !== undefined && b !== undefined && b > 0 && Number.isFinite(a / b) ? a / b : undefined;
+  });
+  const byRatio = ratios.every((r, i) => r !== undefined || !ok(runs[i].get("teaparty")));
   const rank = (i: number) => {
-    const tp = runs[i].get("teaparty");
-    return tp && !tp.error ? scenario.ratio?.get(tp) ?? tp.p99Ms : undefined;
+    const tp = ok(runs[i].get("teaparty"));
+    if (!tp) return undefined;
+    return byRatio ? ratios[i] : scenario.ratio?.get(tp) ?? tp.p99Ms;
   };
   const chosen = runs[medianIndex(runs.map((_, i) => rank(i)))];
   const tp = chosen.get("teaparty");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaults, flags, helpText, parseOptions, type ServerOptions } from "../config.ts";
-import { DEFAULT_FLUSH_BUDGET_MS } from "../flush_pacing.ts";
+import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "../flush_pacing.ts";
 
 const expectedDefaults: ServerOptions = {
   host: "0.0.0.0",
@@ -10,6 +10,7 @@ const expectedDefaults: ServerOptions = {
   maxLine: 4096,
   maxQueue: 1048576,
   flushBudget: DEFAULT_FLUSH_BUDGET_MS,
+  flushCpu: Math.round(DEFAULT_FLUSH_CPU_SHARE * 100),
   rate: 5,
   burst: 10,
   maxClients: 10000,
@@ -44,6 +45,7 @@ const examples: [string, string[], Partial<ServerOptions>][] = [
   ["max-line", ["--max-line", "100"], { maxLine: 100 }],
   ["max-queue", ["--max-queue", "2048"], { maxQueue: 2048 }],
   ["flush-budget", ["--flush-budget", "2.5"], { flushBudget: 2.5 }],
+  ["flush-cpu", ["--flush-cpu", "55"], { flushCpu: 55 }],
   ["rate", ["--rate", "0"], { rate: 0 }],
   ["burst", ["--burst", "3"], { burst: 3 }],
   ["max-clients", ["--max-clients", "0"], { maxClients: 0 }],
@@ -177,6 +179,16 @@ Deno.test("a flush budget above 1000 ms or below 0 is refused; 0 (never hold bac
   assert.equal(parseOptions([]).options.flushBudget, DEFAULT_FLUSH_BUDGET_MS);
 });
 
+Deno.test("a flush CPU share above 100% of a core or below 1% is refused; 100 (never hold back) is accepted", () => {
+  assert.throws(() => parseOptions(["--flush-cpu", "101"]), {
+    message: "--flush-cpu is a share of one core: at most 100, not 101",
+  });
+  assert.throws(() => parseOptions(["--flush-cpu", "0"]), { message: "--flush-cpu must be at least 1, not 0" });
+  assert.equal(parseOptions(["--flush-cpu", "100"]).options.flushCpu, 100);
+  assert.equal(parseOptions(["--flush-cpu", "12.5"]).options.flushCpu, 12.5);
+  assert.equal(parseOptions([]).options.flushCpu, 70);
+});
+
 Deno.test("a port above 65535 is refused", () => {
   assert.throws(() => parseOptions(["--port", "65536"]), { message: "--port must be at most 65535, not 65536" });
   assert.equal(parseOptions(["--port", "65535"]).options.port, 65535);
@@ -213,6 +225,7 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
     "max-line": "4096",
     "max-queue": "1048576",
     "flush-budget": String(DEFAULT_FLUSH_BUDGET_MS),
+    "flush-cpu": "70",
     rate: "5",
     burst: "10",
     "max-clients": "10000",

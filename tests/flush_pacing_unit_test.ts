@@ -1,22 +1,31 @@
 import assert from "node:assert/strict";
 import {
   BACK_OFF_MS,
+  CPU_SAMPLE_MS,
   DEFAULT_FLUSH_BUDGET_MS,
+  DEFAULT_FLUSH_CPU_SHARE,
   FlushPacing,
   GROWING_FLUSHES,
-  HOLD_WORTH,
   MIN_HOLD_MS,
+  processCpu,
 } from "../flush_pacing.ts";
 
-/** A pacer on a fake clock that the test moves by hand. */
-function pacer(budget = 10) {
-  const clock = { now: 1000 };
-  const pacing = new FlushPacing(budget, () => clock.now);
-  /** The flush as the outbox module runs it: one turn of `ms` that takes everything waiting. */
+/**
+ * A pacer on fake clocks that the test moves by hand: `now` (the time) and
+ * `cpu` (the process's CPU time, which a flush uses and a gap does not).
+ * The share defaults to a tenth of a core, so that the budget is what limits
+ * a hold unless a test sets the share.
+ */
+function pacer(budget = 10, share = 0.1) {
+  const clock = { now: 1000, cpu: 0, cpuReads: 0 };
+  const cpu = () => (clock.cpuReads++, clock.cpu);
+  const pacing = new FlushPacing(budget, () => clock.now, cpu, share);
+  /** The flush as the outbox module runs it: one turn of `ms` (all of it CPU) that takes everything waiting. */
   const flush = (ms: number) => {
     pacing.turnStarted();
     pacing.flushStarted();
     clock.now += ms;
+    clock.cpu += ms;
     pacing.taken(pacing.waiting);
     pacing.turnEnded(true);
   };
@@ -29,9 +38,12 @@ function pacer(budget = 10) {
   return { pacing, clock, flush, next };
 }
 
-/** A pacer whose backlog grows: the last GROWING_FLUSHES flushes (4 ms each) were wanted again 1 ms after. */
-function loaded(budget = 10) {
-  const p = pacer(budget);
+/**
+ * A pacer whose backlog grows: the last GROWING_FLUSHES flushes (4 ms each)
+ * were wanted again 1 ms after, so the process used 80% of a core.
+ */
+function loaded(budget = 10, share = 0.1) {
+  const p = pacer(budget, share);
   p.next(0);
   for (let i = 0; i < GROWING_FLUSHES; i++) {
     p.flush(4);
@@ -184,12 +196,90 @@ Deno.test("a server sets the process's flush budget from --flush-budget", async 
   }
 });
 
-Deno.test("short flushes (a closed-loop burst to few receivers) are never held back, however busy", () => {
-  const p = pacer(10);
+Deno.test("a busy server's short flushes (a closed-loop burst) are not held: the share would gain less than a timer's worth", () => {
+  const p = pacer(10, DEFAULT_FLUSH_CPU_SHARE);
   p.next(0);
   for (let i = 0; i < 3 * GROWING_FLUSHES; i++) {
-    p.flush(10 * HOLD_WORTH - 0.5); // just under the share of the budget that makes a hold worth it
+    p.flush(0.4);
+    p.clock.cpu += 0.1; // every moment busy: a whole core
     assert.equal(p.next(0.1), 0, `flush ${i + 2}`);
   }
   assert.equal(p.pacing.growing, true);
+});
+
+Deno.test("under sustained load the next flush waits until the process is back at its CPU share", () => {
+  const p = loaded(10, 0.5);
+  // The last cycles took 5 ms at 80% of a core: 4 ms of CPU, which at half a core is 8 ms from the last start.
+  assert.equal(p.next(1), 3);
+});
+
+Deno.test("a server under its CPU share is not held back, however the backlog grows", () => {
+  const p = loaded(10, 0.9); // the load uses 80% of a core: under 90%
+  assert.equal(p.next(1), 0);
+  assert.equal(p.pacing.growing, true);
+});
+
+Deno.test("the hold for the CPU share never passes the budget", () => {
+  const p = loaded(2.5, 0.2); // the share would wait 15 ms
+  assert.equal(p.next(1), 2.5);
+});
+
+Deno.test("a CPU share of a whole core (--flush-cpu 100) never holds output back", () => {
+  const p = loaded(10, 1);
+  assert.equal(p.next(1), 0);
+  assert.equal(p.pacing.growing, true);
+});
+
+Deno.test("held flushes that start late (timers fire late) make the next holds that much shorter", () => {
+  const p = loaded(10, 0.5);
+  let wait = p.next(1);
+  assert.equal(wait, 3);
+  p.clock.now += wait + 2; // the timer fired 2 ms late
+  p.pacing.queued(5000); // open-loop senders kept sending: the hold gathered
+  p.flush(4);
+  wait = p.next(1);
+  assert.ok(wait > MIN_HOLD_MS && wait < 3, `a shorter hold (${wait} ms)`);
+  let before = wait;
+  for (let i = 0; i < 10; i++) { // late every time: the correction grows towards the lateness
+    p.clock.now += wait + 2;
+    p.pacing.queued(5000);
+    p.flush(4);
+    wait = p.next(1);
+    assert.ok(wait <= before + 1e-9, `hold ${i + 3} (${wait} ms) is no longer than the one before (${before} ms)`);
+    before = wait;
+  }
+});
+
+Deno.test("the CPU clock is read at most once per CPU_SAMPLE_MS, however many flushes start", () => {
+  const p = pacer(10, DEFAULT_FLUSH_CPU_SHARE);
+  p.next(0);
+  for (let i = 0; i < 1000; i++) {
+    p.flush(0.1);
+    p.next(0.1); // 0.2 ms a cycle: 200 ms in all
+  }
+  assert.ok(p.clock.cpuReads <= 200 / CPU_SAMPLE_MS + 1, `${p.clock.cpuReads} reads`);
+  assert.ok(p.clock.cpuReads >= 200 / CPU_SAMPLE_MS - 1, `${p.clock.cpuReads} reads`);
+});
+
+Deno.test("the default CPU clock is this process's CPU time in ms, and it advances with work", () => {
+  const before = processCpu();
+  let x = 0;
+  const until = performance.now() + 30;
+  while (performance.now() < until) x += Math.sqrt(x + 1);
+  const used = processCpu() - before;
+  assert.ok(used >= 15 && used < 1000, `30 ms of work used ${used} ms of CPU (${x > 0})`);
+});
+
+Deno.test("a server sets the process's CPU share from --flush-cpu", async () => {
+  const { ChatServer } = await import("../server.ts");
+  const { flushPacing } = await import("../outbox.ts");
+  const before = flushPacing.cpuShare;
+  assert.equal(before, DEFAULT_FLUSH_CPU_SHARE);
+  const server = new ChatServer({ host: "127.0.0.1", port: 0, flushCpu: 55, logLevel: "silent" });
+  try {
+    assert.equal(flushPacing.cpuShare, 0.55);
+  } finally {
+    server.store.close();
+    flushPacing.cpuShare = before;
+  }
 });

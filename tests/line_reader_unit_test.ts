@@ -6,6 +6,7 @@ import {
   LineReader,
   type LineReaderOptions,
   readLines,
+  SHRINK_AFTER,
   TOO_LONG,
 } from "../line_reader.ts";
 import { TelnetFilter } from "../telnet.ts";
@@ -336,7 +337,7 @@ Deno.test("a reader closed during a read gives its slot back only when the read 
   other.reader.close();
 });
 
-Deno.test("a reader that grows gives its slot back, and an idle one takes a slot again", async () => {
+Deno.test("a reader that grows gives its slot back, and takes a slot again after SHRINK_AFTER small reads", async () => {
   const r = heldReader();
   r.reader.read();
   let arrived = r.arrived();
@@ -351,7 +352,15 @@ Deno.test("a reader that grows gives its slot back, and an idle one takes a slot
   r.source.answer("\n");
   await arrived;
   assert.deepEqual(r.take(), ["x".repeat(IDLE_BUFFER)]);
-  r.reader.read(); // the last read was small: back to an idle buffer, a slot
+  for (let i = 1; i < SHRINK_AFTER; i++) { // a busy sender's short reads: the buffer stays
+    r.reader.read();
+    assert.equal(r.source.pending!.p.length, 2 * IDLE_BUFFER, `still its own buffer after ${i} small reads`);
+    arrived = r.arrived();
+    r.source.answer(`line ${i}\n`);
+    await arrived;
+    assert.deepEqual(r.take(), [`line ${i}`]);
+  }
+  r.reader.read(); // SHRINK_AFTER small reads in a row: back to an idle buffer, a slot
   assert.equal(r.source.pending!.p.length, IDLE_BUFFER);
   assert.ok(r.source.pending!.p.buffer.byteLength > IDLE_BUFFER);
   r.reader.close();
