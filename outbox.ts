@@ -33,6 +33,16 @@ import { FlushPacing } from "./flush_pacing.ts";
 
 /** Bytes written to connections by outboxes. */
 export const bytesSent: Counter = new Counter("teaparty_bytes_sent_total", "Bytes written to connections.");
+/** Flushes that pacing held back (sustained load), and for how long in all. */
+export const flushHolds: Counter = new Counter(
+  "teaparty_flush_holds_total",
+  "Flushes held back by pacing under sustained load (--flush-cpu, --flush-budget).",
+);
+/** Seconds that held flushes were held back, in all. */
+export const flushHeldSeconds: Counter = new Counter(
+  "teaparty_flush_held_seconds_total",
+  "Seconds that pacing held flushes back, in all (each hold at most --flush-budget).",
+);
 
 /**
  * Who an outbox reports to. An object rather than two callbacks, so that a
@@ -118,8 +128,11 @@ function schedule(): void {
   if (scheduled) return;
   scheduled = true;
   const wait = flushPacing.delay();
-  if (wait > 0) setTimeout(flushAll, wait);
-  else setImmediate(flushAll);
+  if (wait > 0) {
+    flushHolds.inc();
+    flushHeldSeconds.inc(wait / 1000);
+    setTimeout(flushAll, wait);
+  } else setImmediate(flushAll);
 }
 
 /** A bounded, coalescing outgoing byte queue for one connection. */

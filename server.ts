@@ -35,7 +35,7 @@ import { HttpDoor } from "./doors/http.ts";
 import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
-import { bytesSent, flushPacing } from "./outbox.ts";
+import { bytesSent, flushHeldSeconds, flushHolds, flushPacing } from "./outbox.ts";
 import { failedLogins } from "./login.ts";
 import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
@@ -185,7 +185,16 @@ export class ChatServer extends EventTarget implements DoorHost {
       .gauge("teaparty_connections", "Open connections, by door.", ["door"], byDoor)
       .gauge("teaparty_users", "Users logged in.", [], () => chat.nicks.size)
       .gauge("teaparty_rooms", "Rooms.", [], () => chat.rooms.size)
-      .add(linesReceived, deliveries, bytesSent, slowConsumers, this.#refusals, failedLogins)
+      .add(
+        linesReceived,
+        deliveries,
+        bytesSent,
+        flushHolds,
+        flushHeldSeconds,
+        slowConsumers,
+        this.#refusals,
+        failedLogins,
+      )
       .counted(
         "teaparty_renders_total",
         "Events rendered, by dialect (a broadcast is rendered once per dialect).",

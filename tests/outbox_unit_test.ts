@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteSink, CHUNK_OVERHEAD, Outbox } from "../outbox.ts";
+import { type ByteSink, CHUNK_OVERHEAD, flushHeldSeconds, flushHolds, flushPacing, Outbox } from "../outbox.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -308,4 +308,34 @@ Deno.test("outboxes given the same chunks in a flush share one joined buffer; ot
   assert.deepEqual([one.text, two.text, three.text], [["hello\r\nworld\r\n"], ["hello\r\nworld\r\n"], [
     "hello\r\nother\r\n",
   ]]);
+});
+
+Deno.test("a flush that pacing holds back is counted in teaparty_flush_holds_total and _held_seconds_total", async () => {
+  const saved = { budget: flushPacing.budgetMs, share: flushPacing.cpuShare };
+  flushPacing.budgetMs = 5;
+  flushPacing.cpuShare = 0.01; // sustained load is always over this share: the budget limits the hold
+  const holds = flushHolds.value, held = flushHeldSeconds.value;
+  // Every write takes 2 ms, and its end brings more output at once: a backlog that grows.
+  const busy: ByteSink = {
+    write(p) {
+      const until = performance.now() + 2;
+      while (performance.now() < until) { /* the write's work */ }
+      return Promise.resolve(p.length);
+    },
+  };
+  const { box } = outbox(busy, 1 << 20);
+  try {
+    for (let i = 0; i < 100 && flushHolds.value === holds; i++) {
+      box.push(bytes(`line ${i}\n`));
+      await box.drained();
+    }
+    assert.equal(flushHolds.value, holds + 1, "one flush was held back");
+    const seconds = flushHeldSeconds.value - held;
+    assert.ok(seconds > 0 && seconds <= 0.005, `held ${seconds} s, at most the 5 ms budget`);
+  } finally {
+    box.close();
+    flushPacing.budgetMs = saved.budget;
+    flushPacing.cpuShare = saved.share;
+    // (The pacer counts this load as growing until output comes later after a flush than the flush took.)
+  }
 });
