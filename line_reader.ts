@@ -67,7 +67,9 @@ export const IDLE_BUFFER = 128;
  * Reads in a row smaller than the first buffer after which a grown buffer
  * shrinks back to it. Not the first small read: a busy sender's reads
  * alternate between one line and several, and shrinking at every short one
- * made it grow again at the next (1.5% of a burst's time in `#grow`).
+ * made it grow again at the next (1.5% of a burst's time in `#grow`). A
+ * connection that falls quiet within a few reads of a burst keeps its bigger
+ * buffer until it reads again, as one whose last read was big always did.
  */
 export const SHRINK_AFTER = 4;
 const SLAB_SLOTS = 512;

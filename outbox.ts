@@ -80,9 +80,10 @@ export const CHUNK_OVERHEAD = 96;
  * Most writes one turn starts; the rest follow one event-loop turn later, so
  * that reads which came meanwhile are handled and their lines join the
  * writes still to come. 128 rather than 256: at steady-5 (1,000 receivers)
- * the later receivers got their line sooner, and all three runs met p50 ≤
- * 1.15× and p99 ≤ 1.3× limit_server's (with 256: 1.15–1.33× and 1.30–1.34×);
- * 1,024 made steady-50 fall behind (p99 83–146 ms).
+ * the later receivers got their line sooner (p50 0.86–1.57× limit_server's
+ * over nine runs, all three runs of one bench within 1.15×; with 256,
+ * 1.15–1.33×). 64 did no better anywhere and made the crowd slower; 1,024
+ * made steady-50 fall behind (p99 83–146 ms).
  */
 export const TURN_WRITES = 128;
 
