@@ -215,12 +215,12 @@ export class FlushPacing {
     if (this.#endedAt >= 0) this.#streak = now - this.#endedAt < this.#lastWork ? this.#streak + 1 : 0;
     if (this.budgetMs <= 0 || this.cpuShare >= 1 || this.#oldestAt < 0 || now < this.#backOffUntil) return 0;
     if (!this.growing) return 0;
+    const start = now + this.#late; // a held flush starts about this much later than asked
     // A cycle (flush to flush) uses about #cycleCpu ms of CPU: at the share, it lasts that / cpuShare.
     // A wait too short for a timer is rounded: up from half of it (the share is kept a little better than asked), else down.
-    let forCpu = this.#startedAt + this.#cycleCpu / this.cpuShare - now - this.#late;
+    const forCpu = this.#startedAt + this.#cycleCpu / this.cpuShare - start;
     if (forCpu < MIN_HOLD_MS / 2) return 0;
-    forCpu = Math.max(forCpu, MIN_HOLD_MS);
-    const wait = Math.min(forCpu, this.budgetMs - (now - this.#oldestAt) - this.#late);
+    const wait = Math.min(Math.max(forCpu, MIN_HOLD_MS), this.#oldestAt + this.budgetMs - start);
     if (wait < MIN_HOLD_MS) return 0;
     this.#holdUntil = now + wait;
     this.#heldWith = this.#waiting;

@@ -239,10 +239,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
           return;
         }
         const handled = this.#handle(line);
-        if (handled) {
-          handled.then(() => this.#take(), (error) => this.readFailed(error));
-          return;
-        }
+        if (handled) return this.#resume(handled);
       }
     } catch (error) {
       this.readFailed(error);
@@ -260,8 +257,13 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
     } catch (error) {
       return this.readFailed(error);
     }
-    if (handled) handled.then(() => this.#take(), (error) => this.readFailed(error));
+    if (handled) this.#resume(handled);
     else this.#take();
+  }
+
+  // A line's handling goes on: the next lines once it is done.
+  #resume(handled: Promise<void>): void {
+    handled.then(() => this.#take(), (error) => this.readFailed(error));
   }
 
   // One line to the prompt waiting for it, or to the door's handler; a promise when handling goes on.
