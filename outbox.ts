@@ -33,6 +33,16 @@ import { FlushPacing } from "./flush_pacing.ts";
 
 /** Bytes written to connections by outboxes. */
 export const bytesSent: Counter = new Counter("teaparty_bytes_sent_total", "Bytes written to connections.");
+/** Writes to connections (a write carries every line queued for its connection: deliveries / writes is lines per write). */
+export const writesSent: Counter = new Counter(
+  "teaparty_writes_total",
+  "Writes to connections (each carries every line queued for it).",
+);
+/** Flushes: one writes to every connection with output waiting. */
+export const flushesRun: Counter = new Counter(
+  "teaparty_flushes_total",
+  "Flushes (each writes once to every connection with output waiting).",
+);
 /** Flushes that pacing held back (sustained load), and for how long in all. */
 export const flushHolds: Counter = new Counter(
   "teaparty_flush_holds_total",
@@ -95,6 +105,7 @@ function flushAll(): void {
     dirty = flushing;
     flushing = list;
     flushPacing.flushStarted();
+    flushesRun.inc();
   }
   const end = Math.min(flushing.length, flushingFrom + TURN_WRITES);
   for (let i = flushingFrom; i < end; i++) flushing[i].flush();
@@ -232,6 +243,7 @@ export class Outbox {
     this.#data = undefined;
     this.#inFlight -= n;
     bytesSent.inc(n);
+    writesSent.inc();
     if (this.#closed) return;
     if (n < data.length) return this.#send(data.subarray(n)); // partial write: the rest, at once
     this.#writing = false;

@@ -35,7 +35,7 @@ import { HttpDoor } from "./doors/http.ts";
 import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
-import { bytesSent, flushHeldSeconds, flushHolds, flushPacing } from "./outbox.ts";
+import { bytesSent, flushesRun, flushHeldSeconds, flushHolds, flushPacing, writesSent } from "./outbox.ts";
 import { failedLogins } from "./login.ts";
 import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
@@ -189,6 +189,8 @@ export class ChatServer extends EventTarget implements DoorHost {
         linesReceived,
         deliveries,
         bytesSent,
+        writesSent,
+        flushesRun,
         flushHolds,
         flushHeldSeconds,
         slowConsumers,

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { type ByteSink, CHUNK_OVERHEAD, flushHeldSeconds, flushHolds, flushPacing, Outbox } from "../outbox.ts";
+import {
+  type ByteSink,
+  CHUNK_OVERHEAD,
+  flushesRun,
+  flushHeldSeconds,
+  flushHolds,
+  flushPacing,
+  Outbox,
+  writesSent,
+} from "../outbox.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -116,6 +125,21 @@ Deno.test("each outbox pushed in the same turn gets its own single write", async
   await Promise.all([a.drained(), b.drained()]);
   assert.deepEqual(first.text, ["12"]);
   assert.deepEqual(second.text, ["xy"]);
+});
+
+Deno.test("teaparty_writes_total counts each write (a partial one too) and teaparty_flushes_total each flush", async () => {
+  const whole = new RecordingSink();
+  const trickle = new TrickleSink();
+  const a = outbox(whole).box;
+  const b = outbox(trickle).box;
+  const writes = writesSent.value, flushes = flushesRun.value;
+  a.push(bytes("one\r\n"));
+  a.push(bytes("two\r\n"));
+  b.push(bytes("abcdefg")); // 3 + 3 + 1 bytes: three writes
+  await Promise.all([a.drained(), b.drained()]);
+  assert.deepEqual(whole.text, ["one\r\ntwo\r\n"]);
+  assert.equal(writesSent.value - writes, 1 + 3);
+  assert.equal(flushesRun.value - flushes, 1, "the two outboxes were written in one flush");
 });
 
 Deno.test("partial writes are continued until all bytes are delivered in order", async () => {

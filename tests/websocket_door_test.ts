@@ -294,6 +294,8 @@ Deno.test("GET / serves the web client with a CSP that forbids inline script; /h
   assert.match(text, /^# TYPE teaparty_connections gauge$/m);
   assert.match(text, /^teaparty_connections\{door="telnet"\} 1$/m);
   assert.match(text, /^teaparty_users 1$/m);
+  assert.match(text, /^teaparty_writes_total [1-9]\d*$/m); // alice's login prompt and welcome at least
+  assert.match(text, /^teaparty_flushes_total [1-9]\d*$/m);
   assert.match(text, /^teaparty_flush_holds_total \d+$/m);
   assert.match(text, /^teaparty_flush_held_seconds_total [\d.e-]+$/m);
   const missing = await fetch(`http://127.0.0.1:${port}/nope.js`);
