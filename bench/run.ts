@@ -99,7 +99,8 @@ Options:
   --quiet-wait SEC before each server's run, wait up to SEC seconds (default 30; 0: never) for
                    the host to be quiet (under 0.25 cores busy for 3 s): the machine is shared
   --runs N         run each scenario N times (default 1); the table shows the median run, the notes
-                   the min/median/max of each figure and of its ratio to limit_server's
+                   the min/median/max of each figure and of its ratio to limit_server's; every second
+                   run starts the servers in the opposite order (limit_server first)
   --charts DIR     write an SVG chart per scenario there (default bench/out/charts; "none": no charts)
   --cpu-prof       run teaparty under 'deno run --cpu-prof' (profiles in bench/out/prof/) and
                    print the functions with the most self time (see bench/cpuprofile.ts)
@@ -1715,14 +1716,22 @@ function machineLine(m: Machine): string {
 // ---------------------------------------------------------------- main
 
 /** Runs a scenario once on each of its servers. */
+/**
+ * Runs each of the scenario's servers once, one after the other; `reversed`:
+ * in the opposite order (every second run of `--runs`, so that a host whose
+ * speed drifts during the runs favours neither server).
+ */
 async function runScenarioOnce(
   ctx: Context,
   scenario: Scenario,
+  reversed = false,
 ): Promise<{ byServer: Map<ServerKind, Row>; errors: number }> {
   const { cli } = ctx;
   const byServer = new Map<ServerKind, Row>();
   let errors = 0;
-  for (const kind of scenario.servers(cli.quick)) {
+  const kinds = [...scenario.servers(cli.quick)];
+  if (reversed) kinds.reverse();
+  for (const kind of kinds) {
     progress(`${scenario.name}: ${kind} ...`);
     const calm = await quietHost(cli);
     let row: Row;
@@ -1837,7 +1846,7 @@ async function runAll(cli: Cli): Promise<{ rows: Row[]; errors: number; fdLimit?
     const runs: Map<ServerKind, Row>[] = [];
     for (let r = 0; r < cli.runs; r++) {
       if (cli.runs > 1) progress(`${scenario.name}: run ${r + 1} of ${cli.runs}`);
-      const once = await runScenarioOnce(ctx, scenario);
+      const once = await runScenarioOnce(ctx, scenario, r % 2 === 1);
       errors += once.errors;
       runs.push(once.byServer);
     }
