@@ -1715,7 +1715,6 @@ function machineLine(m: Machine): string {
 
 // ---------------------------------------------------------------- main
 
-/** Runs a scenario once on each of its servers. */
 /**
  * Runs each of the scenario's servers once, one after the other; `reversed`:
  * in the opposite order (every second run of `--runs`, so that a host whose
