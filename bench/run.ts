@@ -16,7 +16,7 @@
  * @example
  * ```sh
  * deno task bench                      # the full run, several minutes
- * npm run bench -- --quick             # under a minute
+ * npm run bench -- --quick             # about 3 minutes
  * deno run -A bench/run.ts --only burst,startup --json
  * deno run -A bench/run.ts --out bench/out/table.md
  * ```
@@ -89,7 +89,7 @@ and prints one table with deliveries/s, latency, loss, server CPU and RSS, the
 teaparty/limit ratio and a PASS/FAIL verdict for each goal.
 
 Options:
-  --quick          shorter runs and fewer clients (2,000 instead of 10,000); under a minute
+  --quick          shorter runs and fewer clients (2,000 instead of 10,000); about 3 minutes
   --only NAMES     run only these scenarios (comma separated or repeated):
                    ${SCENARIOS.join(", ")}
   --db PATH        start teaparty with an SQLite file (a fresh PATH.N per server) instead of in memory
