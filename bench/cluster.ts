@@ -19,6 +19,7 @@
  * @module
  */
 import type { Goal, Row, Scenario, ScenarioName, Tools } from "./scenario.ts";
+import { cpuSeconds } from "./proc.ts";
 
 /** What the runner lends these scenarios. */
 export interface ClusterHelpers {
@@ -118,17 +119,6 @@ class Child {
       } catch { /* gone */ }
     }
     await this.process.status;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
   }
 }
 

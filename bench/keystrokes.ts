@@ -22,6 +22,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { cpuSeconds } from "./proc.ts";
 
 const IAC = 255, DO = 253, WILL = 251, SB = 250, SE = 240;
 const BINARY = 0, ECHO = 1, SGA = 3, TTYPE = 24, NAWS = 31;
@@ -30,7 +31,6 @@ const KEYS_PER_LINE = 40;
 const TALK_MS = 200;
 const ROOT = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** One connection of the bench, with everything it received kept as text (latin1) until drained. */
 class Peer {
@@ -106,13 +106,6 @@ async function negotiate(peer: Peer): Promise<void> {
     new Uint8Array([IAC, DO, ECHO, IAC, DO, SGA, IAC, WILL, NAWS, IAC, SB, NAWS, 0, 80, 0, 24, IAC, SE]),
   );
   await peer.waitFor("Redraw mode:");
-}
-
-/** utime + stime of a process, in seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 function percentile(values: number[], p: number): number {

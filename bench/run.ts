@@ -38,6 +38,7 @@ import {
   type ServerKind,
   type Tools,
 } from "./scenario.ts";
+import { cpuSeconds } from "./proc.ts";
 import { waitForQuiet } from "./quiet.ts";
 import { figuresOf, medianIndex, ratio, scenarioCharts, type ScenarioRun, spreadNotes } from "./report.ts";
 
@@ -662,15 +663,49 @@ async function withServer<T>(ctx: Context, kind: ServerKind, fn: (server: Server
   }
 }
 
-function loadgenScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun): Runner {
-  return (ctx, kind) =>
-    withServer(ctx, kind, async (server) => {
+/**
+ * A loadgen scenario whose rows also say what a write cost: the server's CPU
+ * time per write and the lines per write, from the server's own counters
+ * (teaparty's `/metrics`, limit_server's closing line), from just before
+ * loadgen connects to its end. Both servers do one write per receiver per
+ * flush, so at a given CPU share the time between two writes to a receiver,
+ * and with it the latency, follows the cost of a write.
+ */
+function countedScenario(scenario: ScenarioName, run: (quick: boolean) => LoadgenRun): Runner {
+  return async (ctx, kind) => {
+    const { server, httpPort } = kind === "teaparty"
+      ? await httpServer(ctx)
+      : { server: await startServer(ctx, kind), httpPort: 0 };
+    const counters = async () =>
+      httpPort
+        ? await Promise.all(["teaparty_writes_total", "teaparty_deliveries_total"].map((s) => metric(httpPort, s)))
+        : [0, 0];
+    let row: Row, cpu: number, writes: number, deliveries: number;
+    try {
+      const [cpu0, [writes0, deliveries0]] = await Promise.all([cpuSeconds(server.pid), counters()]);
       const json = await runLoadgen(ctx.tools, server, run(ctx.quick));
-      return rowFrom(scenario, kind, json);
-    });
+      row = rowFrom(scenario, kind, json);
+      const [cpu1, [writes1, deliveries1]] = await Promise.all([cpuSeconds(server.pid), counters()]);
+      [cpu, writes, deliveries] = [cpu1 - cpu0, writes1 - writes0, deliveries1 - deliveries0];
+    } finally {
+      await server.stop();
+    }
+    if (!httpPort) { // limit_server counts from its start, and says so as it exits
+      const m = server.tail.map((l) => /\bdeliveries=(\d+)\b.*\bwrites=(\d+)/.exec(l)).find((x) => x);
+      [deliveries, writes] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+    }
+    if (writes > 0 && Number.isFinite(cpu)) {
+      row.extra.cpuUsPerWrite = (1e6 * cpu) / writes;
+      row.extra.linesPerWrite = deliveries / writes;
+      row.notes.push(
+        `${(1e6 * cpu / writes).toFixed(1)} µs CPU and ${(deliveries / writes).toFixed(1)} lines per write`,
+      );
+    }
+    return row;
+  };
 }
 
-const burst = loadgenScenario("burst", (quick) => ({
+const burst = countedScenario("burst", (quick) => ({
   clients: 100,
   senders: 4,
   rate: 0,
@@ -680,7 +715,7 @@ const burst = loadgenScenario("burst", (quick) => ({
 }));
 
 const steady = (rate: number) =>
-  loadgenScenario(rate === 5 ? "steady-5" : "steady-50", (quick) => ({
+  countedScenario(rate === 5 ? "steady-5" : "steady-50", (quick) => ({
     clients: 1000,
     senders: 10,
     rate,
@@ -1316,17 +1351,6 @@ async function stopRelay(relay: { child: Deno.ChildProcess }): Promise<void> {
   await relay.child.status;
 }
 
-/** CPU seconds a process used so far (utime + stime from /proc/PID/stat). */
-async function cpuSeconds(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The burst load on the TLS telnet door. loadgen speaks no TLS, so each of
  * its connections goes through a relay (bench/tls_relay.c, an epoll +
@@ -1352,7 +1376,7 @@ const tlsBurst: Runner = async (ctx, kind) => {
       const json = await runLoadgen(ctx.tools, server, { ...run, port: relay.port });
       const cpu1 = await cpuSeconds(relay.child.pid);
       const runS = (num(json, "login_s") ?? 0) + (run.warmup ?? 0) + run.duration;
-      const relayCpuPct = cpu0 !== undefined && cpu1 !== undefined ? (100 * (cpu1 - cpu0)) / runS : undefined;
+      const relayCpuPct = Number.isFinite(cpu1 - cpu0) ? (100 * (cpu1 - cpu0)) / runS : undefined;
       return { json, relayCpuPct, relayKind: relay.kind };
     } finally {
       await stopRelay(relay);

@@ -7,6 +7,7 @@ import {
   flushHolds,
   flushPacing,
   Outbox,
+  SPARE_CHUNK_SLOTS,
   writesSent,
 } from "../outbox.ts";
 
@@ -125,6 +126,25 @@ Deno.test("each outbox pushed in the same turn gets its own single write", async
   await Promise.all([a.drained(), b.drained()]);
   assert.deepEqual(first.text, ["12"]);
   assert.deepEqual(second.text, ["xy"]);
+});
+
+Deno.test("queue arrays passed from outbox to outbox carry only the new owner's chunks, in order", async () => {
+  const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
+  const [a, b, c] = sinks.map((sink) => outbox(sink, 1 << 16).box);
+  for (const s of ["1", "2", "3", "4", "5"]) a.push(bytes(s));
+  await a.drained(); // a's array goes back to the spares
+  b.push(bytes("x"));
+  b.push(bytes("y"));
+  await b.drained();
+  for (const s of ["6", "7"]) a.push(bytes(s));
+  for (let i = 0; i < SPARE_CHUNK_SLOTS + 10; i++) c.push(bytes(`${i},`)); // longer than a spare may be
+  await Promise.all([a.drained(), c.drained()]);
+  c.push(bytes("last"));
+  await c.drained();
+  assert.deepEqual(sinks[0].text, ["12345", "67"]);
+  assert.deepEqual(sinks[1].text, ["xy"]);
+  const flood = Array.from({ length: SPARE_CHUNK_SLOTS + 10 }, (_, i) => `${i},`).join("");
+  assert.deepEqual(sinks[2].text, [flood, "last"]);
 });
 
 Deno.test("teaparty_writes_total counts each write (a partial one too) and teaparty_flushes_total each flush", async () => {
