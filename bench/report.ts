@@ -22,6 +22,8 @@ export interface RunFigures {
   cpuPct?: number;
   /** Idle scenarios: RSS growth per connection, KiB. */
   perConnKb?: number;
+  /** Server CPU microseconds per write (burst and steady scenarios). */
+  cpuUsPerWrite?: number;
   lost?: number;
 }
 
@@ -66,6 +68,7 @@ export function figuresOf(row: RowLike): RunFigures {
     deliveriesPerS: row.deliveriesPerS,
     cpuPct: row.cpuPct,
     perConnKb: typeof row.extra.perConnKb === "number" ? row.extra.perConnKb : undefined,
+    cpuUsPerWrite: typeof row.extra.cpuUsPerWrite === "number" ? row.extra.cpuUsPerWrite : undefined,
     lost: row.lost,
   };
 }
@@ -100,6 +103,7 @@ const KEYS: { key: keyof RunFigures; label: string; unit: string }[] = [
   { key: "p99", label: "p99", unit: " ms" },
   { key: "cpuPct", label: "CPU", unit: "%" },
   { key: "perConnKb", label: "KiB/conn", unit: " KiB" },
+  { key: "cpuUsPerWrite", label: "CPU per write", unit: " µs" },
 ];
 
 /**
