@@ -19,7 +19,7 @@
  * @module
  */
 import type { Goal, Row, Scenario, ScenarioName, Tools } from "./scenario.ts";
-import { cpuSeconds } from "./proc.ts";
+import { cpuSeconds, RAISE_AND_EXEC } from "./proc.ts";
 
 /** What the runner lends these scenarios. */
 export interface ClusterHelpers {
@@ -31,7 +31,6 @@ export interface ClusterHelpers {
 
 const ROOT = new URL("../", import.meta.url);
 const MAIN_TS = decodeURIComponent(new URL("main.ts", ROOT).pathname);
-const RAISE_AND_EXEC = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 const NODE_FLAGS = [
   "--host",
   "127.0.0.1",

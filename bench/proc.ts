@@ -1,5 +1,6 @@
 /**
- * What `/proc` says about a process the benchmarks started: its CPU time.
+ * Processes the benchmarks start: the shell line that starts one under a
+ * raised open-files limit, and its CPU time as `/proc` says.
  *
  * @example
  * ```ts
@@ -8,6 +9,12 @@
  * ```
  * @module
  */
+
+/**
+ * `bash -c` script that raises the open-files limit (to 65536, or the hard
+ * limit if lower) and then runs its arguments: `["-c", RAISE_AND_EXEC, name, command, ...args]`.
+ */
+export const RAISE_AND_EXEC = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 
 /** Clock ticks per second in `/proc/PID/stat` (USER_HZ on Linux). */
 export const CLOCK_TICKS = 100;

@@ -38,7 +38,7 @@ import {
   type ServerKind,
   type Tools,
 } from "./scenario.ts";
-import { cpuSeconds } from "./proc.ts";
+import { cpuSeconds, RAISE_AND_EXEC } from "./proc.ts";
 import { waitForQuiet } from "./quiet.ts";
 import { figuresOf, medianIndex, ratio, scenarioCharts, type ScenarioRun, spreadNotes } from "./report.ts";
 
@@ -275,9 +275,6 @@ function killAll(): void {
     } catch { /* already gone */ }
   }
 }
-
-/** Raise the open files limit (to 65536, or the hard limit if that is lower), then exec the command. */
-const RAISE_AND_EXEC = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 
 /** A server started by the benchmark, listening on 127.0.0.1. */
 class Server {

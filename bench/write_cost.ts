@@ -21,11 +21,12 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { RAISE_AND_EXEC } from "./proc.ts";
+import { spread } from "./report.ts";
 
 const HERE = new URL(".", import.meta.url);
 const SOURCE = new URL("write_cost.c", HERE).pathname;
 const BINARY = new URL("out/write_cost/write_cost", HERE).pathname;
-const RAISE_AND_EXEC = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 
 /** One writer's figures: CPU microseconds per write. */
 export interface WriteCost {
@@ -92,7 +93,7 @@ async function run(command: string, args: string[]): Promise<string> {
   return text;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => spread(xs)!.median;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
