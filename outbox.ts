@@ -17,13 +17,16 @@
  * @example
  * ```ts
  * import { Outbox } from "./outbox.ts";
- * const conn = await Deno.connect({ port: 5005 });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const peer = await listener.accept();
  * const outbox = new Outbox(conn, 1 << 20, {
  *   overflowed: () => conn.close(),
  *   writeFailed: (error) => console.error(error),
  * });
  * outbox.push(new TextEncoder().encode("hello\r\n"));
- * await outbox.drained();
+ * await outbox.drained(); // written: the peer can read "hello\r\n"
+ * for (const c of [conn, peer, listener]) c.close();
  * ```
  * @module
  */

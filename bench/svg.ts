@@ -14,7 +14,7 @@
  *   groups: ["p50", "p90", "p99", "p99.9"],
  *   series: [{ name: "teaparty", values: [5.9, 9.1, 13.2, 20.4] }, { name: "limit_server", values: [5.2, 8.8, 13.2, 18] }],
  * });
- * Deno.writeTextFileSync("steady-5.svg", svg);
+ * svg.startsWith("<svg"); // true: write it to a file, or put it in a page
  * ```
  * @module
  */

@@ -10,19 +10,21 @@
  * ```ts
  * import { Connection } from "./connection.ts";
  * import { openLink } from "./link.ts";
- * const connection = new Connection({
- *   open: () => openLink({ host: "127.0.0.1", port: 5005, tls: false }),
- *   reconnect: true,
- *   events: {
- *     connected: () => connection.send("login alice"),
- *     lines: (lines) => lines.forEach((l) => console.log(l)),
- *     partial: () => {},
- *     echo: () => {},
- *     lost: (why, retry) => console.log(`lost: ${why}; again in ${retry} ms`),
- *     failed: (why, retry) => console.log(`cannot connect: ${why}; again in ${retry} ms`),
- *   },
- * });
- * await connection.run();
+ * export function chat(port = 5005): Promise<void> { // runs until the connection ends for good
+ *   const connection = new Connection({
+ *     open: () => openLink({ host: "127.0.0.1", port, tls: false }),
+ *     reconnect: true,
+ *     events: {
+ *       connected: () => connection.send("login alice"),
+ *       lines: (lines) => lines.forEach((l) => console.log(l)),
+ *       partial: () => {},
+ *       echo: () => {},
+ *       lost: (why, retry) => console.log(`lost: ${why}; again in ${retry} ms`),
+ *       failed: (why, retry) => console.log(`cannot connect: ${why}; again in ${retry} ms`),
+ *     },
+ *   });
+ *   return connection.run();
+ * }
  * ```
  * @module
  */

@@ -9,9 +9,13 @@
  * @example
  * ```ts
  * import { openLink } from "./link.ts";
- * const link = await openLink({ host: "127.0.0.1", port: 5005, tls: false });
+ * const server = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // stands in for teaparty
+ * const link = await openLink({ host: "127.0.0.1", port: server.addr.port, tls: false });
+ * const peer = await server.accept();
  * await link.write(new TextEncoder().encode("look\r\n"));
  * link.close();
+ * peer.close();
+ * server.close();
  * ```
  * @module
  */

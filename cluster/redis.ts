@@ -6,9 +6,11 @@
  * @example
  * ```ts
  * import { openRedis } from "./redis.ts";
- * const redis = await openRedis("redis://127.0.0.1:6379/0");
- * await redis.publish("tp:presence", "{}");
- * await redis.close();
+ * export async function hello(url = "redis://127.0.0.1:6379/0"): Promise<void> {
+ *   const redis = await openRedis(url);
+ *   await redis.publish("tp:presence", "{}");
+ *   await redis.close();
+ * }
  * ```
  * @module
  */

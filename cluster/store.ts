@@ -14,10 +14,12 @@
  * @example
  * ```ts
  * import { RedisStore } from "./store.ts";
- * const store = new RedisStore("redis://127.0.0.1:6379/0");
- * await store.load();
- * await store.addMessages([{ room: "main", at: Date.now(), kind: "chat", nick: "alice", text: "hi" }]);
- * store.close();
+ * export async function remember(url = "redis://127.0.0.1:6379/0"): Promise<void> {
+ *   const store = new RedisStore(url);
+ *   await store.load();
+ *   await store.addMessages([{ room: "main", at: Date.now(), kind: "chat", nick: "alice", text: "hi" }]);
+ *   store.close();
+ * }
  * ```
  * @module
  */

@@ -13,12 +13,13 @@
  * @example
  * ```ts
  * import { HttpError, httpResponse, readRequest, securityHeaders } from "./http.ts";
- * declare const conn: Deno.Conn; // an accepted connection
- * try {
- *   const request = await readRequest(conn);
- *   await conn.write(httpResponse(200, { "Content-Type": "text/plain", ...securityHeaders() }, "tea\n"));
- * } catch (error) {
- *   if (error instanceof HttpError) await conn.write(httpResponse(error.status, {}, error.reason + "\n"));
+ * export async function answer(conn: Deno.Conn): Promise<void> { // an accepted connection
+ *   try {
+ *     const request = await readRequest(conn);
+ *     await conn.write(httpResponse(200, { "Content-Type": "text/plain", ...securityHeaders() }, `tea for ${request.path}\n`));
+ *   } catch (error) {
+ *     if (error instanceof HttpError) await conn.write(httpResponse(error.status, {}, error.reason + "\n"));
+ *   }
  * }
  * ```
  * @module
@@ -98,10 +99,14 @@ function headEnd(buf: Uint8Array, from: number, end: number): number {
  * @example
  * ```ts
  * import { readRequest } from "./http.ts";
- * declare const conn: Deno.Conn;
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.write(new TextEncoder().encode("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"));
+ * const conn = await listener.accept();
  * const request = await readRequest(conn, { maxHeaderBytes: 4096 });
  * request.path; // "/index.html"
  * request.headers.get("host"); // "127.0.0.1:8080"
+ * for (const c of [client, conn, listener]) c.close();
  * ```
  */
 export async function readRequest(source: ByteSource, options: ReadRequestOptions = {}): Promise<HttpRequest> {
@@ -363,8 +368,9 @@ const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json|wasm)|image\/sv
  * ```ts
  * import { readRequest, StaticFiles } from "./http.ts";
  * const files = await StaticFiles.load("web");
- * declare const conn: Deno.Conn;
- * const response = files.respond(await readRequest(conn)); // null: no such file
+ * export async function serve(conn: Deno.Conn) {
+ *   return files.respond(await readRequest(conn)); // null: no such file
+ * }
  * ```
  */
 export class StaticFiles {

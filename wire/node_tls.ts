@@ -13,12 +13,13 @@
  * @example
  * ```ts
  * import { listenTls } from "./node_tls.ts";
- * const cert = Deno.readTextFileSync("cert.pem"), key = Deno.readTextFileSync("key.pem");
- * const listener = await listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
- * const conn = await listener.accept(); // the handshake is done
- * await conn.write(new TextEncoder().encode("*** Welcome!\r\n")); // goes out at once
- * conn.close();
- * listener.close();
+ * export async function welcome(cert: string, key: string): Promise<void> { // PEM texts
+ *   const listener = await listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+ *   const conn = await listener.accept(); // the handshake is done
+ *   await conn.write(new TextEncoder().encode("*** Welcome!\r\n")); // goes out at once
+ *   conn.close();
+ *   listener.close();
+ * }
  * ```
  * @module
  */

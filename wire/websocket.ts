@@ -16,13 +16,14 @@
  * ```ts
  * import { readRequest } from "./http.ts";
  * import { readMessages, textFrame, upgradeResponse } from "./websocket.ts";
- * const conn = await Deno.connect({ port: 8080 }); // an accepted connection, in a door
- * const request = await readRequest(conn);
- * const upgrade = upgradeResponse(request.headers);
- * if (upgrade.ok) {
- *   await conn.write(upgrade.bytes);
- *   const messages = readMessages(conn, { maxMessage: 4096, initial: request.rest });
- *   for await (const text of messages) await conn.write(textFrame(new TextEncoder().encode(text)));
+ * export async function echo(conn: Deno.Conn): Promise<void> { // an accepted connection, in a door
+ *   const request = await readRequest(conn);
+ *   const upgrade = upgradeResponse(request.headers);
+ *   if (upgrade.ok) {
+ *     await conn.write(upgrade.bytes);
+ *     const messages = readMessages(conn, { maxMessage: 4096, initial: request.rest });
+ *     for await (const text of messages) await conn.write(textFrame(new TextEncoder().encode(text)));
+ *   }
  * }
  * ```
  * @module
@@ -300,9 +301,10 @@ function protocolError(reason: string): WebSocketClose {
  * @example
  * ```ts
  * import { pongFrame, readMessages } from "./websocket.ts";
- * declare const conn: Deno.Conn; // after the 101 response
- * const messages = readMessages(conn, { maxMessage: 4096, onPing: (p) => conn.write(pongFrame(p)) });
- * for await (const text of messages) console.log(text);
+ * export async function listen(conn: Deno.Conn): Promise<void> { // after the 101 response
+ *   const messages = readMessages(conn, { maxMessage: 4096, onPing: (p) => conn.write(pongFrame(p)) });
+ *   for await (const text of messages) console.log(text);
+ * }
  * ```
  */
 export async function* readMessages(
