@@ -692,11 +692,10 @@ function countedScenario(scenario: ScenarioName, run: (quick: boolean) => Loadge
       [deliveries, writes] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
     }
     if (writes > 0 && Number.isFinite(cpu)) {
-      row.extra.cpuUsPerWrite = (1e6 * cpu) / writes;
-      row.extra.linesPerWrite = deliveries / writes;
-      row.notes.push(
-        `${(1e6 * cpu / writes).toFixed(1)} µs CPU and ${(deliveries / writes).toFixed(1)} lines per write`,
-      );
+      const [usPerWrite, linesPerWrite] = [(1e6 * cpu) / writes, deliveries / writes];
+      row.extra.cpuUsPerWrite = usPerWrite;
+      row.extra.linesPerWrite = linesPerWrite;
+      row.notes.push(`${usPerWrite.toFixed(1)} µs CPU and ${linesPerWrite.toFixed(1)} lines per write`);
     }
     return row;
   };
