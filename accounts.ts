@@ -16,6 +16,7 @@
  * @module
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { cleanLine } from "./text.ts";
 
 const N = 16384;
 const R = 8;
@@ -30,6 +31,9 @@ export function checkPassword(password: string): string | undefined {
   const n = [...password].length;
   if (n < PASSWORD_LENGTH.min) return `a password needs at least ${PASSWORD_LENGTH.min} characters`;
   if (n > PASSWORD_LENGTH.max) return `a password has at most ${PASSWORD_LENGTH.max} characters`;
+  // Typed after `login <nick>` on one line, and cleaned like every line: it could never be given back.
+  if (/\s/u.test(password)) return "a password may not contain spaces";
+  if (cleanLine(password) !== password) return "a password may not contain control or invisible characters";
   return undefined;
 }
 

@@ -29,7 +29,8 @@ import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
 import { foldNick, LookAlikes } from "./nick.ts";
 import { LoginThrottle } from "./login_throttle.ts";
-import { User } from "./user.ts";
+import { Ignores, User } from "./user.ts";
+import { LastSeen } from "./room_history.ts";
 import type { Session, SessionHost } from "./session.ts";
 import type { ChatEvent } from "./events.ts";
 import { Delivery } from "./dialects/dialect.ts";
@@ -146,6 +147,10 @@ export class Chat implements SessionHost {
   readonly logins: LoginThrottle = new LoginThrottle();
   /** The other servers of the cluster ({@linkcode alonePeers} for a single server). */
   peers: Peers = alonePeers;
+  /** Who ignores whom (`/ignore`), so that an ignore stays on one person. */
+  readonly ignores: Ignores = new Ignores();
+  /** The last line each nick saw in each room it left, kept past logout (bounded). */
+  readonly lastSeen: LastSeen = new LastSeen();
   #emit: Emit;
   #stopping = false;
   #guestMail = new Allowance(GUEST_MAIL.burst, GUEST_MAIL.perSeconds * 1000);
@@ -247,24 +252,53 @@ export class Chat implements SessionHost {
     const late = this.peers !== alonePeers;
     if (late) user.hold();
     const first: ChatEvent[] = [];
-    const show = (event: ChatEvent) => late ? first.push(event) : this.journal.tell(user, event);
+    let newest = 0;
+    const show = (event: ChatEvent) => {
+      if (event.type === "history" && event.id !== undefined && event.id > newest) newest = event.id;
+      if (late) first.push(event);
+      else this.journal.tell(user, event);
+    };
     try {
+      const seen = this.#seen(user, room);
       await this.peers.entered(user, room);
       const topic = await this.store.topic(room.key);
       if (topic) {
         show({ type: "topic", room: room.name, text: topic.text, by: topic.by, at: topic.at, changed: false });
       }
-      if (history > 0) await this.#history(room, history, undefined, user.seen?.get(room.key), show);
+      if (history > 0) await this.#history(room, history, undefined, seen, show);
+      // Seen now, even if the room was made afresh (its lastId starts at 0) and nothing more is said.
+      if (newest > (user.seen?.get(room.key) ?? 0)) (user.seen ??= new Map()).set(room.key, newest);
     } finally {
       if (late) user.release(first.map((e) => new Delivery(e)));
     }
     return room;
   }
 
-  /** Takes a user out of one room; `reason` is the user's own parting word (IRC). */
+  /**
+   * The id of the last line a user saw in a room it is entering: from its
+   * own visits since it logged in, else what its nick saw before (a
+   * reconnect, a takeover), which becomes the user's own so that the IRC
+   * door's replay (`user.seen`) finds it too.
+   */
+  #seen(user: User, room: Room): number | undefined {
+    let seen = user.seen?.get(room.key);
+    if (seen === undefined && !user.remote && !user.link.forgetful) {
+      seen = this.lastSeen.get(user.key, room.key);
+      if (seen !== undefined) (user.seen ??= new Map()).set(room.key, seen);
+    }
+    return seen;
+  }
+
+  /**
+   * Takes a user out of one room; `reason` is the user's own parting word
+   * (IRC). What the user saw there is recorded, for the user and past its
+   * logout for its nick ({@linkcode Chat.lastSeen}).
+   */
   part(user: User, room: Room, quit = false, reason?: string): void {
     if (!user.rooms.delete(room)) return;
-    (user.seen ??= new Map()).set(room.key, room.lastId);
+    const seen = Math.max(user.seen?.get(room.key) ?? 0, room.lastId);
+    (user.seen ??= new Map()).set(room.key, seen);
+    if (!user.remote) this.lastSeen.set(user.key, room.key, seen);
     if (user.room === room) user.room = undefined;
     this.rooms.leave(user, room, { quit, silent: this.#stopping, reason });
     if (!user.remote) this.peers.left(user, room, quit, reason);
@@ -301,14 +335,14 @@ export class Chat implements SessionHost {
 
   // ---- talking
 
-  /** Says a line in the user's room; returns why it was refused, if it was. */
-  say(user: User, kind: "chat" | "action", text: string, room = user.room): Refusal | undefined {
+  /** Says a line in the user's room (`notice`: sent as an IRC NOTICE); returns why it was refused, if it was. */
+  say(user: User, kind: "chat" | "action", text: string, room = user.room, notice = false): Refusal | undefined {
     if (!room) return "You are not in a room; /join one first.";
     if (user.quiet) return "You are in quiet mode, so you cannot talk in the room; /quiet turns it off.";
     const mute = this.moderation.muted(user.key);
     if (mute) return `You are muted ${describeUntil(mute.until)}, so you cannot talk in rooms.`;
     user.active = Date.now();
-    this.journal.say(room, user, kind, text);
+    this.journal.say(room, user, kind, text, Date.now(), notice);
     return undefined;
   }
 
@@ -323,6 +357,7 @@ export class Chat implements SessionHost {
     text: string,
     action = false,
     sender = from.key,
+    notice = false,
   ): Promise<{ sent: true; to: string } | { sent: false; reply: string; error?: boolean }> {
     from.active = Date.now();
     const other = this.find(nick);
@@ -353,7 +388,14 @@ export class Chat implements SessionHost {
       };
     }
     const at = Date.now();
-    const message = { type: "private", from: from.nick, to: other.nick, text, at } as const;
+    const message = {
+      type: "private",
+      from: from.nick,
+      to: other.nick,
+      text,
+      at,
+      ...(notice ? { notice } : {}),
+    } as const;
     if (other.remote) { // another server's user: its server knows its ignores
       if (!(await this.peers.deliver(other, { ...message, echo: false, ...(action ? { action } : {}) }))) {
         return {
@@ -415,11 +457,16 @@ export class Chat implements SessionHost {
     this.sessions.add(session);
   }
 
-  /** A session is ending: its user leaves every room and frees its nick. Idempotent. */
+  /**
+   * A session is ending: its user leaves every room (what it saw there is
+   * remembered for its nick), frees its nick, and ignores on it end or stay
+   * on its registered nick ({@linkcode Ignores.gone}). Idempotent.
+   */
   release(session: Session): void {
     const user = session.user;
     if (!user) return;
     for (const room of [...user.rooms]) this.part(user, room, true);
+    this.ignores.gone(user);
     if (this.nicks.get(user.key) === user) {
       this.nicks.delete(user.key);
       this.lookAlikes.delete(user.key);

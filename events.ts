@@ -23,6 +23,8 @@ export interface SaidEvent {
   at: number;
   /** The stored message's id, when it has one. */
   id?: number;
+  /** Sent as an IRC NOTICE: a client must never answer it automatically (IRC users get a NOTICE). */
+  notice?: boolean;
 }
 
 /** A stored room line replayed on entry or by `/history`. */
@@ -46,6 +48,8 @@ export interface PrivateEvent {
   echo: boolean;
   /** Sent as an action (`/me` in a private conversation, CTCP ACTION). */
   action?: boolean;
+  /** Sent as an IRC NOTICE (see {@linkcode SaidEvent}). */
+  notice?: boolean;
 }
 
 /** A private message kept while its recipient was away, delivered at login. */
@@ -138,6 +142,13 @@ export interface WelcomeEvent {
   type: "welcome";
   server: string;
   text: string;
+  /**
+   * The longest line the server takes from this connection, in UTF-8 bytes
+   * (`--max-line`); a WebSocket message longer than that closes with 1009.
+   * Sent by the WebSocket door, so that a client can refuse a longer line
+   * before sending it.
+   */
+  maxLine?: number;
 }
 
 /** You are logged in. */

@@ -83,3 +83,19 @@ export function historyLine(at: number, kind: "chat" | "action", nick: string, t
 export function mailLine(at: number, from: string, text: string): string {
   return `[mail ${formatTime(at)}] ${from}: ${text}`;
 }
+
+/**
+ * Text a user sent, shortened for quoting in a reply: at most `max` code
+ * points, then `…` (a refused 4,000-character nick is not echoed whole).
+ *
+ * @example
+ * ```ts
+ * import { clip } from "./format.ts";
+ * clip("a".repeat(30)); // "aaaaaaaaaaaaaaaaaaaaaaaa…"
+ * clip("short"); // "short"
+ * ```
+ */
+export function clip(text: string, max = 24): string {
+  const chars = [...text];
+  return chars.length > max ? chars.slice(0, max).join("") + "…" : text;
+}

@@ -92,8 +92,10 @@ export class Journal implements Post {
    * Says a line in a room: it is stored, then delivered to the room's members
    * (respecting quiet mode, ignores and echo), one turn later.
    */
-  say(room: Room, from: Member, kind: "chat" | "action", text: string, at = Date.now()): void {
-    const event: SaidEvent = { type: kind, room: room.name, nick: from.nick, text, at };
+  say(room: Room, from: Member, kind: "chat" | "action", text: string, at = Date.now(), notice = false): void {
+    const event: SaidEvent = notice
+      ? { type: kind, room: room.name, nick: from.nick, text, at, notice }
+      : { type: kind, room: room.name, nick: from.nick, text, at };
     this.#pending.push({
       kind: "said",
       message: { room: room.key, at, kind, nick: from.nick, text },

@@ -25,6 +25,7 @@ import { Counter } from "./metrics.ts";
 /** Password checks that failed (logins and nick changes). */
 export const failedLogins: Counter = new Counter("teaparty_failed_logins_total", "Wrong passwords given at login.");
 import { cleanLine } from "./text.ts";
+import { clip } from "./format.ts";
 
 /** Failed logins from one address, to one nick and to all, before further attempts must wait (see login_throttle.ts). */
 export const THROTTLE = { perNick: LOGIN_LIMITS.perNickAddress, perAddress: LOGIN_LIMITS.perAddress } as const;
@@ -69,11 +70,11 @@ export async function login(
 ): Promise<LoginResult> {
   const problem = checkNick(nick);
   if (problem) {
-    session.fail(`Cannot log in as "${nick}": ${problem}.`);
+    session.fail(`Cannot log in as "${clip(nick)}": ${problem}.`);
     return "invalid";
   }
   const key = foldNick(nick);
-  if (banned(chat, session, nick, key)) return "banned";
+  if (banned(chat, session, nick)) return "banned";
   const account = await chat.store.account(key);
   if (session.closed) return "refused";
   if (!account) {
@@ -84,6 +85,7 @@ export async function login(
     if (taken(chat, session, key)) return "taken";
     if (lookalike(chat, session, nick, key, "log in as")) return "lookalike";
     if (!(await claimed(chat, session, nick, key))) return session.closed ? "refused" : "taken";
+    if (!stillFree(chat, session, nick, key, "log in as")) return "taken";
     admit(chat, session, nick, key, false, options.seat ?? true);
     return "in";
   }
@@ -120,14 +122,16 @@ function ask(chat: Chat, session: Session, nick: string, key: string, hash: stri
       return ask(chat, session, nick, key, hash, tries - 1);
     }
     session.send({ type: "password-done" });
-    if (result === "wrong") session.fail(`Wrong password for ${nick}. Try again with: login ${nick}`);
-    else if (result === "ok") await enter(chat, session, nick, key);
+    // Tries left but the throttle now refuses them: say so, with the wait.
+    if (result === "wrong" && (tries === 1 || !throttled(chat, session, nick, key))) {
+      session.fail(`Wrong password for ${nick}. Try again with: login ${nick}`);
+    } else if (result === "ok") await enter(chat, session, nick, key);
   };
 }
 
 /** Refuses (with a reply) a banned nick. */
-function banned(chat: Chat, session: Session, nick: string, key: string): boolean {
-  const ban = chat.moderation.banned("nick", key);
+function banned(chat: Chat, session: Session, nick: string): boolean {
+  const ban = chat.moderation.banned("nick", nick);
   if (!ban) return false;
   chat.log.warn("login refused", { id: session.id, nick, reason: "banned" });
   session.fail(`The nick ${nick} is banned ${describeBan(ban)}`);
@@ -156,6 +160,18 @@ async function claimed(chat: Chat, session: Session, nick: string, key: string):
   }
   if (!ok) session.fail(`The nick ${nick} is taken; please choose another.`);
   return ok;
+}
+
+/**
+ * Checks again, in the same turn as taking the nick, that no other login
+ * took it (or a look-alike) while this one awaited its claim: two logins of
+ * one nick sent at once both pass the first check. Refuses with a reply, and
+ * lets an unused claim go.
+ */
+function stillFree(chat: Chat, session: Session, nick: string, key: string, what: string): boolean {
+  if (!taken(chat, session, key) && !lookalike(chat, session, nick, key, what)) return true;
+  if (!chat.nicks.has(key)) chat.peers.unclaim(key);
+  return false;
 }
 
 /** Refuses (with a reply) a nick that looks like a registered or logged-in one under another key. */
@@ -216,7 +232,7 @@ async function verify(
 /** Logs in to a registered nick whose password was right. */
 function enter(chat: Chat, session: Session, nick: string, key: string, seat = true): LoginResult {
   // An operator may have banned the nick while we hashed.
-  if (banned(chat, session, nick, key)) return "banned";
+  if (banned(chat, session, nick)) return "banned";
   regain(chat, session, key);
   admit(chat, session, nick, key, true, seat);
   return "in";
@@ -238,7 +254,7 @@ export async function verifyAccount(
 > {
   if (checkNick(nick)) return { result: "unknown" };
   const key = foldNick(nick);
-  if (banned(chat, session, nick, key)) return { result: "banned" };
+  if (banned(chat, session, nick)) return { result: "banned" };
   const account = await chat.store.account(key);
   if (!account) return { result: "unknown" };
   if (session.closed) return { result: "closed" };
@@ -312,7 +328,7 @@ export async function changeNick(chat: Chat, session: Session, nick: string, pas
   if (!user) return "refused";
   const problem = checkNick(nick);
   if (problem) {
-    session.fail(`Cannot change nick to "${nick}": ${problem}.`);
+    session.fail(`Cannot change nick to "${clip(nick)}": ${problem}.`);
     return "invalid";
   }
   const key = foldNick(nick);
@@ -324,7 +340,7 @@ export async function changeNick(chat: Chat, session: Session, nick: string, pas
     session.fail("You are muted, so you cannot change nick.");
     return "refused";
   }
-  if (key !== user.key && banned(chat, session, nick, key)) return "banned";
+  if (key !== user.key && banned(chat, session, nick)) return "banned";
   const account = key === user.key ? undefined : await chat.store.account(key);
   if (session.closed || session.user !== user) return "refused";
   if (key === user.key) {
@@ -340,9 +356,10 @@ export async function changeNick(chat: Chat, session: Session, nick: string, pas
     if (lookalike(chat, session, nick, key, "change nick to")) return "lookalike";
     if (!(await claimed(chat, session, nick, key))) return "taken";
     if (session.user !== user) {
-      chat.peers.unclaim(key);
+      if (!chat.nicks.has(key)) chat.peers.unclaim(key);
       return "refused";
     }
+    if (!stillFree(chat, session, nick, key, "change nick to")) return "taken";
     rename(chat, user, nick, key, false);
     return "in";
   }
@@ -372,9 +389,7 @@ function rename(chat: Chat, user: User, nick: string, key: string, registered: b
   if (oldKey !== key) {
     chat.lookAlikes.delete(oldKey);
     chat.lookAlikes.add(nick, key);
-    for (const other of chat.nicks.values()) {
-      if (other.ignores?.delete(oldKey)) other.ignores.add(key);
-    }
+    chat.ignores.renamed(user, oldKey); // only the users who ignore this one
   }
   chat.log.info("nick", { old, nick, registered, operator: user.operator });
   chat.peers.renamed(user, oldKey, old);

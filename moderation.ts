@@ -20,8 +20,8 @@
  * @module
  */
 import type { Awaitable, Ban, ChatStore, Mute } from "./store.ts";
-import { formatTime } from "./format.ts";
-import { nickSkeleton } from "./nick.ts";
+import { clip, formatTime } from "./format.ts";
+import { foldNick, nickSkeleton, shownSkeleton } from "./nick.ts";
 
 const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -85,10 +85,6 @@ export function parseMuteArgs(text: string, now = Date.now()): { until: number |
   if (/^\d+$/.test(word)) return { error: `"${word}" is not a duration: use ${DURATION_FORMS}` };
   const read = readDuration(word);
   return "error" in read ? read : { until: now + read.ms };
-}
-
-function clip(text: string): string {
-  return text.length > 24 ? text.slice(0, 24) + "…" : text;
 }
 
 /** Formats milliseconds as `1d2h`, `45m`, `30s`. Never throws (a bad value gives "?"). */
@@ -329,15 +325,20 @@ export class Moderation {
   }
 
   /**
-   * The ban in force on a nick key or an address, if any (expired ones are
-   * dropped). An address is matched against single addresses and ranges; a
-   * nick key also against nicks that look the same. Never throws.
+   * The ban in force on a nick (its key, or the nick as shown) or an
+   * address, if any (expired ones are dropped). An address is matched
+   * against single addresses and ranges; a nick also against nicks that
+   * look the same. Never throws.
    */
   banned(kind: "nick" | "ip", value: string, now = Date.now()): Ban | undefined {
     if (kind === "nick") {
-      const ban = this.#live(this.#bans.get(`nick:${value}`), now);
+      const key = foldNick(value); // a nick as shown is checked as shown too (a capital I looks like an l)
+      const ban = this.#live(this.#bans.get(`nick:${key}`), now);
       if (ban || this.#lookalikes.size === 0) return ban;
-      return this.#live(this.#lookalikes.get(nickSkeleton(value)), now);
+      const skeleton = nickSkeleton(key);
+      const shown = shownSkeleton(value);
+      return this.#live(this.#lookalikes.get(skeleton), now) ??
+        (shown === skeleton ? undefined : this.#live(this.#lookalikes.get(shown), now));
     }
     const exact = this.#live(this.#bans.get(`ip:${value}`), now);
     // Cheap for every connection: a plain IPv4 address is its own normal form, so without ranges that was all.

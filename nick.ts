@@ -108,8 +108,13 @@ const accent = /(?![\u3099\u309a])\p{Script=Inherited}/gu;
  * ```
  */
 export function nickSkeleton(nick: string): string {
-  let s = fullFold(foldNick(nick));
-  for (let pass = 0; pass < 3; pass++) {
+  return mapConfusables(fullFold(foldNick(nick)));
+}
+
+// Maps confusables to their prototypes and folds, until nothing changes (a few passes at most).
+function mapConfusables(text: string): string {
+  let s = text;
+  for (let pass = 0; pass < 4; pass++) {
     const next: string[] = [];
     for (const c of s) next.push(confusable(c.codePointAt(0)!) ?? c);
     const mapped = fullFold(next.join(""));
@@ -117,6 +122,23 @@ export function nickSkeleton(nick: string): string {
     s = mapped;
   }
   return s;
+}
+
+/**
+ * The skeleton of a nick as it is shown, before case folding: a capital I
+ * looks like a small l in many fonts, but folds to i (`aIice` is the key
+ * `aiice`, and shown it looks like `alice`). Equal to `nickSkeleton` for
+ * most nicks.
+ *
+ * @example
+ * ```ts
+ * import { nickSkeleton, shownSkeleton } from "./nick.ts";
+ * shownSkeleton("aIice") === nickSkeleton("alice"); // true
+ * shownSkeleton("Bob") === nickSkeleton("Bob"); // true
+ * ```
+ */
+export function shownSkeleton(nick: string): string {
+  return mapConfusables(nick.normalize("NFKC").normalize("NFD").replace(accent, ""));
 }
 
 // Full case folding (ß is ss), without accents, decomposed.
@@ -205,21 +227,32 @@ function shared(chars: string[]): Set<string> | undefined {
   return common;
 }
 
-// Refuses a nick whose characters share no script, except Latin with Japanese, Korean or Han with Bopomofo.
-function mixedScripts(nick: string): string | undefined {
+/**
+ * Refuses a name whose characters share no script, except Latin with
+ * Japanese, Korean or Han with Bopomofo (UTS #39 "Highly Restrictive"):
+ * says why, naming `what` ("a nick", "a room name"), or undefined.
+ *
+ * @example
+ * ```ts
+ * import { mixedScripts } from "./nick.ts";
+ * mixedScripts("m\u0430in", "a room name"); // 'a room name may not mix scripts: "m" (U+006D) is Latin, …'
+ * mixedScripts("茶室"); // undefined
+ * ```
+ */
+export function mixedScripts(nick: string, what = "a nick"): string | undefined {
   const chars = [...nick].filter((c) => scriptsOf(c).length > 0);
   const all = shared(chars);
   if (all === undefined || all.size > 0) return undefined;
   const rest = shared(chars.filter((c) => !scriptsOf(c).includes("Latin")));
   if (rest && ["Jpan", "Kore", "Hanb"].some((s) => rest.has(s))) return undefined;
   for (let i = 1; i < chars.length; i++) {
-    if (shared(chars.slice(0, i + 1))!.size === 0) return mixed(chars[0], chars[i]);
+    if (shared(chars.slice(0, i + 1))!.size === 0) return mixed(chars[0], chars[i], what);
   }
   return undefined; // not reached: the whole nick shares no script
 }
 
-function mixed(a: string, b: string): string {
-  return `a nick may not mix scripts: "${a}" (${codePoint(a)}) is ${scriptName(a)}, ` +
+function mixed(a: string, b: string, what: string): string {
+  return `${what} may not mix scripts: "${a}" (${codePoint(a)}) is ${scriptName(a)}, ` +
     `"${b}" (${codePoint(b)}) ${scriptName(b)}`;
 }
 
@@ -241,48 +274,70 @@ function mixed(a: string, b: string): string {
  */
 export class LookAlikes {
   // One held key per skeleton (the usual case) as a plain entry, several as a list in the order they came.
+  // A nick whose skeleton as shown differs (a capital I, which looks like an l) is under both, as one entry.
   #bySkeleton = new Map<string, HeldNick | HeldNick[]>();
 
   /** Adds a nick (under its key, `foldNick(nick)` unless given). */
   add(nick: string, key: string = foldNick(nick)): void {
     const skeleton = nickSkeleton(key);
-    const held = this.#bySkeleton.get(skeleton);
-    if (!held) {
-      this.#bySkeleton.set(skeleton, { key, nick, count: 1 });
-      return;
-    }
-    const list = Array.isArray(held) ? held : [held];
-    const entry = list.find((e) => e.key === key);
+    const entry = this.#entry(skeleton, key);
     if (entry) {
       entry.count++;
       return;
     }
-    list.push({ key, nick, count: 1 });
-    if (list !== held) this.#bySkeleton.set(skeleton, list);
+    const held = { key, nick, count: 1 };
+    this.#put(skeleton, held);
+    const shown = shownSkeleton(nick);
+    if (shown !== skeleton) this.#put(shown, held);
   }
 
   /** Takes back one {@linkcode LookAlikes.add} of a key. */
   delete(key: string): void {
     const skeleton = nickSkeleton(key);
-    const held = this.#bySkeleton.get(skeleton);
-    if (!held) return;
-    if (!Array.isArray(held)) {
-      if (held.key === key && --held.count <= 0) this.#bySkeleton.delete(skeleton);
-      return;
-    }
-    const at = held.findIndex((e) => e.key === key);
-    if (at < 0 || --held[at].count > 0) return;
-    held.splice(at, 1);
-    if (held.length === 1) this.#bySkeleton.set(skeleton, held[0]);
+    const entry = this.#entry(skeleton, key);
+    if (!entry || --entry.count > 0) return;
+    this.#take(skeleton, entry);
+    const shown = shownSkeleton(entry.nick);
+    if (shown !== skeleton) this.#take(shown, entry);
   }
 
   /** A nick held under another key that looks like `nick`, if any. */
   find(nick: string, key: string = foldNick(nick)): string | undefined {
-    const held = this.#bySkeleton.get(nickSkeleton(key));
+    const skeleton = nickSkeleton(key);
+    const shown = shownSkeleton(nick);
+    return this.#other(skeleton, key) ?? (shown === skeleton ? undefined : this.#other(shown, key));
+  }
+
+  #entry(skeleton: string, key: string): HeldNick | undefined {
+    const held = this.#bySkeleton.get(skeleton);
+    if (!held) return undefined;
+    if (!Array.isArray(held)) return held.key === key ? held : undefined;
+    return held.find((e) => e.key === key);
+  }
+
+  #other(skeleton: string, key: string): string | undefined {
+    const held = this.#bySkeleton.get(skeleton);
     if (!held) return undefined;
     if (!Array.isArray(held)) return held.key !== key ? held.nick : undefined;
     for (const entry of held) if (entry.key !== key) return entry.nick;
     return undefined;
+  }
+
+  #put(skeleton: string, entry: HeldNick): void {
+    const held = this.#bySkeleton.get(skeleton);
+    if (!held) this.#bySkeleton.set(skeleton, entry);
+    else if (Array.isArray(held)) held.push(entry);
+    else this.#bySkeleton.set(skeleton, [held, entry]);
+  }
+
+  #take(skeleton: string, entry: HeldNick): void {
+    const held = this.#bySkeleton.get(skeleton);
+    if (held === entry) this.#bySkeleton.delete(skeleton);
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(entry);
+      if (at >= 0) held.splice(at, 1);
+      if (held.length === 1) this.#bySkeleton.set(skeleton, held[0]);
+    }
   }
 }
 

@@ -101,6 +101,13 @@ let scheduled = false;
  */
 export const flushPacing: FlushPacing = new FlushPacing();
 
+/**
+ * How many times the limit one turn's output may queue for a client that
+ * took all its earlier output (no write waiting on it): thirty users who
+ * send their allowed burst at once must not drop the readers of their room.
+ */
+export const TURN_SLACK = 4;
+
 /** Bytes counted for each queued chunk on top of its length (a typed array's own memory, roughly). */
 export const CHUNK_OVERHEAD = 96;
 /**
@@ -183,7 +190,8 @@ export class Outbox {
 
   /**
    * @param sink where bytes go
-   * @param limit most unsent bytes (each queued chunk counting {@linkcode CHUNK_OVERHEAD} more); the push that
+   * @param limit most bytes queued behind a write still waiting on the client (each queued chunk counting
+   *   {@linkcode CHUNK_OVERHEAD} more; {@linkcode TURN_SLACK} times that while no write waits); the push that
    *   passes it calls `owner.overflowed()`
    * @param owner told about overflow and write errors
    */
@@ -206,8 +214,12 @@ export class Outbox {
     if (this.#closed) return false;
     // Each queued chunk costs memory beyond its bytes (its array and slot):
     // a flood of tiny chunks must meet the limit as soon as a few big ones.
-    const cost = this.#queued + this.#inFlight + (this.#count + 1) * CHUNK_OVERHEAD + bytes.length;
-    if (cost > this.#limit) {
+    // Behind a write still waiting on the client the queue may hold `limit`;
+    // with no write waiting, the client took everything so far, and one
+    // turn's output (many senders at once) may reach TURN_SLACK times that
+    // before the next flush hands it over.
+    const cost = this.#queued + (this.#count + 1) * CHUNK_OVERHEAD + bytes.length;
+    if (cost > (this.#writing ? this.#limit : this.#limit * TURN_SLACK)) {
       this.close();
       this.#owner.overflowed();
       return false;

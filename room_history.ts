@@ -6,6 +6,9 @@
  * array push instead of an SQL insert (in the burst benchmark the insert and
  * its trims took a fifth of the server's user time).
  *
+ * Also {@linkcode LastSeen}: the last line each nick saw in each room, kept
+ * past logout, so that history on entering a room is not shown twice.
+ *
  * @example
  * ```ts
  * import { RoomHistory } from "./room_history.ts";
@@ -105,4 +108,69 @@ function firstAbove(lines: readonly StoredMessage[], id: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/** How many (nick, room) records {@linkcode LastSeen} keeps at most; past it the oldest go first. */
+export const SEEN_LIMIT = 100_000;
+/** How long {@linkcode LastSeen} keeps a record (ms): a nick back after a day sees the room's last lines again. */
+export const SEEN_MAX_AGE = 24 * 60 * 60 * 1000;
+
+/**
+ * The last line each nick saw in each room it left, kept past the user's
+ * logout, so that after a reconnect (or a takeover, or on another
+ * connection later) the nick is shown only the history it has not seen.
+ * Recorded when a user leaves a room, never per line delivered. In memory
+ * and bounded: at most `limit` records (the oldest forgotten first), each
+ * forgotten after `maxAge` ms; a restart forgets them all.
+ *
+ * @example
+ * ```ts
+ * import { LastSeen } from "./room_history.ts";
+ * const seen = new LastSeen();
+ * seen.set("alice", "main", 42);
+ * seen.get("alice", "main"); // 42
+ * ```
+ */
+export class LastSeen {
+  #limit: number;
+  #maxAge: number;
+  // "nick\nroom" → the id seen and when it was recorded; in order of recording (a Map keeps insertion order)
+  #records = new Map<string, { id: number; at: number }>();
+
+  /**
+   * @param limit records kept at most
+   * @param maxAge how long a record is kept (ms)
+   */
+  constructor(limit: number = SEEN_LIMIT, maxAge: number = SEEN_MAX_AGE) {
+    this.#limit = limit;
+    this.#maxAge = maxAge;
+  }
+
+  /** Records that `nick` (a nick key) has seen up to line `id` in `room` (a room key). */
+  set(nick: string, room: string, id: number, now: number = Date.now()): void {
+    const key = `${nick}\n${room}`;
+    this.#records.delete(key); // to the end: the newest
+    this.#records.set(key, { id, at: now });
+    for (const [old, record] of this.#records) { // the oldest first: stops at the first one kept
+      if (this.#records.size <= this.#limit && now - record.at <= this.#maxAge) break;
+      this.#records.delete(old);
+    }
+  }
+
+  /** The last line `nick` saw in `room`, if recorded within `maxAge`. */
+  get(nick: string, room: string, now: number = Date.now()): number | undefined {
+    const key = `${nick}\n${room}`;
+    const record = this.#records.get(key);
+    if (record === undefined) return undefined;
+    if (now - record.at > this.#maxAge) {
+      this.#records.delete(key);
+      return undefined;
+    }
+    return record.id;
+  }
+
+  /** How many records are kept. */
+  get size(): number {
+    return this.#records.size;
+  }
 }

@@ -11,8 +11,12 @@
  * ```
  * @module
  */
+import { mixedScripts } from "./nick.ts";
+
 /** The longest room name, in characters. */
 export const MAX_ROOM = 32;
+/** Longest room topic, in characters (the IRC door's `TOPICLEN`). */
+export const MAX_TOPIC = 300;
 
 /**
  * Checks a room name (a leading `#` is allowed and dropped by
@@ -25,7 +29,7 @@ export function checkRoomName(name: string): string | undefined {
   if (!/^[\p{L}\p{M}\p{N}_\-.]+$/u.test(bare)) {
     return "a room name may hold only letters, digits, underscores, hyphens and dots";
   }
-  return undefined;
+  return mixedScripts(bare, "a room name"); // "mаin" with a Cyrillic а is not main
 }
 
 /** A room name without its optional leading `#`. */

@@ -24,7 +24,9 @@
  *
  * A sub-negotiation (`IAC SB … IAC SE`) longer than {@linkcode MAX_SUB}
  * bytes is given up: it and the rest of its line are dropped, and what
- * follows the next line end is data again.
+ * follows the next line end is data again. One that is never closed ends
+ * at a line end (or, for NAWS, after its four bytes), which is data again;
+ * an IAC before a byte that is no telnet command is dropped alone.
  *
  * @example
  * ```ts
@@ -288,6 +290,10 @@ export class TelnetFilter {
             this.#subLength = 0;
             this.#subOption = -1;
             this.#state = State.Sub;
+          } else if (b < SE) { // not a command: a stray IAC, and the byte after it is data
+            this.commands--;
+            buf[out++] = b;
+            this.#state = State.Data;
           } else {
             if (b === EC) buf[out++] = 8;
             else if (b === EL) buf[out++] = 21;
@@ -304,7 +310,12 @@ export class TelnetFilter {
           break;
         case State.Sub:
           if (b === IAC) this.#state = State.SubIac;
-          else if (++this.#subLength > MAX_SUB) this.#state = State.Discard;
+          else if (this.#subOption === NAWS ? this.#subLength >= 5 : b === CR || b === LF) {
+            // Never closed: no sub-negotiation spans a line end (NAWS holds four bytes), so the
+            // byte is data again, and the lines after it are not swallowed.
+            buf[out++] = b;
+            this.#state = State.Data;
+          } else if (++this.#subLength > MAX_SUB) this.#state = State.Discard;
           else this.#subByte(b);
           break;
         case State.SubIac:

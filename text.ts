@@ -5,8 +5,10 @@
  * removed, tabs (and the line and paragraph separators U+2028 and U+2029)
  * become spaces. Invisible characters go too: zero-width space U+200B, word
  * joiner and invisible operators U+2060–U+2064, U+FEFF, soft hyphen U+00AD,
- * U+034F, U+180E, U+17B4/U+17B5 and the Hangul fillers (U+115F, U+1160,
- * U+3164, U+FFA0). Zero-width (non-)joiners U+200C and U+200D stay only
+ * U+034F, U+180E, U+17B4/U+17B5, the Hangul fillers (U+115F, U+1160,
+ * U+3164, U+FFA0), the deprecated format characters U+206A–U+206F, the
+ * interlinear annotation marks U+FFF9–U+FFFB and the tag characters
+ * U+E0000–U+E007F (except in an emoji flag's tag sequence, after 🏴). Zero-width (non-)joiners U+200C and U+200D stay only
  * between two visible characters, where they shape Persian and Indic words
  * and emoji sequences (👩‍💻); anywhere else they are removed.
  *
@@ -21,10 +23,33 @@
 
 // Controls (C0, DEL, C1), the invisible direction overrides, and invisible characters.
 const hidden = "\\x00-\\x1f\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f" +
-  "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0";
-const suspicious = new RegExp(`[${hidden}]`);
+  "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb";
+// Tag characters (U+E0000–U+E007F): invisible, except in an emoji flag's tag sequence after U+1F3F4 (the flag of Scotland).
+const tag = /^[\u{e0000}-\u{e007f}]$/u;
+const BLACK_FLAG = 0x1f3f4;
+const suspicious = new RegExp(`[${hidden}]|[\\u{e0000}-\\u{e007f}]`, "u");
 const joiner = /^[\u200c\u200d]$/;
 const blank = new RegExp(`^[\\s${hidden}]$`);
+
+// What does not show on its own: spaces, combining marks and variation selectors, default-ignorable
+// characters, the Braille blank and the Hangul fillers.
+const unseen = /^[\s\p{M}\p{Default_Ignorable_Code_Point}\u2800\u115f\u1160\u3164\uffa0]*$/u;
+
+/**
+ * Whether a (cleaned) text has anything visible: a line of only spaces,
+ * combining marks, variation selectors or the Braille blank U+2800 looks
+ * empty, and is not sent.
+ *
+ * @example
+ * ```ts
+ * import { hasVisible } from "./text.ts";
+ * hasVisible("hi"); // true
+ * hasVisible("\u2800 \u0301\ufe0f"); // false
+ * ```
+ */
+export function hasVisible(text: string): boolean {
+  return !unseen.test(text);
+}
 
 /** Cleans one received line; see the module documentation. */
 export function cleanLine(line: string): string {
@@ -46,6 +71,11 @@ export function cleanLine(line: string): string {
       i = skipCsi(chars, i + 1);
     } else if (code === 0x9d) {
       i = skipString(chars, i + 1);
+    } else if (code >= 0xe0000 && code <= 0xe007f) {
+      const before = out[out.length - 1]?.codePointAt(0);
+      if (code >= 0xe0020 && (before === BLACK_FLAG || (before !== undefined && tag.test(out[out.length - 1])))) {
+        out.push(c);
+      }
     } else if (joiner.test(c)) {
       const before = out[out.length - 1];
       const after = chars[i + 1];

@@ -36,26 +36,53 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** The default port. */
 export const DEFAULT_PORT = 5005;
 
-/** The `--help` text. */
+/** The `--help` text (at most 80 columns a line; the keys as in the README's Keys table). */
 export const CLIENT_HELP = `Usage: deno run --allow-net client.ts [options] [host[:port]]
-A terminal chat client: what you type stays on the bottom line, whatever arrives.
-Default server: ${DEFAULT_HOST}:${DEFAULT_PORT}. With standard input not a terminal, it is a plain
-line client: lines in, lines out, exit at the end of input.
+A terminal chat client: what you type stays on the bottom line, whatever comes.
+Default server: ${DEFAULT_HOST}:${DEFAULT_PORT} (an IPv6 address in brackets: [::1]:5005).
+With standard input not a terminal, it is a plain line client: lines in, lines
+out, exit at the end of input.
 
 Options:
-  --nick NAME      log in as NAME at once (sends "login NAME"; again after a reconnect)
-  --tls            connect with TLS
-  --insecure       with --tls: accept any certificate (self-signed), no verification
-  --ca FILE        with --tls: also trust the CA certificates in FILE (PEM; needs --allow-read)
-  --timestamps     show the time (HH:MM) before each line
-  --echo           show each line you send (for servers that do not echo it)
-  --no-color       no colours (also when NO_COLOR is set)
-  --no-reconnect   exit when the connection is lost instead of connecting again
-  -h, --help       this text
+  --nick NAME     log in as NAME at once (sends "login NAME"; again after a
+                  reconnect, if that needed no password)
+  --tls           connect with TLS
+  --insecure      with --tls: accept any certificate (self-signed), unverified
+  --ca FILE       with --tls: also trust the CA certificates in FILE (PEM;
+                  needs --allow-read=FILE)
+  --timestamps    show the time (HH:MM) before each line
+  --echo          show each line you send (for servers that do not echo it)
+  --no-color      no colours (also when NO_COLOR is set)
+  --no-reconnect  exit when the connection is lost instead of connecting again
+  -h, --help      this text
 
-Keys: Left/Right, Home/End, Ctrl-A/E/B/F, Alt-B/F (word), Backspace, Delete, Ctrl-W, Ctrl-U,
-Ctrl-K, Ctrl-Y, Up/Down (history), Tab (complete nicks and /commands), Ctrl-L (redraw),
-Ctrl-C or Ctrl-D (on an empty line) to quit.`;
+Keys:
+  Left/Right, Ctrl-B/Ctrl-F           one character back/forward
+  Home/End, Ctrl-A/Ctrl-E             start/end of the line
+  Alt-B/Alt-F, Ctrl-Left/Ctrl-Right   one word back/forward
+  Backspace, Delete (Ctrl-D)          delete before/under the cursor
+  Ctrl-W, Alt-D                       cut the word before/after the cursor
+  Ctrl-U, Ctrl-K                      cut to the start/end of the line
+  Ctrl-Y, Ctrl-T                      paste what was cut; swap two characters
+  Up/Down, Ctrl-P/Ctrl-N              the lines you entered (history)
+  Tab                                 complete a nick or a /command
+  Enter                               send the line
+  Ctrl-L                              redraw the screen
+  Ctrl-C, Ctrl-D on an empty line     quit`;
+
+/**
+ * A host and port as the command line takes them: an IPv6 address in
+ * brackets (`[::1]:5005`), anything else as `host:port`.
+ *
+ * @example
+ * ```ts
+ * formatAddress("::1", 5005); // "[::1]:5005"
+ * formatAddress("chat.example", 6000); // "chat.example:6000"
+ * ```
+ */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
 
 /** Parses the command line; throws an Error with a one-line reason on bad input. */
 export function parseClientArgs(args: string[], env: { NO_COLOR?: string } = {}): ClientOptions {

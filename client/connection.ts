@@ -6,6 +6,15 @@
  * {@linkcode ConnectionEvents}; the link, the clock and the waiting are
  * injected, so the unit tests drive it without sockets or real time.
  *
+ * Text after the last line end is most often a line still on its way (a
+ * slow link delivers a chat line in pieces), sometimes a prompt (`Name: `)
+ * that waits for an answer on its line. It is told as a prompt only once it
+ * has stayed alone, with nothing more arriving, for
+ * {@linkcode PROMPT_QUIET_MS}, or at once when the server marks it with
+ * telnet GA or EOR; until then it is held back, so a line in pieces comes
+ * out whole. A prompt the user answers ({@linkcode Connection.answerPrompt})
+ * is taken off the partial line, as a terminal would put the answer after it.
+ *
  * @example
  * ```ts
  * import { Connection } from "./connection.ts";
@@ -39,8 +48,13 @@ export interface ConnectionEvents {
   connected(): void;
   /** Complete lines arrived (telnet bytes removed, UTF-8 decoded, no line ends). */
   lines(lines: string[]): void;
-  /** The text after the last line end changed (a prompt waiting on its line). */
+  /**
+   * The prompt waiting on its line changed: text after the last line end
+   * that has been quiet for a while or was marked by GA/EOR ("" for none).
+   */
   partial(text: string): void;
+  /** Data arrived (anything, a piece of a line too). */
+  received?(): void;
   /** The server turned its echo on (true: hide what is typed) or off. */
   echo(hidden: boolean): void;
   /** The link was lost; `retryMs` until the next attempt, or undefined if none follows. */
@@ -59,7 +73,17 @@ export interface ConnectionOptions {
   now?: () => number;
   /** Waits `ms` or until `signal` aborts (then resolves early). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** How long a partial line must stay alone before it is a prompt (default {@linkcode PROMPT_QUIET_MS}). */
+  promptDelayMs?: number;
 }
+
+/**
+ * How long text without a line end must stay alone (nothing more arriving)
+ * before it is shown as a prompt, in milliseconds: longer than the gap
+ * between two pieces of one line on a slow link (a lost segment is sent
+ * again after about 200 ms), short enough for a prompt to appear promptly.
+ */
+export const PROMPT_QUIET_MS = 400;
 
 const encoder = new TextEncoder();
 
@@ -89,16 +113,24 @@ export class Connection {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #abort = new AbortController();
+  readonly #promptDelay: number;
   #link: Link | undefined;
   #lines: LineSplitter | undefined;
   #writes: Promise<void> = Promise.resolve();
   #stopped = false;
+  // The prompt told to the owner ("" for none) and the bytes of the partial line it covers.
+  #prompt = "";
+  #promptBytes = 0;
+  #promptTimer: ReturnType<typeof setTimeout> | undefined;
+  // A prompt was answered: the line end that ends its line is not a line of its own.
+  #answered = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
     this.#backoff = options.backoff ?? new Backoff();
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? abortableSleep;
+    this.#promptDelay = options.promptDelayMs ?? PROMPT_QUIET_MS;
   }
 
   /** True while a link is up. */
@@ -148,10 +180,10 @@ export class Connection {
     this.#link = link;
     this.#lines = lines;
     this.#writes = Promise.resolve();
+    this.#answered = false;
     events.connected();
     const buf = new Uint8Array(65536);
     let reason = "the server closed the connection";
-    let partial = "";
     while (true) {
       let n: number | null;
       try {
@@ -162,22 +194,51 @@ export class Connection {
       }
       if (n === null) break;
       const data = telnet.filter(buf.subarray(0, n));
-      if (data.length === 0) continue;
-      const complete = lines.push(data);
-      if (complete.length) events.lines(complete);
-      if (lines.partial !== partial || complete.length) {
-        partial = lines.partial;
-        events.partial(partial);
+      const marked = telnet.promptMark;
+      if (data.length === 0 && !marked) continue;
+      events.received?.();
+      let complete = lines.push(data);
+      if (complete.length && this.#answered) {
+        this.#answered = false;
+        if (complete[0] === "") complete = complete.slice(1); // the end of the answered prompt's line
       }
+      if (complete.length) {
+        this.#setPrompt("", 0); // its text is in a line now
+        events.lines(complete);
+      }
+      this.#partialChanged(marked);
     }
     this.#link = undefined;
     this.#lines = undefined;
+    clearTimeout(this.#promptTimer);
     link.close();
     const last = lines.end();
-    if (last !== undefined) events.lines([last]);
-    if (partial) events.partial("");
+    if (last !== undefined && !(this.#answered && last === "")) events.lines([last]);
+    this.#answered = false;
+    this.#setPrompt("", 0);
     if (hidden) events.echo(false);
     return reason;
+  }
+
+  // The partial line changed (or only more of a character came): it is a
+  // prompt at once if marked, else once it has been quiet for a while.
+  #partialChanged(marked: boolean): void {
+    clearTimeout(this.#promptTimer);
+    this.#promptTimer = undefined;
+    const lines = this.#lines;
+    if (!lines || lines.partial === "") return this.#setPrompt("", 0);
+    if (marked) return this.#setPrompt(lines.partial, lines.partialBytes);
+    this.#promptTimer = setTimeout(() => {
+      this.#promptTimer = undefined;
+      if (this.#lines === lines) this.#setPrompt(lines.partial, lines.partialBytes);
+    }, this.#promptDelay);
+  }
+
+  #setPrompt(text: string, bytes: number): void {
+    this.#promptBytes = bytes;
+    if (text === this.#prompt) return;
+    this.#prompt = text;
+    this.#options.events.partial(text);
   }
 
   #write(link: Link, bytes: Uint8Array): Promise<void> {
@@ -202,15 +263,27 @@ export class Connection {
     return this.#writes;
   }
 
-  /** Forgets the partial line (it was answered: the user's line goes on the prompt's line). */
-  dropPartial(): void {
-    this.#lines?.dropPartial();
+  /**
+   * The user answered the prompt told last (the owner shows the answer on
+   * the prompt's line): the text of that prompt is taken off the partial
+   * line, and the line end that ends its line is not a line of its own.
+   * Anything that came after the prompt stays, and no text that was not
+   * shown as the prompt is ever taken. Does nothing when no prompt is shown.
+   */
+  answerPrompt(): void {
+    const lines = this.#lines;
+    if (!lines || this.#prompt === "") return;
+    lines.consume(this.#promptBytes);
+    this.#answered = true;
+    this.#setPrompt("", 0);
+    this.#partialChanged(false);
   }
 
   /** Stops: closes the link and ends any wait; `run` then resolves. */
   stop(): void {
     this.#stopped = true;
     this.#abort.abort();
+    clearTimeout(this.#promptTimer);
     this.#link?.close();
   }
 }

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { ClientOptions } from "./args.ts";
+import { type ClientOptions, formatAddress } from "./args.ts";
 import { Connection } from "./connection.ts";
 import type { Link } from "./link.ts";
 import { Roster } from "./roster.ts";
@@ -50,7 +50,7 @@ export function runInteractive(
   open: () => Promise<Link>,
   now: () => Date = () => new Date(),
 ): Promise<number> {
-  const address = `${options.host}:${options.port}`;
+  const address = formatAddress(options.host, options.port);
   const roster = new Roster();
   const editor = new LineEditor({
     completions: () => ({
@@ -141,9 +141,10 @@ export function runInteractive(
     const secret = editor.secret;
     const prompt = screen.serverPrompt;
     if (prompt) {
-      // The answer goes on the prompt's line, as a terminal would show it.
+      // The answer goes on the prompt's line, as a terminal would show it. (Text without a
+      // line end that is not shown as a prompt yet is a line on its way: it is left alone.)
       screen.print([styleLine(prompt + (secret ? "" : line), { ...context(), me: undefined })]);
-      connection.dropPartial();
+      connection.answerPrompt();
       screen.setServerPrompt("");
     } else if (options.echo && !secret) {
       screen.print([sentLine(line, context())]);

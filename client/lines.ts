@@ -2,8 +2,9 @@
  * Splits the server's data bytes into lines of text. A line ends at LF (a
  * CR before it is dropped); each line is decoded as UTF-8 on its own, so a
  * character split across reads is never broken. What has come after the
- * last line end is the partial line: a prompt such as `Name: ` that waits
- * for an answer on the same line. A partial line longer than `maxLine`
+ * last line end is the partial line: the start of a line still on its way,
+ * or a prompt such as `Name: ` that waits for an answer on the same line
+ * (the connection tells them apart). A partial line longer than `maxLine`
  * bytes is cut into a line of its own.
  *
  * @example
@@ -52,8 +53,13 @@ export class LineSplitter {
     return lines;
   }
 
-  /** The text received after the last line end (an incomplete character at its end left out). */
+  /** The text received after the last line end (an incomplete character and a CR at its end left out). */
   get partial(): string {
+    return decoder.decode(this.#pending.subarray(0, this.partialBytes));
+  }
+
+  /** How many bytes of what came after the last line end {@linkcode partial} shows. */
+  get partialBytes(): number {
     const p = this.#pending;
     let end = p.length;
     // Leave out a UTF-8 sequence that has not fully arrived.
@@ -64,14 +70,17 @@ export class LineSplitter {
       const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
       if (back + 1 < need) end -= back + 1;
     }
-    let text = decoder.decode(p.subarray(0, end));
-    if (text.endsWith("\r")) text = text.slice(0, -1);
-    return text;
+    if (end > 0 && p[end - 1] === 13) end--; // the CR of a CR LF on its way
+    return end;
   }
 
-  /** Forgets the partial line (the user answered the prompt: the server's next text starts afresh). */
-  dropPartial(): void {
-    this.#pending = new Uint8Array(0);
+  /**
+   * Takes the first `bytes` bytes of the partial line away (all of it by
+   * default): a prompt the user answered, already shown with the answer.
+   * What came after them stays.
+   */
+  consume(bytes: number = this.#pending.length): void {
+    this.#pending = this.#pending.slice(Math.min(bytes, this.#pending.length));
   }
 
   /** Returns the partial line as a last line (the connection ended) and forgets it; undefined if none. */

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { ClientOptions } from "./args.ts";
+import { type ClientOptions, formatAddress } from "./args.ts";
 import { Connection } from "./connection.ts";
 import type { Link } from "./link.ts";
 import { cleanLine } from "../text.ts";
@@ -44,7 +44,7 @@ export async function runPipe(
   open: () => Promise<Link>,
   drain: DrainTiming = { quiet: 500, max: 5000 },
 ): Promise<number> {
-  const address = `${options.host}:${options.port}`;
+  const address = formatAddress(options.host, options.port);
   const up = Promise.withResolvers<boolean>();
   const closed = Promise.withResolvers<string>();
   let lastData = Date.now();
@@ -62,15 +62,14 @@ export async function runPipe(
         if (options.nick) connection.send(`login ${options.nick}`);
         up.resolve(true);
       },
-      lines(lines) {
+      received() {
         lastData = Date.now();
         activity?.();
+      },
+      lines(lines) {
         print(lines);
       },
-      partial() {
-        lastData = Date.now();
-        activity?.();
-      },
+      partial() {},
       echo() {},
       lost(reason) {
         closed.resolve(reason);

@@ -7,6 +7,13 @@
  * scroll region is needed. On a resize (or Ctrl-L) the screen is repainted
  * from the lines it keeps.
  *
+ * The input row is drawn with autowrap off (DECAWM, `ESC[?7l` … `ESC[?7h`
+ * within the same write) and leaves the last column free: when the terminal
+ * gives a character more columns than term/width.ts guessed (terminals
+ * disagree on emoji with skin tones, VS16 emoji, conjuncts), the row is
+ * clipped at the right edge instead of wrapping onto a second row that the
+ * next erase would leave behind in the chat. Received lines wrap as usual.
+ *
  * It writes to an injected {@linkcode TerminalOutput}, so tests read exactly
  * what a terminal would get.
  *
@@ -22,6 +29,7 @@
  * @module
  */
 import type { LineEditor } from "../term/editor.ts";
+import { AUTOWRAP_OFF, AUTOWRAP_ON } from "../term/row.ts";
 import { graphemes, graphemeWidth, stringWidth } from "../term/width.ts";
 import type { Segment, StyledLine } from "./style.ts";
 import { cleanLine } from "../text.ts";
@@ -68,10 +76,10 @@ export class Screen {
     this.#keep = options.keep ?? 1000;
   }
 
-  /** The terminal size, with sane minimums. */
+  /** The terminal size (80x24 when it is not known). */
   #size(): { columns: number; rows: number } {
     const { columns, rows } = this.#out.size();
-    return { columns: Math.max(columns || 80, 8), rows: Math.max(rows || 24, 2) };
+    return { columns: Math.max(columns || 80, 1), rows: Math.max(rows || 24, 1) };
   }
 
   /** Lines kept for repainting, oldest first. */
@@ -146,24 +154,25 @@ export class Screen {
     this.#started = false;
     const { rows } = this.#size();
     // DECSTBM (ESC [ r) moves the cursor home, so the bottom row is found again after it.
-    this.#out.write(ERASE_LINE + RESET + ESC + "r" + `${ESC}${rows};1H` + SHOW_CURSOR);
+    this.#out.write(ERASE_LINE + RESET + ESC + "r" + AUTOWRAP_ON + `${ESC}${rows};1H` + SHOW_CURSOR);
   }
 
-  // Erases the input row and draws prompt, text and cursor, all within the row.
+  // Erases the input row and draws prompt, text and cursor, all within the
+  // row, with autowrap off and the last column left free.
   #inputRow(): string {
-    const { columns } = this.#size();
+    const room = Math.max(1, this.#size().columns - 1);
     const secret = this.#editor.secret;
     let prompt = this.#serverPrompt || (secret ? SECRET_PROMPT : PROMPT);
     if (this.#serverPrompt && secret) prompt += SECRET_PROMPT;
     // A prompt may take at most half the row; its end is what matters.
     let promptWidth = stringWidth(prompt);
-    const maxPrompt = Math.floor(columns / 2);
+    const maxPrompt = Math.floor(room / 2);
     if (promptWidth > maxPrompt) {
       const g = graphemes(prompt);
       while (g.length && promptWidth > maxPrompt) promptWidth -= graphemeWidth(g.shift()!);
       prompt = g.join("");
     }
-    const view = this.#editor.view(columns - promptWidth);
+    const view = this.#editor.view(room - promptWidth);
     const sgr = (code: string, text: string) => this.#color && text ? `${ESC}${code}m${text}${RESET}` : text;
     let text = view.text;
     if (this.#color && (view.leftMark || view.rightMark)) {
@@ -172,7 +181,8 @@ export class Screen {
       text = (view.leftMark ? sgr("2", "<") : "") + body + (view.rightMark ? sgr("2", ">") : "");
     }
     const column = promptWidth + view.cursorColumn;
-    return ERASE_LINE + sgr(this.#serverPrompt ? "" : "2", prompt) + text + "\r" + (column ? `${ESC}${column}C` : "");
+    return AUTOWRAP_OFF + ERASE_LINE + sgr(this.#serverPrompt ? "" : "2", prompt) + text + "\r" +
+      (column ? `${ESC}${column}C` : "") + AUTOWRAP_ON;
   }
 
   #render(segments: readonly Segment[]): string {

@@ -6,8 +6,12 @@
  * - a request that confirms the current state is not answered;
  * - the server may turn ECHO on and off (it echoes: the client hides what
  *   is typed, as for a password);
- * - BINARY is agreed both ways when offered;
+ * - BINARY is agreed both ways when offered, END-OF-RECORD when the server
+ *   offers to mark its prompts with it;
  * - any other option is refused (DONT / WONT), once per option.
+ *
+ * A GA (go ahead) or EOR command right after text marks that text as a
+ * prompt ({@linkcode TelnetClient.promptMark}), as MUD servers send them.
  *
  * @example
  * ```ts
@@ -26,7 +30,9 @@ export const IAC = 255;
 /** Option verbs and commands. */
 export const DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
 /** Options this client agrees to. */
-export const BINARY = 0, ECHO = 1;
+export const BINARY = 0, ECHO = 1, END_OF_RECORD = 25;
+/** Commands that end a prompt: go ahead (RFC 854) and end of record (RFC 885). */
+export const GA = 249, EOR = 239;
 
 const enum State {
   Data,
@@ -48,6 +54,7 @@ export class TelnetClient {
   // Options already refused, so a server that asks again is not answered again.
   readonly #refusedRemote = new Set<number>();
   readonly #refusedLocal = new Set<number>();
+  #promptMark = false;
 
   /**
    * @param reply sends negotiation answers to the server
@@ -68,11 +75,21 @@ export class TelnetClient {
     return this.#remote.has(BINARY) && this.#local.has(BINARY);
   }
 
+  /**
+   * True when the last chunk filtered ended with a GA or EOR (nothing but
+   * telnet after it): the text before it, since the last line end, is a prompt.
+   */
+  get promptMark(): boolean {
+    return this.#promptMark;
+  }
+
   /** Returns the data bytes of a chunk, with every telnet sequence removed. */
   filter(chunk: Uint8Array): Uint8Array {
+    this.#promptMark = false;
     if (this.#state === State.Data && !chunk.includes(IAC)) return chunk;
     const out = new Uint8Array(chunk.length);
     let n = 0;
+    let mark = -1; // data bytes before the last GA or EOR
     for (const b of chunk) {
       switch (this.#state) {
         case State.Data:
@@ -89,6 +106,7 @@ export class TelnetClient {
           } else if (b === SB) {
             this.#state = State.Sub;
           } else {
+            if (b === GA || b === EOR) mark = n;
             this.#state = State.Data; // NOP, GA, AYT …: nothing to show
           }
           break;
@@ -104,6 +122,7 @@ export class TelnetClient {
           break;
       }
     }
+    this.#promptMark = mark !== -1 && mark === n;
     return out.subarray(0, n);
   }
 
@@ -111,7 +130,7 @@ export class TelnetClient {
     switch (verb) {
       case WILL:
         if (this.#remote.has(option)) return; // confirms what is on
-        if (option === ECHO || option === BINARY) {
+        if (option === ECHO || option === BINARY || option === END_OF_RECORD) {
           this.#remote.add(option);
           this.#send(DO, option);
           if (option === ECHO) this.#onEcho(true);

@@ -368,9 +368,7 @@ export class ClusterNode implements Peers {
         user.registered = m.u.registered;
         user.operator = m.u.operator;
         this.#list(user);
-        for (const other of this.#chat.nicks.values()) {
-          if (other.ignores?.delete(m.k)) other.ignores.add(user.key);
-        }
+        this.#chat.ignores.renamed(user, m.k); // the ignores on them follow
         if (old !== user.nick) this.#chat.announceAround(user, { type: "nick", old, nick: user.nick, at: Date.now() });
         return;
       }
@@ -651,6 +649,7 @@ export class ClusterNode implements Peers {
     let users = this.#nodes.get(node);
     if (!users) this.#nodes.set(node, users = new Set());
     users.add(user);
+    if (old) this.#chat.ignores.replace(old, user); // the same person announced again
     for (const name of u.rooms) this.#seat(user, name);
   }
 
@@ -662,7 +661,10 @@ export class ClusterNode implements Peers {
     user.room = room; // the last room entered, as for a user here
   }
 
-  /** Takes a remote user out of every room (announced as quitting unless `silent`) and out of the nick lists. */
+  /**
+   * Takes a remote user out of every room (announced as quitting unless
+   * `silent`: then it is announced again at once) and out of the nick lists.
+   */
   #depart(user: User, reason: string, silent = false): void {
     user.room = undefined;
     for (const room of [...user.rooms]) {
@@ -671,6 +673,7 @@ export class ClusterNode implements Peers {
     }
     this.#unlist(user);
     this.#nodes.get(user.remote!)?.delete(user);
+    if (!silent) this.#chat.ignores.gone(user); // left: ignores on a guest end, on a registered nick stay
   }
 
   #list(user: User): void {

@@ -245,7 +245,8 @@ export const chatCommands: Command[] = [
     where: "member",
     args: "[message...]",
     help: "mark yourself away (shown in /whois and to those who message you); no message: back",
-    run({ user, chat, reply }, [message]) {
+    run({ user, chat, reply, fail }, [message]) {
+      if (!message && !user.away) return fail("You were not marked as away; /away <message> marks you.");
       user.away = message;
       chat.announceAround(user, { type: "away", nick: user.nick, text: message, at: Date.now() });
       reply(message ? `You are marked as away: ${message}` : "You are back (no longer marked as away).");
@@ -350,7 +351,8 @@ export const chatCommands: Command[] = [
     name: "ignore",
     where: "member",
     args: "[nick]",
-    help: "hide a user's chat and private messages, without telling them (no nick: list)",
+    help: "hide a user's chat and private messages, without telling them (no nick: list); " +
+      "for a guest, until they leave the server",
     run(ctx, [nick]) {
       const { user, reply } = ctx;
       if (nick === "") {
@@ -360,8 +362,11 @@ export const chatCommands: Command[] = [
       const other = findUser(ctx, nick);
       if (!other) return;
       if (other === user) return ctx.fail("You cannot ignore yourself.");
-      (user.ignores ??= new Set()).add(other.key);
-      reply(`You now ignore ${other.nick} (they are not told). /unignore ${other.nick} undoes it.`);
+      ctx.chat.ignores.add(user, other);
+      const until = other.registered
+        ? `it stays on the registered nick ${other.nick}`
+        : `${other.nick} is a guest: it ends when they leave the server`;
+      reply(`You now ignore ${other.nick} (they are not told; ${until}). /unignore ${other.nick} undoes it.`);
     },
   },
   {
@@ -369,10 +374,9 @@ export const chatCommands: Command[] = [
     where: "member",
     args: "<nick>",
     help: "stop ignoring a user",
-    run({ user, reply, fail }, [nick]) {
+    run({ user, chat, reply, fail }, [nick]) {
       const key = foldNick(nick);
-      if (!user.ignores?.delete(key)) return fail(`You were not ignoring ${nick}.`);
-      if (user.ignores.size === 0) user.ignores = undefined;
+      if (!chat.ignores.remove(user, key, chat.nicks.get(key))) return fail(`You were not ignoring ${nick}.`);
       reply(`You no longer ignore ${nick}.`);
     },
   },

@@ -16,6 +16,7 @@
  */
 import { type Command, type CommandContext, findUser } from "./table.ts";
 import type { Room } from "../rooms.ts";
+import { MAX_TOPIC } from "../room_name.ts";
 import type { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
 import { telnetLines } from "../dialects/telnet.ts";
@@ -208,6 +209,10 @@ export const moderationCommands: Command[] = [
       const { chat, user } = ctx;
       const room = user.room;
       if (!room) return ctx.fail("You are not in a room; /join one first.");
+      const length = [...text].length;
+      if (length > MAX_TOPIC) {
+        return ctx.fail(`A topic has at most ${MAX_TOPIC} characters; this one has ${length}. It was not set.`);
+      }
       const at = Date.now();
       await chat.store.saveTopic({ room: room.key, text, by: user.nick, at });
       announce(ctx, { type: "topic", room: room.name, text, by: user.nick, at, changed: true });

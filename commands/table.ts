@@ -20,8 +20,9 @@ import type { Session } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
-import { cleanLine } from "../text.ts";
+import { cleanLine, hasVisible } from "../text.ts";
 import { explain } from "../store.ts";
+import { clip } from "../format.ts";
 
 /** Where a command may be used: before login, after login, or both. */
 export type Where = "guest" | "member" | "any";
@@ -126,12 +127,8 @@ export function splitArgs(shape: string, text: string, secret = false): string[]
       rest = m[2];
     }
   }
-  if (rest !== "") return { error: secret ? "too many arguments" : `too many arguments ("${clip(rest)}")` };
+  if (rest !== "") return { error: secret ? "too many arguments" : `too many arguments ("${clip(rest, 20)}")` };
   return args;
-}
-
-function clip(text: string): string {
-  return text.length > 20 ? text.slice(0, 20) + "…" : text;
 }
 
 /** The set of commands a server understands. */
@@ -171,9 +168,14 @@ export class CommandTable {
     return this.#list;
   }
 
-  /** The usage line of a command, e.g. `/msg <nick> <text...>`. */
-  usage(command: Command): string {
-    const word = command.bare ? command.name : `/${command.name}`;
+  /** The usage line of a command, e.g. `/msg <nick> <text...>`; under the alias it was typed as, if given one. */
+  usage(command: Command, typed?: string): string {
+    const alias = typed?.toLowerCase();
+    const word = alias && alias !== command.name && command.aliases?.some((a) => a.toLowerCase() === alias)
+      ? `/${alias}`
+      : command.bare
+      ? command.name
+      : `/${command.name}`;
     return command.args ? `${word} ${command.args}` : word;
   }
 }
@@ -192,7 +194,7 @@ export type Parsed =
  */
 export function parseLine(table: CommandTable, line: string): Parsed {
   const text = line.trim();
-  if (text === "") return { kind: "empty" };
+  if (text === "" || !hasVisible(text)) return { kind: "empty" };
   if (text.startsWith("//")) return { kind: "chat", text: text.slice(1) };
   if (text[0] === "/") {
     const m = /^\/(\S*)\s*(.*)$/s.exec(text)!;
@@ -230,12 +232,13 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   const fail = (text: string) => session.fail(text);
   let command: Command | undefined;
   let text = "";
+  let typed: string | undefined;
   switch (parsed.kind) {
     case "empty":
       if (!session.loggedIn) reply(LOGIN_HINT);
       return;
     case "unknown":
-      fail(`Unknown command: /${clip(parsed.name)}. Type /help for the list of commands.`);
+      fail(`Unknown command: /${clip(parsed.name, 20)}. Type /help for the list of commands.`);
       if (!session.loggedIn) reply(LOGIN_HINT);
       return;
     case "chat":
@@ -245,6 +248,7 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
     case "command":
       command = parsed.command;
       text = parsed.text;
+      typed = parsed.name;
       break;
   }
   if (!command) return;
@@ -257,7 +261,7 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   }
   const args = splitArgs(command.args, text, command.secret);
   if (!Array.isArray(args)) {
-    return fail(`Usage: ${commands.usage(command)} (${args.error})`);
+    return fail(`Usage: ${commands.usage(command, typed)} (${args.error})`);
   }
   const ctx: CommandContext = {
     session,

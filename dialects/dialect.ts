@@ -80,4 +80,10 @@ export class Delivery {
 export interface Receiver {
   /** Queues a delivery's bytes in this receiver's dialect; never waits. */
   receive(delivery: Delivery): void;
+  /**
+   * True when the client may have forgotten what it was shown before this
+   * connection (a web page, reloaded): history on entering a room then does
+   * not skip what the nick saw in an earlier session.
+   */
+  readonly forgetful?: boolean;
 }

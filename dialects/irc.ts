@@ -143,6 +143,7 @@ export class IrcDialect implements Dialect {
           channel(e.room),
           e.type,
           e.text,
+          e.notice ? "NOTICE" : "PRIVMSG",
         );
       case "entered":
         return `${lineTags(flags, e.at, undefined, account(e.nick))}:${hostmask(e.nick)} JOIN ${channel(e.room)}\r\n`;

@@ -58,6 +58,8 @@ export function urlOf(scheme: string, addr: Deno.NetAddr): string {
 /** A connection a door accepted: plain TCP, or TLS with its handshake done. */
 export interface AcceptedConn extends Connection {
   readonly remoteAddr: Deno.Addr;
+  /** The server's own address of the connection (the one the client reached). */
+  readonly localAddr: Deno.Addr;
 }
 
 /** A listener as a door uses it: `Deno.listen`'s, or a TLS one from `wire/node_tls.ts`. */
@@ -108,7 +110,8 @@ export async function openListener(
 /**
  * Accepts connections until the listener is closed, handing each to
  * `admit`. Nothing that `admit` throws (synchronously or not) ends the loop;
- * a failing accept (out of file descriptors) is logged and retried shortly.
+ * an accept whose peer was gone is skipped at once; any other failing accept
+ * (out of file descriptors) is logged and retried shortly.
  * With `pace`, each accept waits for the promise it may return (a door that
  * is busy lets further connections wait in the listener's backlog).
  */
@@ -129,6 +132,10 @@ export async function acceptLoop<C extends AcceptedConn>(
       conn = await listener.accept();
     } catch (error) {
       if (stopping() || error instanceof Deno.errors.BadResource) break;
+      if (peerGone(error)) { // reset or closed before it was accepted: only that connection failed
+        log.debug("accept failed: the peer was gone", { door, error: String(error) });
+        continue;
+      }
       log.error("accept failed", { door, error: String(error) });
       await new Promise((r) => setTimeout(r, 100)); // e.g. out of file descriptors
       continue;
@@ -140,6 +147,17 @@ export async function acceptLoop<C extends AcceptedConn>(
       admitFailed(conn, error, log, door);
     }
   }
+}
+
+/**
+ * Whether an accept failed for that one connection only: its peer reset or
+ * closed it while it waited in the backlog (a flood of such connections
+ * must not slow accepting for everyone, as the pause after other failures
+ * would).
+ */
+function peerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
 }
 
 function admitFailed(conn: AcceptedConn, error: unknown, log: Logger, door: string): void {

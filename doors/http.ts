@@ -25,6 +25,7 @@ import { WebSocketSession } from "./websocket.ts";
 import { clientAddress as socketAddress } from "../session.ts";
 import {
   clientAddress,
+  hostAllowed,
   HttpError,
   httpResponse,
   originAllowed,
@@ -34,6 +35,7 @@ import {
 } from "../wire/http.ts";
 import { closeFrame, textFrame, upgradeResponse } from "../wire/websocket.ts";
 import { eventJson } from "../dialects/json.ts";
+import { type AddressRange, inRange, parseAddress } from "../moderation.ts";
 
 /** How long a client may take to send its request headers. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -150,6 +152,9 @@ export class HttpDoor implements Door {
             httpResponse(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }, this.#metrics(), head),
           );
         case "/ws":
+          if (request.version !== "HTTP/1.1") {
+            return void await write(conn, httpResponse(400, {}, "a WebSocket handshake needs HTTP/1.1 (RFC 6455)\n"));
+          }
           upgraded = await this.#upgrade(conn, ip, request.headers, request.rest);
           return;
         default: {
@@ -186,6 +191,14 @@ export class HttpDoor implements Door {
   /** Upgrades to a WebSocket session; returns whether the connection now belongs to one. */
   async #upgrade(conn: AcceptedConn, ip: string, headers: Map<string, string>, rest: Uint8Array): Promise<boolean> {
     const { options, gate, chat } = this.host;
+    if (reachedPrivately(conn, options.trustProxy) && !hostAllowed(headers.get("host"), options.allowOrigin)) {
+      this.host.refused(ip, "websocket", `host name ${headers.get("host")} not allowed`);
+      await write(
+        conn,
+        httpResponse(403, {}, "this host name may not open the WebSocket: add its origin with --allow-origin\n"),
+      );
+      return false;
+    }
     if (!originAllowed(headers, { secure: this.#options.tls !== undefined, allowOrigin: options.allowOrigin })) {
       this.host.refused(ip, "websocket", `origin ${headers.get("origin")} not allowed`);
       await write(conn, httpResponse(403, {}, "this origin may not open the WebSocket (see --allow-origin)\n"));
@@ -231,4 +244,29 @@ function closeQuietly(conn: AcceptedConn): void {
   try {
     conn.close();
   } catch { /* closed */ }
+}
+
+/** Addresses that a DNS name on the internet should never lead to: loopback, private, link-local. */
+const PRIVATE_RANGES = [
+  "127.0.0.0/8",
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "169.254.0.0/16",
+  "::1/128",
+  "fc00::/7",
+  "fe80::/10",
+]
+  .map((range) => parseAddress(range) as AddressRange);
+
+/**
+ * Whether a connection reached the server at a loopback or private address
+ * (not through a trusted proxy): there the WebSocket checks the Host header
+ * against DNS rebinding (see `hostAllowed`). On a public address a page
+ * gains nothing by rebinding that a program could not do directly.
+ */
+function reachedPrivately(conn: AcceptedConn, trustedProxies: string[]): boolean {
+  if (trustedProxies.includes(socketAddress(conn))) return false;
+  const local = parseAddress((conn.localAddr as Deno.NetAddr).hostname ?? "");
+  return !("error" in local) && PRIVATE_RANGES.some((range) => inRange(local.bytes, range));
 }

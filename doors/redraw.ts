@@ -55,8 +55,6 @@ export const REDRAW_HISTORY = 100;
 export const KEY_READS_PER_TOKEN = 8;
 /** Bytes of keys that cost one token, on top of the reads (a paste of 4 KiB costs 8). */
 export const KEY_BYTES_PER_TOKEN = 512;
-/** Lines that may carry a password, never kept for recall with Up. */
-const MAY_HOLD_PASSWORD = /^\s*\/?(login|register|password|nick)\s/i;
 const READ_UNITS = KEY_BYTES_PER_TOKEN / KEY_READS_PER_TOKEN; // a read costs as much as this many bytes
 
 /** Options of a {@linkcode Redraw}. */
@@ -216,11 +214,7 @@ export class Redraw {
   // The line is done: it stays on screen as typed, the cursor goes to the next row.
   #enter(): void {
     this.#show(true);
-    const editor = this.#editor;
-    const secret = editor.secret;
-    if (MAY_HOLD_PASSWORD.test(editor.text)) editor.secret = true; // not kept for Up
-    const result = editor.handle({ key: "enter" });
-    editor.secret = secret;
+    const result = this.#editor.handle({ key: "enter" }); // a line that may hold a password is not kept for Up
     if (result.action === "submit") this.#lines.push(encoder.encode(result.line + "\n"));
     this.#warned = false;
   }

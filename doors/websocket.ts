@@ -55,6 +55,11 @@ export class WebSocketSession extends Session {
     this.#initial = initial;
   }
 
+  /** A page's log is gone once it is reloaded: history on entering shows what the nick saw before, too. */
+  get forgetful(): boolean {
+    return true;
+  }
+
   /** "websocket", or "websockets" over TLS. */
   get door(): string {
     return this.#door.scheme === "https" ? "websockets" : "websocket";
@@ -73,6 +78,7 @@ export class WebSocketSession extends Session {
       type: "welcome",
       server: this.host.options.name,
       text: "Log in with: login <nick>    (help lists the commands)",
+      maxLine: this.host.options.maxLine, // a longer message closes with 1009: the page refuses it first
     });
   }
 

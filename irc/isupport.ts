@@ -20,7 +20,7 @@
  * @module
  */
 import { MAX_NICK } from "../nick.ts";
-import { MAX_ROOM } from "../room_name.ts";
+import { MAX_ROOM, MAX_TOPIC } from "../room_name.ts";
 
 /** The server name in numerics and server notices. */
 export const SERVER = "teaparty";
@@ -28,14 +28,16 @@ export const SERVER = "teaparty";
 export const USER_HOST = "teaparty";
 /** Version shown in 002, 004 and VERSION. */
 export const VERSION = "teaparty-0.1.0";
-/** Most bytes of a topic an IRC user may set (longer ones are cut). */
-export const TOPICLEN = 300;
+/** Most bytes of a topic an IRC user may set (longer ones are cut): the line protocol's limit (in characters there). */
+export const TOPICLEN = MAX_TOPIC;
 /** Most bytes of a kick reason. */
 export const KICKLEN = 300;
 /** Most bytes of an away message. */
 export const AWAYLEN = 200;
 /** Most channels one IRC user may be in. */
 export const CHANLIMIT = 50;
+/** Most mode changes with a parameter (`+b nick`, `-q nick`) one MODE command applies; the rest are ignored. */
+export const MODES = 4;
 /** Most targets of one PRIVMSG or NOTICE. */
 export const MAX_TARGETS = 4;
 /** Most messages one CHATHISTORY request returns. */
@@ -62,7 +64,7 @@ export function isupportTokens(network: string): string[] {
     "CHANTYPES=#",
     `CHATHISTORY=${CHATHISTORY_LIMIT}`,
     `KICKLEN=${KICKLEN}`,
-    "MODES=4",
+    `MODES=${MODES}`,
     "MSGREFTYPES=msgid,timestamp",
     `NETWORK=${escapeValue(network)}`,
     `NICKLEN=${MAX_NICK}`,

@@ -149,6 +149,80 @@ export function formatTags(tags: readonly (readonly [string, string])[]): string
   return out + " ";
 }
 
+/**
+ * Characters never echoed back to a client: C0 controls (NUL, CR and LF
+ * among them), DEL and the C1 controls.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what it finds
+const UNSAFE = /[\x00-\x1f\x7f-\x9f]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
+/** Most bytes of a middle parameter: a nick mask (`nick!nick@teaparty`) of 32 characters of 4 bytes each fits. */
+export const MAX_TOKEN = 270;
+/** Bytes of a line's body (source, command, parameters) without CR LF. */
+const BODY = MAX_LINE - 2;
+
+/** `text` without control characters (what a client sent is never echoed with NUL, CR, LF …). */
+export function stripControls(text: string): string {
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, "") : text;
+}
+
+/** The longest start of `text` of at most `max` UTF-8 bytes, never cutting a character. */
+export function cutBytes(text: string, max: number): string {
+  if (text.length * 3 <= max) return text;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const wide = c >= 0xd800 && c <= 0xdbff;
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : wide ? 4 : 3;
+    if (bytes + size > max) return text.slice(0, i);
+    bytes += size;
+    if (wide) i++;
+  }
+  return text;
+}
+
+/**
+ * A parameter made safe to send back: no control characters, at most `max`
+ * bytes. A middle parameter (`token`) also loses spaces and leading colons,
+ * which would break the line apart, and is `*` when nothing is left; it is
+ * cut to {@linkcode MAX_TOKEN} bytes unless told otherwise.
+ */
+export function safeParam(text: string, token: boolean, max: number = token ? MAX_TOKEN : BODY): string {
+  let out = stripControls(text);
+  if (token) {
+    if (out.includes(" ")) out = out.replaceAll(" ", "");
+    let i = 0;
+    while (out.charCodeAt(i) === 58) i++;
+    if (i > 0) out = out.slice(i);
+  }
+  out = cutBytes(out, max);
+  return token && out === "" ? "*" : out;
+}
+
+/**
+ * Writes a reply that may echo what a client sent (a numeric, PONG, FAIL):
+ * like {@linkcode formatMessage}, but every parameter goes through
+ * {@linkcode safeParam} and the line is cut to 510 bytes (512 with CR LF),
+ * the last parameter first, then the longest middle ones.
+ */
+export function formatReply(source: string, command: string, params: readonly string[], trailing = false): string {
+  const last = params.length - 1;
+  const safe = params.map((p, i) => safeParam(p, i < last));
+  let line = formatMessage(source, command, safe, trailing);
+  for (let over = byteLength(line) - BODY; over > 0 && last >= 0; over = byteLength(line) - BODY) {
+    let at = last;
+    if (safe[last] === "") { // the text is gone: cut the longest middle parameter
+      at = 0;
+      for (let i = 1; i < last; i++) if (byteLength(safe[i]) > byteLength(safe[at])) at = i;
+      if (at === last || byteLength(safe[at]) <= 1) break;
+    }
+    const cut = cutBytes(safe[at], Math.max(at === last ? 0 : 1, byteLength(safe[at]) - over));
+    safe[at] = at === last || cut !== "" ? cut : "*";
+    line = formatMessage(source, command, safe, trailing);
+  }
+  return line;
+}
+
 /** The UTF-8 length of a string. */
 export function byteLength(text: string): number {
   let n = 0;

@@ -10,8 +10,11 @@
  * the end), Ctrl-Y (put back what was cut), Ctrl-T (swap two characters),
  * Up/Down (Ctrl-P/N) through history, Tab to complete.
  *
- * In secret mode (a password) nothing is shown, nothing goes to history and
- * Tab and history are off.
+ * In secret mode (a password) nothing is shown, nothing goes to history or
+ * the cut buffer (Ctrl-U, Ctrl-W, Ctrl-K and Alt-D only delete), Tab and
+ * history are off, and leaving it empties the line: nothing typed in it stays
+ * anywhere. Lines that may carry a password (`login nick pw`, `/register pw`,
+ * see {@linkcode mayHoldPassword}) are not kept in history either.
  *
  * @example
  * ```ts
@@ -26,7 +29,7 @@
  */
 import type { Key } from "./keys.ts";
 import { graphemes, graphemeWidth } from "./width.ts";
-import { History } from "./history.ts";
+import { History, mayHoldPassword, passwordStart } from "./history.ts";
 import { Completer, type CompletionSources } from "./complete.ts";
 import { visibleWindow } from "./window.ts";
 
@@ -57,6 +60,8 @@ export interface LineEditorOptions {
   historySize?: number;
   /** What Tab completes from; asked at each Tab. */
   completions?: () => CompletionSources;
+  /** Which entered lines history keeps (default: all but those that may hold a password). */
+  keep?: (line: string) => boolean;
 }
 
 const isSpace = (g: string) => /^\s+$/u.test(g);
@@ -67,15 +72,33 @@ export class LineEditor {
   #cursor = 0;
   #windowStart = 0;
   #cut = "";
-  /** True while a password is typed: nothing is shown or remembered. */
-  secret = false;
+  #secret = false;
   readonly history: History;
   readonly #completer = new Completer();
   readonly #completions: () => CompletionSources;
+  readonly #keep: (line: string) => boolean;
 
   constructor(options: LineEditorOptions = {}) {
     this.history = new History(options.historySize);
     this.#completions = options.completions ?? (() => ({ nicks: [], commands: [] }));
+    this.#keep = options.keep ?? ((line) => !mayHoldPassword(line));
+  }
+
+  /**
+   * True while a password is typed: nothing is shown or remembered. Turning
+   * it off empties the line (what was typed in secret mode is gone); text on
+   * the line when it is turned on stays (hidden).
+   */
+  get secret(): boolean {
+    return this.#secret;
+  }
+
+  set secret(on: boolean) {
+    if (on === this.#secret) return;
+    this.#secret = on;
+    this.history.reset();
+    this.#completer.reset();
+    if (!on) this.set("");
   }
 
   /** The whole line. */
@@ -176,16 +199,31 @@ export class LineEditor {
    */
   view(columns: number): EditorView {
     if (this.secret) return { text: "", cursorColumn: 0, leftMark: false, rightMark: false };
-    const widths = this.#chars.map(graphemeWidth);
+    const chars = this.#shown();
+    const widths = chars.map(graphemeWidth);
     const w = visibleWindow(widths, this.#cursor, Math.max(1, columns), this.#windowStart);
     this.#windowStart = w.start;
-    const text = (w.leftMark ? "<" : "") + this.#chars.slice(w.start, w.end).join("") + (w.rightMark ? ">" : "");
+    const text = (w.leftMark ? "<" : "") + chars.slice(w.start, w.end).join("") + (w.rightMark ? ">" : "");
     return { text, cursorColumn: w.cursorColumn, leftMark: w.leftMark, rightMark: w.rightMark };
+  }
+
+  // The characters as drawn: a password typed on the command line (`login bob pw`) shows as `*`.
+  #shown(): string[] {
+    const chars = this.#chars;
+    if (chars.length < 6 || !mayHoldPassword(chars.slice(0, 12).join(""))) return chars;
+    const start = passwordStart(chars.join(""));
+    if (start < 0) return chars;
+    let at = 0;
+    return chars.map((c) => {
+      const masked = at >= start && !/^\s$/u.test(c);
+      at += c.length;
+      return masked ? "*" : c;
+    });
   }
 
   #submit(): EditResult {
     const line = this.text;
-    if (!this.secret) this.history.add(line);
+    if (!this.secret && this.#keep(line)) this.history.add(line);
     else this.history.reset();
     this.#chars = [];
     this.#cursor = 0;
@@ -211,9 +249,10 @@ export class LineEditor {
     return changed;
   }
 
+  // Cuts into the cut buffer, or in secret mode only deletes: a password is never kept.
   #cutRange(from: number, to: number): EditResult {
     if (from >= to) return none;
-    this.#cut = this.#chars.slice(from, to).join("");
+    if (!this.secret) this.#cut = this.#chars.slice(from, to).join("");
     return this.#delete(from, to);
   }
 

@@ -17,6 +17,43 @@
  * @module
  */
 
+/**
+ * True for a line that may carry a password, never to be kept for recall:
+ * a command whose arguments are secret in teaparty's command table (`login
+ * nick pw`, `/register pw`, `/password old new`, `/nick nick pw`), with or
+ * without the slash, in any case. The client and the server's redraw mode
+ * both leave these out of their history.
+ *
+ * @example
+ * ```ts
+ * mayHoldPassword("/register tea-for-two"); // true
+ * mayHoldPassword("hello"); // false
+ * ```
+ */
+export function mayHoldPassword(line: string): boolean {
+  return MAY_HOLD_PASSWORD.test(line);
+}
+const MAY_HOLD_PASSWORD = /^\s*\/?(login|register|password|nick)\s/i;
+
+/**
+ * Where the password of such a line starts (a UTF-16 offset), or -1: after
+ * the nick of `login` and `/nick`, after the command of `/register` and
+ * `/password`. An editor draws what follows as `*`, so that a password
+ * typed on the command line is never shown.
+ *
+ * @example
+ * ```ts
+ * import { passwordStart } from "./history.ts";
+ * passwordStart("login bob tea-for-two"); // 10
+ * passwordStart("/password old new"); // 10
+ * passwordStart("login bob"); // -1
+ * ```
+ */
+export function passwordStart(line: string): number {
+  const m = /^(\s*\/?(?:(login|nick)\s+\S+|register|password)\s+)\S/i.exec(line);
+  return m ? m[1].length : -1;
+}
+
 /** A bounded list of entered lines with a browsing position. */
 export class History {
   readonly #entries: string[] = [];

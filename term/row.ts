@@ -9,6 +9,15 @@
  * (the caller keeps the text narrower), so the terminal never wraps it and
  * the cursor arithmetic holds.
  *
+ * That holds as long as the terminal gives each character the columns
+ * term/width.ts guesses. For characters terminals disagree on (an emoji with
+ * a skin tone, which tmux draws as two emoji; a Devanagari conjunct) the
+ * guess may be short, so a row holding one is drawn with autowrap off
+ * (DECAWM, {@linkcode AUTOWRAP_OFF} … {@linkcode AUTOWRAP_ON} in the same
+ * bytes): a terminal that draws it wider clips it at the last column instead
+ * of wrapping it onto a second row that the next erase would leave behind.
+ * Text every terminal agrees on is echoed as it is.
+ *
  * @example
  * ```ts
  * import { InputRow } from "./row.ts";
@@ -20,10 +29,14 @@
  * ```
  * @module
  */
-import { graphemes, graphemeWidth } from "./width.ts";
+import { graphemes, graphemeWidth, maxGraphemeWidth } from "./width.ts";
 
 /** `CR` and erase to the end of the row: the input row is blank, the cursor in column 0. */
 export const ERASE_ROW = "\r\x1b[K";
+/** DECAWM off: text reaching the last column stays there instead of going on at the start of the next row. */
+export const AUTOWRAP_OFF = "\x1b[?7l";
+/** DECAWM on again (the terminal's default). */
+export const AUTOWRAP_ON = "\x1b[?7h";
 
 /** What one input row shows, and the bytes (as a string) that change it. */
 export class InputRow {
@@ -79,6 +92,7 @@ export class InputRow {
       }
       at = width;
       if (width < this.#width) out += "\x1b[K";
+      if (same < cells.length && cells.some(uncertain)) out = AUTOWRAP_OFF + out + AUTOWRAP_ON;
     } else {
       width = this.#width;
     }
@@ -89,6 +103,11 @@ export class InputRow {
     this.#cursor = cursor;
     return out;
   }
+}
+
+/** True for a character a terminal may draw wider than term/width.ts guesses. */
+function uncertain(cell: string): boolean {
+  return cell.length > 1 && maxGraphemeWidth(cell) > graphemeWidth(cell);
 }
 
 /** Moves the cursor from column `from` to column `to` on its row. */

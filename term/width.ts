@@ -63,6 +63,9 @@ function isWide(cp: number): boolean {
 // selectors and Hangul medial vowels and final consonants: no column of their own.
 const zeroWidth = /^[\p{Mn}\p{Me}\p{Cf}\u1160-\u11ff\ufe00-\ufe0f]$/u;
 const pictographic = /\p{Extended_Pictographic}/u;
+const modifierBase = /^\p{Emoji_Modifier_Base}$/u;
+// The skin tones U+1F3FB-U+1F3FF (surrogates D83C DFFB-DFFF), which join whatever comes before them into one cluster.
+const modifier = /\ud83c[\udffb-\udfff]/;
 
 /**
  * Columns one code point takes on its own: 0 for controls, combining marks
@@ -79,19 +82,73 @@ export function codePointWidth(cp: number): 0 | 1 | 2 {
 /**
  * Columns one grapheme cluster takes: the width of its first visible code
  * point, and 2 for an emoji shown as emoji (a pictograph followed by the
- * emoji variation selector U+FE0F, or a pair of regional indicators: a flag).
+ * emoji variation selector U+FE0F, a pair of regional indicators: a flag, or
+ * an emoji modifier sequence: a modifier base with a skin tone, 👍🏽 or ☝🏽).
+ * A skin tone after anything else is not part of an emoji: it is shown as a
+ * swatch of its own, two more columns (`a🏽` is 3).
+ *
+ * Terminals disagree on some clusters (tmux 3.3a draws 👍🏽 as two emoji, 4
+ * columns; kitty and WezTerm as one, 2; VS16 emoji such as ❤️ are 1 or 2,
+ * Devanagari conjuncts such as क्ष 1 or 2). This table follows Unicode (UTS #51),
+ * so its guess can be wrong for a given terminal: whoever draws an input row
+ * with it draws with autowrap off and a margin, so a wrong guess cannot make
+ * the row wrap.
  */
 export function graphemeWidth(cluster: string): number {
   const first = cluster.codePointAt(0);
   if (first === undefined) return 0;
   if (cluster.length === 1) return codePointWidth(first);
   if (first >= 0x1f1e6 && first <= 0x1f1ff) return cluster.length >= 4 ? 2 : 1; // flag, or a lone indicator
+  const firstLength = first > 0xffff ? 2 : 1;
+  if (modifier.test(cluster.slice(firstLength))) return modifiedWidth(cluster);
   if (cluster.includes("\ufe0f") && pictographic.test(cluster)) return 2;
+  return baseWidth(cluster);
+}
+
+// The width of the first visible code point.
+function baseWidth(cluster: string): number {
   for (const ch of cluster) {
     const w = codePointWidth(ch.codePointAt(0)!);
     if (w > 0) return w;
   }
   return 0;
+}
+
+// A cluster with a skin tone after its first code point: a modifier right
+// after a modifier base makes an emoji (2); any other one is a swatch (2 more).
+function modifiedWidth(cluster: string): number {
+  const points = [...cluster];
+  let emoji = false;
+  let swatches = 0;
+  for (let i = 1; i < points.length; i++) {
+    if (!modifier.test(points[i])) continue;
+    if (modifierBase.test(points[i - 1])) emoji = true;
+    else swatches++;
+  }
+  if (emoji) return 2 + 2 * swatches;
+  return baseWidth(points.filter((p, i) => i === 0 || !modifier.test(p)).join("")) + 2 * swatches;
+}
+
+/**
+ * The most columns a terminal may give a grapheme cluster: its width by
+ * {@linkcode graphemeWidth}, or, when more, the sum of its code points' own
+ * widths (what a terminal that does not join clusters draws: 👍🏽 is 4, क्ष
+ * is 2). When this is more than `graphemeWidth`, terminals disagree on the
+ * cluster and a row holding it may come out wider than guessed.
+ *
+ * @example
+ * ```ts
+ * maxGraphemeWidth("👍🏽"); // 4 (graphemeWidth says 2)
+ * maxGraphemeWidth("茶"); // 2, as graphemeWidth: no doubt
+ * ```
+ */
+export function maxGraphemeWidth(cluster: string): number {
+  const guess = graphemeWidth(cluster);
+  const first = cluster.codePointAt(0);
+  if (first === undefined || cluster.length === 1 || (cluster.length === 2 && first > 0xffff)) return guess;
+  let sum = 0;
+  for (const ch of cluster) sum += codePointWidth(ch.codePointAt(0)!);
+  return Math.max(guess, sum);
 }
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });

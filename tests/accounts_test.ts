@@ -318,6 +318,23 @@ Deno.test(`after THROTTLE.perNick (${THROTTLE.perNick}) failed logins even the r
   await other.waitFor(/try again in \d+ s\.$/);
 });
 
+Deno.test("a wrong answer at the prompt that reaches the throttle ends the prompt with the wait, not with try again", async () => {
+  await using chat = await startDbServer();
+  await account(chat, "alice", "secret123");
+  const client = await guest(chat);
+  for (let i = 0; i < THROTTLE.perNick - 1; i++) {
+    client.send(`login alice wrong${i}xx`);
+    await client.waitFor("*** Wrong password for alice. Try again with: login alice");
+  }
+  client.send("login alice");
+  await client.waitFor(PROMPT);
+  client.send("wrong-at-prompt");
+  const answer = await client.waitFor(/^\*\*\* (Too many failed logins|Wrong password)/);
+  assert.match(answer, /^\*\*\* Too many failed logins for alice or from your address; try again in \d+ s\.$/);
+  client.send("/look");
+  await client.waitFor(/^\*\*\* You are not logged in/); // the prompt is over: the line was a command
+});
+
 Deno.test("fewer than THROTTLE.perNick failures do not block the right password", async () => {
   await using chat = await startDbServer();
   await account(chat, "alice", "secret123");

@@ -152,6 +152,13 @@ Deno.test("pipe mode: a server that refuses the connection gets a one-line reaso
   );
 });
 
+Deno.test("pipe mode: an IPv6 address in the reason is in brackets, as it is given on the command line", async () => {
+  const port = closedPort();
+  const run = await runClient([`[::1]:${port}`], "hello\n");
+  assert.equal(run.code, 1);
+  assert.match(run.stderr.trim(), new RegExp(`^teaparty client: cannot connect to \\[::1\\]:${port}: `));
+});
+
 Deno.test("bad command lines are refused with a reason and exit code 2", async () => {
   for (
     const [args, reason] of [

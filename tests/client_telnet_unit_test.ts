@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BINARY, DO, DONT, ECHO, IAC, SB, SE, TelnetClient, WILL, WONT } from "../client/telnet.ts";
+import { BINARY, DO, DONT, ECHO, END_OF_RECORD, EOR, IAC, SB, SE, TelnetClient, WILL, WONT } from "../client/telnet.ts";
 
 const NAWS = 31;
 const TTYPE = 24;
@@ -89,4 +89,18 @@ Deno.test("BINARY is agreed both ways when offered, and given up when the server
   feed(IAC, DONT, BINARY);
   assert.deepEqual(sent[2], [IAC, WONT, BINARY]);
   assert.equal(telnet.binary, false);
+});
+
+Deno.test("GA or EOR right after text marks it as a prompt; END-OF-RECORD is agreed when the server offers it", () => {
+  const { feed, sent, telnet } = setup();
+  assert.equal(feed("Name: ", IAC, GA), "Name: ");
+  assert.equal(telnet.promptMark, true);
+  assert.equal(feed("more"), "more");
+  assert.equal(telnet.promptMark, false);
+  assert.equal(feed("a", IAC, GA, "b"), "ab"); // text after the mark: that is not a prompt yet
+  assert.equal(telnet.promptMark, false);
+  feed(IAC, WILL, END_OF_RECORD);
+  assert.deepEqual(sent, [[IAC, DO, END_OF_RECORD]]);
+  assert.equal(feed("Password: ", IAC, EOR, IAC, NOP), "Password: ");
+  assert.equal(telnet.promptMark, true);
 });

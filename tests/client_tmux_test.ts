@@ -132,11 +132,11 @@ Deno.test({
     const long = "x".repeat(100) + "END";
     await pane.type(long);
     const rows = await pane.waitFor((r) => bottom(r).endsWith("END"), "the end of the long line");
-    assert.equal(stringWidth(bottom(rows)), 79); // one column kept for the cursor
+    assert.equal(stringWidth(bottom(rows)), 78); // one column kept for the cursor, the last one left free
     assert.ok(bottom(rows).startsWith("> <"), "a mark shows text hidden on the left");
-    assert.deepEqual(await pane.cursor(), [79, 23]);
+    assert.deepEqual(await pane.cursor(), [78, 23]);
     await pane.keys("Home");
-    await pane.waitFor((r) => bottom(r) === "> " + "x".repeat(77) + ">", "the start of the long line");
+    await pane.waitFor((r) => bottom(r) === "> " + "x".repeat(76) + ">", "the start of the long line");
     assert.deepEqual(await pane.cursor(), [2, 23]);
     await pane.keys("Enter");
     await bob.waitFor(`alice: ${long}`);
@@ -184,10 +184,19 @@ async function terminalState(pane: TmuxPane) {
   await pane.keys("C-j"); // works in raw mode too, where Enter would not end the line
   const rows = await pane.waitForRow(/^-?icanon -?echo$/);
   const modes = rows.find((r) => /^-?icanon -?echo$/.test(r))!;
-  const [cursor, upper, lower] = (await pane.format("#{cursor_flag} #{scroll_region_upper} #{scroll_region_lower}"))
-    .split(" ");
-  return { modes: modes.trim(), cursorVisible: cursor === "1", scrollRegion: `${upper}-${lower}` };
+  const [cursor, upper, lower, wrap] = (await pane.format(
+    "#{cursor_flag} #{scroll_region_upper} #{scroll_region_lower} #{wrap_flag}",
+  )).split(" ");
+  return {
+    modes: modes.trim(),
+    cursorVisible: cursor === "1",
+    scrollRegion: `${upper}-${lower}`,
+    autowrap: wrap === "1",
+  };
 }
+
+/** The terminal as the client must leave it. */
+const GIVEN_BACK = { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23", autowrap: true };
 
 /** Clears the shell's screen and waits until only its prompt is left. */
 async function clearShell(pane: TmuxPane): Promise<void> {
@@ -209,7 +218,7 @@ Deno.test({
     await pane.type("unsent words");
     await pane.waitFor((rows) => bottom(rows) === "> unsent words", "the typed words");
     await pane.keys("C-c");
-    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
   },
 });
 
@@ -228,14 +237,14 @@ Deno.test({
     const pid = Number(new TextDecoder().decode(pgrep.stdout).trim().split("\n")[0]);
     assert.ok(pid > 0, "the client's pid");
     Deno.kill(pid, "SIGTERM");
-    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
     await clearShell(pane);
     await pane.type(TmuxPane.client(["--nick", "erin", `127.0.0.1:${chat.port}`]));
     await pane.keys("Enter");
     await pane.waitForRow("*** erin has entered the room.");
     await pane.type("logout");
     await pane.keys("Enter");
-    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
   },
 });
 
@@ -250,7 +259,7 @@ Deno.test({
     await pane.keys("Enter");
     await pane.waitForRow("*** ivy has entered the room.");
     await pane.keys("C-d");
-    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
     await clearShell(pane);
     await pane.type(TmuxPane.client(["--nick", "ivy", "--no-reconnect", `127.0.0.1:${chat.port}`]));
     await pane.keys("Enter");
@@ -259,7 +268,7 @@ Deno.test({
     await pane.waitForRow(/half$/); // the client has the keys (else the shell would get them after it exits)
     await chat.close();
     await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: the server closed the connection\.$/);
-    assert.deepEqual(await terminalState(pane), { modes: "icanon echo", cursorVisible: true, scrollRegion: "0-23" });
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
   },
 });
 
@@ -329,5 +338,109 @@ Deno.test({
     } finally {
       await server.stop();
     }
+  },
+});
+
+/** A server of the test's own on a free port: the test writes what it sends, byte for byte. */
+function rawServer(): { port: number; accept: () => Promise<Deno.TcpConn>; close: () => void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    accept: () => listener.accept(),
+    close: () => listener.close(),
+  };
+}
+
+/** Reads from `conn` until what has come holds `text`. */
+async function readUntil(conn: Deno.Conn, text: string): Promise<void> {
+  const buf = new Uint8Array(4096);
+  const decoder = new TextDecoder();
+  let got = "";
+  while (!got.includes(text)) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error(`the connection ended before ${JSON.stringify(text)}; got ${JSON.stringify(got)}`);
+    got += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+}
+
+Deno.test({
+  name:
+    "a chat line that arrives in two TCP reads, Enter pressed in between, comes out whole and apart from the typed line",
+  ignore,
+  async fn() {
+    const server = rawServer();
+    try {
+      await using pane = await TmuxPane.start(TmuxPane.client(["--no-reconnect", `127.0.0.1:${server.port}`]));
+      const conn = await server.accept();
+      try {
+        await conn.write(encoder.encode("*** Welcome to a slow server\r\n"));
+        await pane.waitForRow("*** Welcome to a slow server");
+        await pane.type("hello");
+        await pane.waitFor((rows) => bottom(rows) === "> hello", "the typed text");
+        await conn.write(encoder.encode("bob: this message arrives in two TCP rea"));
+        await pane.keys("Enter");
+        await readUntil(conn, "hello\r\n");
+        await conn.write(encoder.encode("ds and should be one line\r\n"));
+        const rows = await pane.waitForRow(/should be one line$/);
+        assert.deepEqual(rows.filter((r) => r.startsWith("bob:") || r.includes("hello") || r.startsWith("ds ")), [
+          "bob: this message arrives in two TCP reads and should be one line",
+        ]);
+        assert.equal(bottom(rows), ">");
+        assert.deepEqual(await pane.cursor(), [2, 23]);
+      } finally {
+        conn.close();
+      }
+      await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost/);
+    } finally {
+      server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "an input row tmux draws wider than the client guessed (skin-tone emoji) never wraps into the chat",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice");
+    const bob = await chat.login("bob");
+    await pane.waitForRow("*** bob has entered the room.");
+    const thumbs = "👍🏽".repeat(30); // 60 columns for the client, 120 for tmux 3.3a (the tone drawn apart)
+    await pane.type(thumbs);
+    await pane.waitFor((rows) => bottom(rows).startsWith("> 👍"), "the emoji on the input row");
+    for (let i = 1; i <= 3; i++) await bob.send(`line ${i}`);
+    await pane.waitForRow("bob: line 3");
+    await pane.keys("Home");
+    await bob.send("line 4");
+    const rows = await pane.waitForRow("bob: line 4");
+    const history = await pane.history();
+    assert.deepEqual(history.filter((r) => /👍|🏽/u.test(r)), [bottom(rows)], "copies of the input row in the chat");
+    assert.deepEqual(rows.slice(-5, -1), ["bob: line 1", "bob: line 2", "bob: line 3", "bob: line 4"]);
+    assert.equal(await pane.format("#{wrap_flag}"), "1", "autowrap is on again between draws");
+    await pane.keys("Enter");
+    await bob.waitFor(`alice: ${thumbs}`);
+  },
+});
+
+Deno.test({
+  name: "at 5x5 the input row stays on the bottom row and nothing typed lands in the chat",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await using pane = await clientPane(chat, "alice");
+    const bob = await chat.login("bob");
+    await pane.type("a long line 茶会 typed");
+    await pane.waitFor((rows) => bottom(rows).endsWith("typed"), "the typed text");
+    await pane.tmux("resize-window", "-x", "5", "-y", "5");
+    await pane.waitFor((rows) => rows.length === 5 && bottom(rows).startsWith(">"), "the 5x5 redraw");
+    await bob.send("hi");
+    await pane.keys("Home");
+    await bob.send("yo");
+    await pane.waitForRow("bob: yo"); // wrapped by the terminal: "bob:" and "yo" on rows of their own
+    const rows = await pane.screen();
+    assert.ok(bottom(rows).startsWith(">"), rows.join("|"));
+    assert.ok(!rows.slice(0, -1).some((r) => /long|typed|茶|^>/.test(r)), rows.join("|"));
+    await pane.keys("End", "Enter");
+    await bob.waitFor("alice: a long line 茶会 typed");
   },
 });

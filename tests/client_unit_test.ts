@@ -4,10 +4,12 @@ import { Roster } from "../client/roster.ts";
 import { clockTime, mentions, nickColor, plainText, styleLine } from "../client/style.ts";
 import { Screen, wrapSegments } from "../client/screen.ts";
 import { Backoff } from "../client/backoff.ts";
-import { parseAddress, parseClientArgs } from "../client/args.ts";
+import { CLIENT_HELP, formatAddress, parseAddress, parseClientArgs } from "../client/args.ts";
 import { Connection, type ConnectionEvents, describeError } from "../client/connection.ts";
+import { runInteractive, type Tty } from "../client/interactive.ts";
 import type { Link } from "../client/link.ts";
 import { LineEditor } from "../term/editor.ts";
+import { codePointWidth } from "../term/width.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -30,8 +32,15 @@ Deno.test("text after the last line end is the partial line (a prompt), without 
   assert.equal(lines.partial, "Name: ");
   lines.push(tea.subarray(1));
   assert.equal(lines.partial, "Name: 茶");
-  lines.dropPartial();
+  assert.equal(lines.partialBytes, 9);
+  lines.consume(6); // "Name: " was answered
+  assert.equal(lines.partial, "茶");
+  lines.consume();
   assert.equal(lines.partial, "");
+  lines.push(enc("Pass\r"));
+  assert.equal(lines.partial, "Pass"); // the CR of a CR LF on its way is not shown
+  assert.equal(lines.partialBytes, 4);
+  assert.deepEqual(lines.push(enc("\n")), ["Pass"]);
   assert.deepEqual(lines.push(enc("more\r\n")), ["more"]);
   lines.push(enc("last words"));
   assert.equal(lines.end(), "last words");
@@ -179,11 +188,11 @@ Deno.test("a long input line scrolls horizontally on its row; the cursor stays o
   screen.start();
   editor.insert("0123456789abcdefghijklmnopqrstuvwxyz");
   screen.drawInput();
-  assert.equal(term.row(3), "> <klmnopqrstuvwxyz");
-  assert.equal(term.x, 19);
+  assert.equal(term.row(3), "> <lmnopqrstuvwxyz"); // the last column is left free
+  assert.equal(term.x, 18);
   editor.handle({ key: "home" });
   screen.drawInput();
-  assert.equal(term.row(3), "> 0123456789abcdefg>");
+  assert.equal(term.row(3), "> 0123456789abcdef>");
   assert.equal(term.x, 2);
 });
 
@@ -279,18 +288,55 @@ Deno.test("the command line takes host[:port] with defaults, flags, and refuses 
 
 // ------------------------------------------------------------------ connection
 
+/** Resolves when `test` holds, checked now and each time `changes` calls back; rejects after WAIT_MS. */
+function until(test: () => boolean, what: string, changes: (wake: () => void) => () => void): Promise<void> {
+  if (test()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, WAIT_MS);
+    const stop = changes(() => {
+      if (!test()) return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
+}
+const WAIT_MS = 5000;
+
+/** Callbacks to call on a change, each with a function that removes it. */
+class Watchers {
+  #list = new Set<() => void>();
+  add = (wake: () => void): () => void => {
+    this.#list.add(wake);
+    return () => this.#list.delete(wake);
+  };
+  wake(): void {
+    for (const f of [...this.#list]) f();
+  }
+}
+
 /** A link whose received data and end the test controls. */
 class FakeLink implements Link {
   written: number[][] = [];
   closed = false;
   #queue: (Uint8Array | null)[] = [];
   #wake: (() => void) | undefined;
+  #reading = false;
+  readonly #changes = new Watchers();
   feed(data: Uint8Array | string | null): void {
     this.#queue.push(typeof data === "string" ? enc(data) : data);
     this.#wake?.();
   }
   async read(buf: Uint8Array): Promise<number | null> {
-    while (this.#queue.length === 0 && !this.closed) await new Promise<void>((r) => this.#wake = r);
+    while (this.#queue.length === 0 && !this.closed) {
+      this.#reading = true;
+      this.#changes.wake();
+      await new Promise<void>((r) => this.#wake = r);
+      this.#reading = false;
+    }
     const next = this.#queue.shift();
     if (next === undefined || next === null) return null;
     buf.set(next);
@@ -298,25 +344,45 @@ class FakeLink implements Link {
   }
   write(bytes: Uint8Array): Promise<void> {
     this.written.push([...bytes]);
+    this.#changes.wake();
     return Promise.resolve();
   }
   close(): void {
     this.closed = true;
     this.#wake?.();
   }
+  /** Everything written so far, as text. */
+  get text(): string {
+    return new TextDecoder().decode(new Uint8Array(this.written.flat()));
+  }
+  /** Resolves once the reader has taken everything fed and asks for more (so it has handled it). */
+  idle(): Promise<void> {
+    return until(() => this.#reading && this.#queue.length === 0, "the reader to ask for more", this.#changes.add);
+  }
+  /** Resolves once `text` has been written. */
+  waitWritten(text: string): Promise<void> {
+    return until(() => this.text.includes(text), JSON.stringify(text), this.#changes.add);
+  }
 }
 
 function recorder() {
   const log: string[] = [];
-  const events: ConnectionEvents = {
-    connected: () => log.push("connected"),
-    lines: (lines) => log.push(...lines.map((l) => `line ${l}`)),
-    partial: (t) => log.push(`partial ${t}`),
-    echo: (h) => log.push(`echo ${h}`),
-    lost: (why, retry) => log.push(`lost ${why} ${retry}`),
-    failed: (why, retry) => log.push(`failed ${why} ${retry}`),
+  const changes = new Watchers();
+  const push = (...entries: string[]) => {
+    log.push(...entries);
+    changes.wake();
   };
-  return { log, events };
+  const events: ConnectionEvents = {
+    connected: () => push("connected"),
+    lines: (lines) => push(...lines.map((l) => `line ${l}`)),
+    partial: (t) => push(`partial ${t}`),
+    echo: (h) => push(`echo ${h}`),
+    lost: (why, retry) => push(`lost ${why} ${retry}`),
+    failed: (why, retry) => push(`failed ${why} ${retry}`),
+  };
+  /** Resolves once `entry` is in the log. */
+  const logged = (entry: string) => until(() => log.includes(entry), JSON.stringify(entry), changes.add);
+  return { log, events, logged };
 }
 
 Deno.test("the connection retries with a growing delay, and reads lines with telnet removed", async () => {
@@ -355,9 +421,7 @@ Deno.test("the connection retries with a growing delay, and reads lines with tel
     "connected",
     "echo true",
     "line Password:",
-    "partial Name: ",
-    "line Name: ",
-    "partial ",
+    "line Name: ", // the connection ended before the partial line was quiet long enough to be a prompt
     "echo false",
     "lost the server closed the connection 4000",
   ]);
@@ -376,4 +440,244 @@ Deno.test("without reconnect, a failure or a loss ends run(); send() says false 
   assert.deepEqual(log, ["failed No route undefined"]);
   assert.equal(connection.send("x"), false);
   assert.equal(describeError(new Error("Connection reset by peer (os error 104)")), "Connection reset by peer");
+});
+
+// ------------------------------------------------------------------ partial lines: prompts or not
+
+/** A connection on a fake link, with its events logged; `promptDelayMs` is how long a partial line must be quiet. */
+function connectionOn(promptDelayMs: number) {
+  const { log, events, logged } = recorder();
+  const link = new FakeLink();
+  const connection = new Connection({ open: () => Promise.resolve(link), events, reconnect: false, promptDelayMs });
+  const running = connection.run();
+  const end = async () => {
+    link.feed(null);
+    await running;
+  };
+  return { log, logged, link, connection, end };
+}
+
+Deno.test("a chat line split across two reads comes out whole and is never shown as a prompt", async () => {
+  const { log, link, end } = connectionOn(60_000);
+  link.feed("bob: this message arrives in two TCP rea");
+  await link.idle();
+  link.feed("ds and should be one line\r\n");
+  await link.idle();
+  await end();
+  assert.deepEqual(log.filter((l) => !l.startsWith("lost")), [
+    "connected",
+    "line bob: this message arrives in two TCP reads and should be one line",
+  ]);
+});
+
+Deno.test("a partial line is a prompt once it has been quiet for a while; a line end takes it away at once", async () => {
+  const { log, logged, link, end } = connectionOn(20);
+  link.feed("Name: ");
+  await logged("partial Name: ");
+  link.feed("\r\nnext\r\n");
+  await link.idle();
+  await end();
+  assert.deepEqual(log.slice(1, -1), ["partial Name: ", "partial ", "line Name: ", "line next"]);
+});
+
+Deno.test("a prompt marked with telnet GA or EOR is shown at once", async () => {
+  const { log, logged, link, end } = connectionOn(60_000);
+  link.feed(new Uint8Array([...enc("Name: "), 255, 249])); // IAC GA
+  await logged("partial Name: ");
+  link.feed(new Uint8Array([...enc("ok\r\nPassword: "), 255, 239])); // IAC EOR
+  await logged("partial Password: ");
+  await end();
+  assert.deepEqual(log.slice(1, 5), ["partial Name: ", "partial ", "line Name: ok", "partial Password: "]);
+});
+
+Deno.test("answering a prompt uses up only the text shown; what came after it is kept, and nothing is lost", async () => {
+  const { log, logged, link, connection, end } = connectionOn(20);
+  link.feed("Name: ");
+  await logged("partial Name: ");
+  link.feed("Hel"); // arrives before the answer, not shown yet
+  await link.idle();
+  connection.answerPrompt(); // the user answered "Name: " (the client shows "Name: bob" itself)
+  link.feed("lo bob\r\n");
+  await link.idle();
+  link.feed("Age: ");
+  await logged("partial Age: ");
+  connection.answerPrompt();
+  link.feed("\r\nThanks\r\n"); // the line end of the answered prompt is not an empty line of its own
+  await link.idle();
+  await end();
+  const lines = log.filter((l) => l.startsWith("line "));
+  assert.deepEqual(lines, ["line Hello bob", "line Thanks"]);
+});
+
+/** A terminal for runInteractive: keys the test presses, a FakeTerminal for what is drawn. */
+class FakeTty implements Tty {
+  readonly term: FakeTerminal;
+  /** The bottom row after each write. */
+  readonly bottoms: string[] = [];
+  #keys: (Uint8Array | null)[] = [];
+  #wake: (() => void) | undefined;
+  readonly #changes = new Watchers();
+  readonly output;
+
+  constructor(columns = 80, rows = 8) {
+    const term = this.term = new FakeTerminal(columns, rows);
+    this.output = {
+      write: (text: string) => {
+        term.write(text);
+        this.bottoms.push(term.row(term.rows - 1));
+        this.#changes.wake();
+      },
+      size: () => ({ columns: term.columns, rows: term.rows }),
+    };
+  }
+  async read(buf: Uint8Array): Promise<number | null> {
+    while (this.#keys.length === 0) await new Promise<void>((r) => this.#wake = r);
+    const next = this.#keys.shift()!;
+    if (next === null) return null;
+    buf.set(next);
+    return next.length;
+  }
+  setRaw(): void {}
+  onResize(): () => void {
+    return () => {};
+  }
+  onTerminate(): () => void {
+    return () => {};
+  }
+  /** Types keys (as bytes a terminal sends). */
+  press(text: string): void {
+    this.#keys.push(enc(text));
+    this.#wake?.();
+  }
+  /** The terminal goes away: the client ends. */
+  close(): void {
+    this.#keys.push(null);
+    this.#wake?.();
+  }
+  /** Resolves once the screen passes `test`. */
+  until(test: (rows: string[]) => boolean, what: string): Promise<void> {
+    return until(() => test(this.term.screen()), what, this.#changes.add);
+  }
+}
+
+/** The client on a fake terminal and a fake link. */
+function interactive(columns = 80, rows = 8) {
+  const tty = new FakeTty(columns, rows);
+  const link = new FakeLink();
+  const running = runInteractive(parseClientArgs(["--no-color", "--no-reconnect"]), tty, () => Promise.resolve(link));
+  const end = async () => {
+    tty.close();
+    assert.equal(await running, 0);
+  };
+  return { tty, link, end };
+}
+
+Deno.test("Enter while a chat line is half received: the line still comes out whole, not glued to what was typed", async () => {
+  const { tty, link, end } = interactive();
+  link.feed("*** Welcome to TestChat!\r\n");
+  tty.press("hello");
+  await tty.until((rows) => rows.at(-1) === "> hello", "the typed text");
+  link.feed("bob: this message arrives in two TCP rea");
+  await link.idle();
+  tty.press("\r");
+  await link.waitWritten("hello\r\n");
+  link.feed("ds and should be one line\r\n");
+  await tty.until((rows) => rows.some((r) => r.endsWith("should be one line")), "the rest of bob's line");
+  const whole = "bob: this message arrives in two TCP reads and should be one line";
+  assert.deepEqual(tty.term.screen().filter((r) => r !== ""), [
+    "-!- Connected to 127.0.0.1:5005.",
+    "*** Welcome to TestChat!",
+    whole,
+    ">",
+  ]);
+  assert.ok(tty.bottoms.every((r) => r.startsWith(">")), `the input row showed a prompt: ${tty.bottoms.join(" | ")}`);
+  await end();
+});
+
+Deno.test("a real prompt (quiet, no line end) leads the input row, and the answer goes on its line", async () => {
+  const { tty, link, end } = interactive();
+  link.feed("Name: ");
+  await tty.until((rows) => rows.at(-1) === "Name:", "the prompt on the input row");
+  tty.press("bob\r");
+  await link.waitWritten("bob\r\n");
+  await tty.until((rows) => rows.includes("Name: bob"), "the answer on the prompt's line");
+  link.feed("Hello bob\r\n");
+  await tty.until((rows) => rows.includes("Hello bob"), "the server's next line");
+  assert.deepEqual(tty.term.screen().filter((r) => r !== ""), [
+    "-!- Connected to 127.0.0.1:5005.",
+    "Name: bob",
+    "Hello bob",
+    ">",
+  ]);
+  await end();
+});
+
+// ------------------------------------------------------------------ widths guessed wrong, tiny terminals
+
+/** Columns as a terminal that measures code point by code point draws them (tmux: 👍🏽 is 4, क्ष is 2). */
+const wcswidth = (cluster: string) => [...cluster].reduce((n, c) => n + codePointWidth(c.codePointAt(0)!), 0);
+
+Deno.test("an input row the terminal draws wider than guessed (skin tones, conjuncts) never wraps into the chat", () => {
+  const term = new FakeTerminal(40, 6, wcswidth);
+  const editor = new LineEditor();
+  const screen = new Screen(term.output, editor, { color: false });
+  screen.start();
+  editor.insert("👍🏽".repeat(15) + "क्ष".repeat(10));
+  screen.drawInput();
+  screen.print([plain("line 1")]);
+  editor.handle({ key: "home" });
+  screen.drawInput();
+  screen.print([plain("line 2"), plain("line 3")]);
+  assert.equal(term.wraps, 0);
+  assert.equal(term.autowrap, true, "autowrap is given back after each draw of the input row");
+  assert.deepEqual(term.screen().slice(0, 5), ["", "", "line 1", "line 2", "line 3"]);
+  assert.ok(term.row(5).startsWith("> 👍🏽"), term.row(5));
+  assert.ok(term.scrollback.every((r) => r === ""), term.scrollback.join("\n")); // the blank rows above, scrolled
+  // Text the terminal wraps on purpose (a long received line) still wraps.
+  screen.print([plain("x".repeat(50))]);
+  assert.deepEqual(term.screen().slice(3, 5), ["x".repeat(40), "x".repeat(10)]);
+});
+
+Deno.test("on a 5x5 terminal the input row stays on the bottom row and lines wrap above it", () => {
+  const term = new FakeTerminal(5, 5);
+  const editor = new LineEditor();
+  const screen = new Screen(term.output, editor, { color: false });
+  screen.start();
+  editor.insert("hello 茶会 world");
+  screen.drawInput();
+  screen.print([plain("ab"), plain("abcdefg")]);
+  editor.handle({ key: "home" });
+  screen.drawInput();
+  editor.handle({ key: "right" });
+  editor.handle({ key: "right" });
+  screen.drawInput();
+  assert.equal(term.wraps, 1, "only the received line wider than the terminal wraps");
+  assert.deepEqual(term.screen().slice(0, 4), ["", "ab", "abcde", "fg"]);
+  assert.ok(term.row(4).startsWith(">"), term.row(4));
+  assert.equal(term.y, 4);
+  screen.repaint();
+  assert.deepEqual(term.screen().slice(0, 4), ["", "ab", "abcde", "fg"]);
+  assert.ok(term.row(4).startsWith(">"), term.row(4));
+});
+
+// ------------------------------------------------------------------ addresses, --help
+
+Deno.test("an IPv6 address is shown in brackets with its port", () => {
+  assert.equal(formatAddress("::1", 5331), "[::1]:5331");
+  assert.equal(formatAddress("127.0.0.1", 5005), "127.0.0.1:5005");
+  assert.equal(formatAddress("chat.example", 6000), "chat.example:6000");
+});
+
+Deno.test("--help fits 80 columns and names the same keys as the README's Keys table", async () => {
+  const long = CLIENT_HELP.split("\n").filter((l) => [...l].length > 80);
+  assert.deepEqual(long, []);
+  const KEY = /\b(?:Ctrl|Alt)-(?:Left|Right|[A-Z])\b|\b(?:Left|Right|Up|Down|Home|End|Backspace|Delete|Tab|Enter)\b/g;
+  const keysIn = (texts: string[]) => [...new Set(texts.flatMap((t) => t.match(KEY) ?? []))].sort();
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.split("\n## The terminal client\n")[1].split("\n### Keys\n")[1].split("\n### ")[0];
+  const readmeKeys = keysIn(section.split("\n").filter((l) => l.startsWith("| ")).slice(2).map((l) => l.split("|")[1]));
+  const helpSection = CLIENT_HELP.split("\nKeys:\n")[1] ?? "";
+  const helpKeys = keysIn(helpSection.split("\n").map((l) => l.trim().split(/\s{2,}/)[0]));
+  assert.ok(readmeKeys.length > 20, readmeKeys.join(" "));
+  assert.deepEqual(helpKeys, readmeKeys);
 });

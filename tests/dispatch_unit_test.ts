@@ -108,6 +108,15 @@ Deno.test("usage shows a slash for slash commands and the bare word for bare one
   assert.equal(table.usage(command("look", { bare: "alone" })), "look");
 });
 
+Deno.test("usage names the alias the command was typed as: /quit now is told about /quit, not logout", () => {
+  const table = new CommandTable();
+  const logout = command("logout", { bare: "alone", aliases: ["quit"] });
+  assert.equal(table.usage(logout, "QUIT"), "/quit");
+  assert.equal(table.usage(logout, "logout"), "logout");
+  assert.equal(table.usage(logout, "other"), "logout", "only a real alias is shown");
+  assert.equal(table.usage(logout), "logout");
+});
+
 Deno.test("a slash line is a command with the rest of the line as its text", () => {
   assert.deepEqual(parseLine(builtins, "/msg bob hi  there"), {
     kind: "command",

@@ -1,11 +1,16 @@
 /**
  * A small terminal emulator for unit tests of what the client writes: a
  * grid of cells with a cursor, auto-wrap (with the pending-wrap state of
- * real terminals), scrolling into a scrollback, wide characters taking two
- * cells, and the few control sequences the client uses (CR, LF, BS, BEL, CUF,
- * CUB, CUP, ED, EL, DECSTBM reset, cursor show/hide, SGR, which is ignored).
- * Anything else it meets is recorded in `unknown`, so a test can assert the
- * client sent nothing unexpected.
+ * real terminals, and DECAWM to turn it off), scrolling into a scrollback,
+ * wide characters taking two cells, and the few control sequences the client
+ * uses (CR, LF, BS, BEL, CUF, CUB, CUP, ED, EL, DECSTBM reset, cursor
+ * show/hide, DECAWM, SGR, which is ignored). Anything else it meets is
+ * recorded in `unknown`, so a test can assert the client sent nothing
+ * unexpected.
+ *
+ * Its columns per character are term/width.ts's unless `widthOf` says
+ * otherwise: a test can play a terminal that disagrees with the table (as
+ * tmux does for an emoji with a skin tone, drawn as two emoji).
  *
  * @module
  */
@@ -24,12 +29,19 @@ export class FakeTerminal {
   bells = 0;
   /** Sequences this emulator does not know. */
   readonly unknown: string[] = [];
+  /** DECAWM: text reaching the last column goes on at the start of the next row (else it stays in the last column). */
+  autowrap = true;
+  /** Times text went on at the start of the next row because the row was full. */
+  wraps = 0;
   #pendingWrap = false;
+  readonly #widthOf: (cluster: string) => number;
 
-  constructor(columns = 80, rows = 24) {
+  /** @param widthOf columns this terminal gives a grapheme cluster (default: term/width.ts's guess) */
+  constructor(columns = 80, rows = 24, widthOf: (cluster: string) => number = graphemeWidth) {
     this.columns = columns;
     this.rows = rows;
     this.grid = Array.from({ length: rows }, () => this.#blank());
+    this.#widthOf = widthOf;
   }
 
   #blank(): string[] {
@@ -77,26 +89,43 @@ export class FakeTerminal {
   }
 
   #put(g: string): void {
-    const w = graphemeWidth(g);
+    const w = Math.min(this.#widthOf(g), this.columns);
     if (w === 0) {
       // A combining mark joins the cell before it.
       const x = Math.max(0, this.x - 1);
       this.grid[this.y][x] += g;
       return;
     }
+    if (!this.autowrap) {
+      // No wrap: what does not fit is drawn over the last columns, and the cursor stays there.
+      this.x = Math.min(this.x, this.columns - w);
+      this.#cell(g, w);
+      this.x = Math.min(this.columns - 1, this.x + w);
+      return;
+    }
     if (this.#pendingWrap || this.x + w > this.columns) {
       this.x = 0;
       this.#lineFeed();
       this.#pendingWrap = false;
+      this.wraps++;
     }
-    this.grid[this.y][this.x] = g;
-    if (w === 2) this.grid[this.y][this.x + 1] = "";
+    this.#cell(g, w);
     if (this.x + w >= this.columns) {
       this.x = this.columns - 1;
       this.#pendingWrap = true;
     } else {
       this.x += w;
     }
+  }
+
+  // Puts a character of `w` columns at the cursor; a wide character cut in half by it is blanked.
+  #cell(g: string, w: number): void {
+    const row = this.grid[this.y];
+    const x = this.x;
+    if (row[x] === "" && x > 0) row[x - 1] = " ";
+    if (row[x + w] === "") row[x + w] = " ";
+    row[x] = g;
+    for (let i = 1; i < w; i++) row[x + i] = "";
   }
 
   /** Interprets text as a terminal would. */
@@ -184,6 +213,7 @@ export class FakeTerminal {
       case "h":
       case "l":
         if (params === "?25") this.cursorVisible = final === "h";
+        else if (params === "?7") this.autowrap = final === "h";
         else this.unknown.push(`ESC[${params}${final}`);
         return;
       default:

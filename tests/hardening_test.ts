@@ -211,6 +211,8 @@ Deno.test("/away is shown in /whois and to senders of private messages; /away al
   await using chat = await startServer();
   const alice = await chat.login("alice");
   const bob = await chat.login("bob");
+  alice.send("/away");
+  assert.equal(await alice.waitFor(/^\*\*\* You/), "*** You were not marked as away; /away <message> marks you.");
   alice.send("/away gone for tea");
   assert.equal(await alice.waitFor(/^\*\*\* You are/), "*** You are marked as away: gone for tea");
   bob.send("@alice are you there?");

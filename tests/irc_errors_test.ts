@@ -92,7 +92,7 @@ Deno.test("a banned nick is refused at registration with 465 and ERROR, and the 
   const c = await ircConnect(chat);
   c.send("NICK mallory");
   c.send("USER mallory 0 * :M");
-  assert.equal(await c.waitFor(/ 465 /), ":teaparty 465 mallory :The nick mallory is banned");
+  assert.equal(await c.waitFor(/ 465 /), ":teaparty 465 mallory :The nick mallory is banned for good.");
   assert.equal(await c.waitFor(/^ERROR/), "ERROR :Closing link: the nick mallory is banned");
   await c.closed();
   assert.equal(chat.server.find("mallory"), undefined);

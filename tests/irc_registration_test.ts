@@ -118,7 +118,7 @@ Deno.test("a registered nick without a password is refused with 433 and a notice
   wrong.send("PASS nope-nope");
   wrong.send("NICK erin");
   wrong.send("USER erin 0 * :Erin");
-  assert.equal(await wrong.waitFor(/ 464 /), ":teaparty 464 * :Password incorrect");
+  assert.equal(await wrong.waitFor(/ 464 /), ":teaparty 464 * :Password incorrect for erin");
 
   const right = await ircConnect(chat);
   right.send("PASS :correct horse");

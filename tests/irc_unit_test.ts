@@ -1,5 +1,18 @@
 import assert from "node:assert/strict";
-import { byteLength, escapeTag, formatMessage, formatTags, parseMessage, unescapeTag } from "../irc/message.ts";
+import {
+  byteLength,
+  cutBytes,
+  escapeTag,
+  formatMessage,
+  formatReply,
+  formatTags,
+  parseMessage,
+  safeParam,
+  unescapeTag,
+} from "../irc/message.ts";
+import { stripFormatting } from "../irc/formatting.ts";
+import { Utf8Check } from "../irc/utf8.ts";
+import { LineReader } from "../line_reader.ts";
 import { splitText } from "../irc/split.ts";
 import { parseHistoryRequest, parseRef, readHistory } from "../irc/history.ts";
 import { capList, FLAG, renderFlags } from "../irc/caps.ts";
@@ -219,4 +232,93 @@ Deno.test("the IRC dialect writes room events as IRC lines, tags as its flags as
       { type: "goodbye", text: "bye" },
     ] as ChatEvent[]
   ) assert.equal(text(plain, personal), "", personal.type);
+});
+
+Deno.test("stripFormatting removes colour codes with their numbers, hex colours and every format code", () => {
+  assert.equal(stripFormatting("\x0304red\x03 \x02bold\x02"), "red bold");
+  assert.equal(stripFormatting("\x034,12blue\x0f"), "blue");
+  assert.equal(stripFormatting("\x03,5 text"), ",5 text", "a comma without a colour before it is text");
+  assert.equal(stripFormatting("\x0312345"), "345", "two digits at most");
+  assert.equal(stripFormatting("\x034,123"), "3", "two digits of background at most");
+  assert.equal(stripFormatting("\x034, x"), ", x", "a comma not followed by a digit is text");
+  assert.equal(stripFormatting("\x04FF00aaHex\x04 \x04ff0000,00FF00both"), "Hex both");
+  assert.equal(stripFormatting("\x04F0 short"), "F0 short", "not six hex digits: only the code goes");
+  assert.equal(stripFormatting("\x1di\x1d\x1fu\x1f\x1es\x1e\x11m\x11\x16r\x16\x0f"), "iusmr");
+  assert.equal(stripFormatting("\x01ACTION waves\x01"), "\x01ACTION waves\x01", "CTCP is not formatting");
+  assert.equal(stripFormatting("plain 1,2"), "plain 1,2");
+});
+
+Deno.test("safeParam and formatReply never echo control characters nor pass 510 bytes", () => {
+  assert.equal(safeParam("bo\x00b\r\n2", true), "bob2");
+  assert.equal(safeParam(":a b", true), "ab");
+  assert.equal(safeParam("\x01\x02", true), "*");
+  assert.equal(safeParam("x".repeat(500), true).length, 270);
+  assert.equal(safeParam("text with spaces\x07", false), "text with spaces");
+  assert.equal(cutBytes("茶茶茶", 7), "茶茶");
+  assert.equal(cutBytes("a😀b", 4), "a", "never half a surrogate pair");
+  const line = formatReply("teaparty", "401", ["eve", "b".repeat(490), "No such nick/channel"], true);
+  assert.equal(line, `:teaparty 401 eve ${"b".repeat(270)} :No such nick/channel`);
+  const long = formatReply("teaparty", "432", ["eve", "a".repeat(100), `Erroneous: ${"z".repeat(600)}`], true);
+  assert.equal(byteLength(long), 510);
+  assert(long.startsWith(`:teaparty 432 eve ${"a".repeat(100)} :Erroneous: zzz`));
+  // Many long middle parameters: the text goes first, then the longest of them.
+  const many = formatReply("teaparty", "352", ["me", ...Array(6).fill("m".repeat(200)), "text"], true);
+  assert(byteLength(many) <= 510, `${byteLength(many)}`);
+  assert.equal(parseMessage(many)?.params.length, 8);
+  assert.equal(formatReply("teaparty", "324", ["eve", "#main", "+nt"]), ":teaparty 324 eve #main +nt");
+});
+
+Deno.test("Utf8Check finds the invalid lines, split into lines as the line reader splits them", async () => {
+  const chunks = [
+    [0x61, 0x0d], // "a" CR ... (LF in the next read)
+    [0x0a, 0xe9, 0x0a], // lone 0xE9
+    [0xc3], // the first half of é ...
+    [0xa9, 0x0d, 0x00], // ... and the second: valid; CR NUL
+    [0xe2, 0x82, 0x0d], // a sequence cut by a lone CR
+    [0x62, 0x0a], // "b"
+    [0xf0, 0x9f, 0x98, 0x80, 0x0a], // 😀: valid
+    [0xf4, 0x90, 0x80, 0x80, 0x0a], // past U+10FFFF
+    [0xe0, 0x80, 0x80, 0x0a], // overlong
+    [0xed, 0xb0, 0x80, 0x0a], // a surrogate
+    [0x0a], // an empty line
+    [0xff], // a last line without its end
+  ];
+  const check = new Utf8Check();
+  let i = 0;
+  const source = {
+    read(p: Uint8Array): Promise<number | null> {
+      const chunk = chunks[i++];
+      if (!chunk) return Promise.resolve(null);
+      p.set(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+  const lines: [string, number][] = [];
+  let n = 0;
+  await new Promise<void>((done, failed) => {
+    const reader: LineReader = new LineReader(source, { maxLine: 100, telnet: check }, {
+      linesArrived() {
+        for (let line = reader.next(); line !== undefined; line = reader.next()) {
+          lines.push([String(line), check.invalid(n++)]);
+        }
+        if (reader.ended) done();
+        else reader.read();
+      },
+      readFailed: failed,
+    });
+    reader.read();
+  });
+  assert.deepEqual(lines, [
+    ["a", -1],
+    ["\ufffd", 1],
+    ["é", -1],
+    ["\ufffd", 2],
+    ["b", -1],
+    ["😀", -1],
+    ["\ufffd\ufffd\ufffd\ufffd", 4],
+    ["\ufffd\ufffd\ufffd", 3],
+    ["\ufffd\ufffd\ufffd", 3],
+    ["", -1],
+    ["\ufffd", 1],
+  ]);
 });

@@ -37,6 +37,21 @@ Deno.test("a client that stops reading is dropped when its queue passes max-queu
   assert.ok(!alice.ended && !bob.ended);
 });
 
+Deno.test("readers are not dropped when many users send long lines at once, past max-queue in one turn", async () => {
+  const maxQueue = 64 * 1024;
+  await using chat = await startServer({ maxQueue, rate: 0, maxLine: 8192 });
+  const reader = await chat.login("reader");
+  const senders = [];
+  for (let i = 0; i < 12; i++) senders.push(await chat.login(`s${i}`));
+  const text = "y".repeat(4000);
+  // Each sender's four lines in one write, all at once: 192 KB for every reader, three times max-queue.
+  await Promise.all(senders.map((s, i) => s.sendRaw([1, 2, 3, 4].map((j) => `${i}-${j} ${text}\r\n`).join(""))));
+  const expected = senders.flatMap((_, i) => [1, 2, 3, 4].map((j) => `s${i}: ${i}-${j} ${text}`));
+  while (!expected.every((line) => reader.lines.includes(line))) await reader.waitFor(/^s\d+: \d+-\d /);
+  assert.ok(!chat.logs.some((l) => /not reading/.test(l)), chat.logs.filter((l) => /disconnect/.test(l)).join("\n"));
+  assert.ok(!reader.ended && senders.every((s) => !s.ended));
+});
+
 Deno.test("a flood is slowed, not dropped: every line arrives, in order", async () => {
   await using chat = await startServer({ rate: 50, burst: 5 });
   const alice = await chat.login("alice");

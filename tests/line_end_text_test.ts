@@ -67,6 +67,27 @@ Deno.test("line and paragraph separators, zero-width and other invisible charact
   assert.deepEqual(lines, ["eve: marker"]);
 });
 
+Deno.test("tag characters, deprecated format characters and annotation marks never reach the room; flag tags do", async () => {
+  await using chat = await startServer({ rate: 0 });
+  const eve = await chat.login("eve");
+  const amy = await chat.login("amy");
+  eve.send("hi\u{e0041}\u{e0042}\u{e007f} a\u206ab a\ufff9b\ufffbc");
+  await amy.waitFor("eve: hi ab abc");
+  const scotland = "\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}";
+  eve.send(`go ${scotland}`);
+  await amy.waitFor(`eve: go ${scotland}`);
+});
+
+Deno.test("a line that only looks empty (Braille blank, lone marks, a variation selector) is not sent", async () => {
+  await using chat = await startServer({ rate: 0 });
+  const eve = await chat.login("eve");
+  const amy = await chat.login("amy");
+  for (const blank of ["\u2800", "\u0301\u0301", "\ufe0f", " \u2800 \ufe0f "]) eve.send(blank);
+  eve.send("marker");
+  const lines = await amy.until("eve: marker");
+  assert.deepEqual(lines, ["eve: marker"]);
+});
+
 Deno.test("zero-width joiners between visible characters stay: emoji sequences and Persian words", async () => {
   await using chat = await startServer({ rate: 0 });
   const eve = await chat.login("eve");

@@ -249,7 +249,7 @@ Deno.test("the telnet filter removes commands before lines are split", async () 
 });
 
 Deno.test("the telnet filter keeps its state across reads", async () => {
-  const data = [104, 255, 250, 24, 0, 10, 13, 255, 240, 105, 10]; // "h" IAC SB TTYPE … IAC SE "i" LF
+  const data = [104, 255, 250, 31, 0, 10, 0, 13, 255, 240, 105, 10]; // "h" IAC SB NAWS 10×13 IAC SE "i" LF
   for (let at = 1; at < data.length; at++) {
     const telnet = new TelnetFilter(() => {});
     const chunks = [data.slice(0, at), data.slice(at)];

@@ -95,6 +95,16 @@ Deno.test("invalid nicks are refused with the reason, and the user may try again
   assert.equal(chat.server.nicks.size, 1);
 });
 
+Deno.test("a refused nick is quoted clipped, not echoed whole", async () => {
+  await using chat = await startServer();
+  const guest = await chat.connect();
+  await guest.waitFor(/Log in with/);
+  guest.send(`login ${"a".repeat(4000)}`);
+  const reply = await guest.waitFor(/^\*\*\* Cannot log in/);
+  assert.match(reply, /^\*\*\* Cannot log in as "a{24}…": /);
+  assert.ok(reply.length < 200, `${reply.length} characters`);
+});
+
 Deno.test("an empty login is refused with a message and the user may try again", async () => {
   await using chat = await startServer();
   const guest = await chat.connect();
@@ -151,6 +161,37 @@ Deno.test("a taken nick is refused case-insensitively", async () => {
   }
   guest.send("login bob");
   await guest.waitFor("*** bob has entered the room.");
+});
+
+Deno.test("two logins of one nick sent at once: one gets it, the other is told it is taken", async () => {
+  await using chat = await startServer();
+  for (const nick of ["alice", "bob", "carol"]) {
+    const pair = [await chat.connect(), await chat.connect()];
+    await Promise.all(pair.map((c) => c.waitFor(/Log in with/)));
+    pair.forEach((c, i) => c.send(`login ${i === 0 ? nick : nick.toUpperCase()}`));
+    const answers = await Promise.all(pair.map((c) => c.waitFor(/has entered the room\.$|taken/)));
+    assert.equal(answers.filter((a) => /taken/.test(a)).length, 1, answers.join(" / "));
+    const inside = pair[answers.findIndex((a) => !/taken/.test(a))];
+    inside.send("look");
+    const members = (await inside.waitFor(/^\*\*\* In main/)).replace(/^.*?: /, "").split(", ");
+    assert.equal(members.filter((m) => m.toLowerCase() === nick).length, 1, members.join(", "));
+  }
+});
+
+Deno.test("two users changing to one nick at once: one gets it, the other keeps its own", async () => {
+  await using chat = await startServer();
+  const [anna, bert] = [await chat.login("anna"), await chat.login("bert")];
+  anna.send("/nick dora");
+  bert.send("/nick DORA");
+  const answers = await Promise.all(
+    [["anna", anna], ["bert", bert]].map(([nick, c]) =>
+      (c as typeof anna).waitFor(new RegExp(`^\\*\\*\\* (${nick} is now known as dora|.*taken)`))
+    ),
+  );
+  assert.equal(answers.filter((a) => /taken/.test(a)).length, 1, answers.join(" / "));
+  assert.equal(chat.server.find("dora") !== undefined, true);
+  assert.equal(chat.server.find("anna") === undefined || chat.server.find("bert") === undefined, true);
+  assert.equal(chat.server.find("anna") !== undefined || chat.server.find("bert") !== undefined, true);
 });
 
 Deno.test("a taken nick is refused case-insensitively in other scripts too", async () => {

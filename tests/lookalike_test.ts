@@ -82,6 +82,32 @@ Deno.test("a nick that looks like a logged-in guest's is refused until the guest
   await chat.login("b0b");
 });
 
+Deno.test("a capital I passes for a small l: aIice, wilI and /nick maiIee are refused as look-alikes", async () => {
+  await using chat = await startDbServer();
+  await logout(await register(chat, "alice", "secret123"));
+  await logout(await register(chat, "mailee", "secret123"));
+  await chat.login("will");
+  for (const [nick, like] of [["aIice", "alice"], ["wilI", "will"], ["wiII", "will"]]) {
+    assert.equal(
+      await tryLogin(chat, nick),
+      `*** Cannot log in as "${nick}": it looks like ${like}, a registered or logged-in nick.`,
+    );
+  }
+  const guest = await chat.login("zed");
+  guest.send("/nick maiIee");
+  assert.match(await guest.waitFor(/^\*\*\* Cannot change nick/), /it looks like mailee/);
+  await chat.login("Iris"); // a capital I that imitates nobody is a nick like any other
+});
+
+Deno.test("a banned nick cannot come back with a capital I for its l", async () => {
+  await using chat = await startOpServer({ op: ["alice"] }, { alice: "secret123" });
+  const alice = await loginWithPassword(chat, "alice", "secret123");
+  await alice.waitFor("*** You are an operator here.");
+  alice.send("/ban mallory");
+  await alice.waitFor("*** mallory is banned for good by alice.");
+  assert.equal(await tryLogin(chat, "maIlory"), "*** The nick maIlory is banned for good.");
+});
+
 Deno.test("a whole-script look-alike (all Cyrillic) of a registered nick is refused", async () => {
   await using chat = await startDbServer();
   await logout(await register(chat, "pop", "secret123"));

@@ -146,6 +146,19 @@ Deno.test("LookAlikes keeps a key until it is deleted as often as it was added",
   taken.delete("alice"); // once too often: harmless
 });
 
+Deno.test("LookAlikes sees a capital I as the l it looks like, both ways, until the nick is deleted", () => {
+  const taken = new LookAlikes();
+  taken.add("alice");
+  assert.equal(taken.find("aIice"), "alice", "a newcomer with a capital I");
+  taken.add("biIl"); // held with a capital I: looks like bill
+  assert.equal(taken.find("bill"), "biIl");
+  assert.equal(taken.find("BILL"), "biIl", "the key bill is not the held key biil");
+  taken.delete("biil");
+  assert.equal(taken.find("bill"), undefined, "gone from the shown skeleton too");
+  assert.equal(taken.find("ali"), undefined);
+  assert.equal(taken.find("Iris"), undefined);
+});
+
 Deno.test("LookAlikes keeps several look-alike keys, in the order they came, each until deleted", () => {
   const taken = new LookAlikes();
   taken.add("alice");

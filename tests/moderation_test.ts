@@ -361,6 +361,15 @@ Deno.test("/topic sets the room's topic, announced, logged and shown on entry; /
   assert.ok(!seen.some((l) => l.startsWith("*** Topic of")), seen.join("\n"));
 });
 
+Deno.test("a topic longer than 300 characters (the IRC door's TOPICLEN) is refused with both lengths, and not set", async () => {
+  const { chat, alice, bob } = await room();
+  await using _ = chat;
+  alice.send(`/topic ${"t".repeat(1000)}`);
+  await alice.waitFor("*** A topic has at most 300 characters; this one has 1000. It was not set.");
+  alice.send(`/topic ${"t".repeat(300)}`);
+  await bob.waitFor(`*** alice set the topic of main: ${"t".repeat(300)}`);
+});
+
 Deno.test("topics are per room", async () => {
   const { chat, alice, bob } = await room();
   await using _ = chat;

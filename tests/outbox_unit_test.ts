@@ -8,6 +8,7 @@ import {
   flushPacing,
   Outbox,
   SPARE_CHUNK_SLOTS,
+  TURN_SLACK,
   writesSent,
 } from "../outbox.ts";
 
@@ -215,11 +216,15 @@ Deno.test("a push that fills the outbox exactly to its limit is accepted", async
   assert.equal(events.overflows, 0);
 });
 
-Deno.test("the push that passes the limit calls onOverflow once and later pushes return false", async () => {
+Deno.test("with no write waiting on the client, the push that passes TURN_SLACK times the limit overflows, once", async () => {
   const sink = new RecordingSink();
-  const { box, events } = outbox(sink, 10 + 2 * CHUNK_OVERHEAD);
-  assert.equal(box.push(bytes("123456")), true);
-  assert.equal(box.push(bytes("78901")), false);
+  const limit = 10 + 2 * CHUNK_OVERHEAD;
+  const { box, events } = outbox(sink, limit);
+  const chunk = bytes("123456");
+  let pushed = 0;
+  while (box.push(chunk)) pushed++;
+  assert.equal(pushed, Math.floor((TURN_SLACK * limit) / (chunk.length + CHUNK_OVERHEAD)));
+  assert.ok(pushed * (chunk.length + CHUNK_OVERHEAD) > limit, "one turn's output may pass the limit itself");
   assert.equal(events.overflows, 1);
   assert.equal(box.push(bytes("x")), false);
   assert.equal(box.push(bytes("")), false);
@@ -229,13 +234,15 @@ Deno.test("the push that passes the limit calls onOverflow once and later pushes
   assert.equal(box.size, 0);
 });
 
-Deno.test("bytes in flight count against the limit", async () => {
+Deno.test("behind a write still waiting on the client, the queue may hold only the limit", async () => {
   const sink = new GatedSink();
   const { box, events } = outbox(sink, 10 + CHUNK_OVERHEAD);
   box.push(bytes("12345678"));
   await settle();
-  assert.deepEqual(sink.writes, ["12345678"]);
-  assert.equal(box.push(bytes("abc")), false);
+  assert.deepEqual(sink.writes, ["12345678"]); // the write waits: the client is not reading
+  assert.equal(box.push(bytes("abcdefghij")), true);
+  assert.equal(events.overflows, 0);
+  assert.equal(box.push(bytes("k")), false);
   assert.equal(events.overflows, 1);
 });
 
@@ -246,7 +253,7 @@ Deno.test("tiny chunks count their own memory: a flood of 3-byte chunks meets th
   let pushed = 0;
   while (box.push(bytes("abc"))) pushed++;
   assert.equal(events.overflows, 1);
-  assert.ok(pushed <= limit / (3 + CHUNK_OVERHEAD), `${pushed} chunks of 3 bytes were queued`);
+  assert.ok(pushed <= (TURN_SLACK * limit) / (3 + CHUNK_OVERHEAD), `${pushed} chunks of 3 bytes were queued`);
 });
 
 Deno.test("a failed write calls onError once with the error and closes the outbox", async () => {

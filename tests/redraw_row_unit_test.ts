@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ERASE_ROW, InputRow } from "../term/row.ts";
-import { stringWidth } from "../term/width.ts";
+import { codePointWidth, stringWidth } from "../term/width.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 
 function drawn(steps: [string, number][]): string[] {
@@ -87,4 +87,20 @@ Deno.test("random edits of mixed-width text always show the text with the cursor
     assert.deepEqual([terminal.x, terminal.y], [column, 0], `cursor at step ${step}: ${text}`);
   }
   assert.deepEqual(terminal.unknown, []);
+});
+
+Deno.test("text whose width terminals disagree on is drawn with autowrap off, so a wider terminal never wraps it", () => {
+  const wcswidth = (cluster: string) => [...cluster].reduce((n, c) => n + codePointWidth(c.codePointAt(0)!), 0);
+  const terminal = new FakeTerminal(20, 4, wcswidth);
+  const row = new InputRow();
+  const thumbs = "👍🏽".repeat(9); // 18 columns guessed, 36 drawn by this terminal
+  const bytes = row.draw(thumbs, 18);
+  assert.ok(bytes.startsWith("\x1b[?7l") && bytes.includes("\x1b[?7h"), JSON.stringify(bytes));
+  terminal.write(bytes);
+  terminal.write(row.draw(thumbs + "क्ष", 19));
+  assert.equal(terminal.wraps, 0);
+  assert.equal(terminal.autowrap, true, "autowrap is on again after each draw");
+  assert.equal(terminal.y, 0);
+  // Text every terminal agrees on is echoed as it is, without the mode change.
+  assert.deepEqual(drawn([["tea 茶", 6], ["tea 茶!", 7]]), ["tea 茶", "!"]);
 });

@@ -83,6 +83,33 @@ Deno.test({
 });
 
 Deno.test({
+  name: "telnet in tmux: a row tmux draws wider than the server guessed (skin-tone emoji) never wraps into the chat",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    const bob = await chat.login("bob");
+    await using pane = await telnet(chat, "tom");
+    const thumbs = "👍🏽".repeat(30); // 60 columns for the server, 120 for tmux 3.3a (the tone drawn apart)
+    await pane.type(thumbs);
+    await pane.waitFor((rows) => rows.some((r) => r.startsWith("👍")), "the emoji echoed");
+    await bob.send("line 1");
+    await pane.waitForRow("bob: line 1");
+    await pane.keys("Home");
+    await bob.send("line 2");
+    const last = (rows: string[]) => rows.filter((r) => r !== "").slice(-3);
+    const redrawn = (r: string[]) => last(r)[1] === "bob: line 2" && last(r)[2].startsWith("👍");
+    const rows = last(await pane.waitFor(redrawn, "bob's second line, the row drawn again after it"));
+    assert.deepEqual(rows.slice(0, 2), ["bob: line 1", "bob: line 2"]);
+    assert.ok(rows[2].startsWith("👍🏽"), rows[2]);
+    const history = await pane.history();
+    assert.deepEqual(history.filter((r) => /👍|🏽/u.test(r)), [rows[2]], "copies of the input row in the chat");
+    assert.equal(await pane.format("#{wrap_flag}"), "1", "autowrap is on again between draws");
+    await pane.keys("Enter");
+    assert.equal(await bob.waitFor(/^tom: /), `tom: ${thumbs}`);
+  },
+});
+
+Deno.test({
   name: "telnet in tmux: Ctrl-W and Ctrl-U edit the line on the server",
   ignore,
   async fn() {

@@ -8,12 +8,13 @@
 import assert from "node:assert/strict";
 import { DEFAULT_COLUMNS, KEY_BYTES_PER_TOKEN, KEY_READS_PER_TOKEN, Redraw, utf8Length } from "../doors/redraw.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
+import { codePointWidth } from "../term/width.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function setup(options: { columns?: number; maxLine?: number } = {}) {
-  const terminal = new FakeTerminal(options.columns ?? 80, 24);
+function setup(options: { columns?: number; maxLine?: number; widthOf?: (cluster: string) => number } = {}) {
+  const terminal = new FakeTerminal(options.columns ?? 80, 24, options.widthOf);
   const sent: string[] = [];
   let tooLong = 0;
   const redraw = new Redraw({
@@ -206,6 +207,60 @@ Deno.test("text typed before a password prompt is hidden when the prompt comes",
   type("abc");
   redraw.secret = true;
   assert.deepEqual(at(terminal), ["", 0]);
+});
+
+Deno.test("a password cut with Ctrl-U or Ctrl-W is not kept: Ctrl-Y after the login puts nothing back", () => {
+  const { redraw, type, lines, terminal, sent } = setup();
+  redraw.secret = true;
+  type("hunter2");
+  type([0x15]); // Ctrl-U
+  type("tea for two");
+  type([0x17]); // Ctrl-W
+  type("two\r");
+  assert.equal(lines(), "tea for two\n");
+  redraw.secret = false; // the server's password-done
+  type([0x19]); // Ctrl-Y
+  assert.equal(redraw.text, "");
+  const shown = sent.join("") + terminal.screen().join("\n");
+  assert.ok(!/hunter|two/.test(shown), JSON.stringify(shown));
+});
+
+Deno.test("a password typed on the command line (login bob pw, /password old new) is drawn as stars, and stays so", () => {
+  const { type, lines, terminal, sent } = setup();
+  type("login bob hunter2\r");
+  assert.equal(lines(), "login bob hunter2\n", "the line itself is sent as typed");
+  type("/password hunter2 tea4two");
+  const shown = sent.join("") + terminal.screen().join("\n");
+  assert.ok(!/hunter|tea4two/.test(shown), JSON.stringify(shown));
+  assert.match(terminal.screen().join("\n"), /login bob \*{7}/);
+  assert.match(terminal.screen().join("\n"), /\/password \*{7} \*{7}/);
+});
+
+Deno.test("a password half typed when echo comes back is dropped, never shown", () => {
+  const { redraw, type, terminal, sent } = setup();
+  redraw.secret = true;
+  type("hunter2");
+  redraw.secret = false;
+  assert.equal(redraw.text, "");
+  type("x");
+  assert.deepEqual(at(terminal), ["x", 1]);
+  assert.ok(!sent.join("").includes("hunter"), JSON.stringify(sent));
+});
+
+Deno.test("a row the terminal draws wider than guessed (skin tones as two emoji) never wraps into other lines", () => {
+  const wcswidth = (cluster: string) => [...cluster].reduce((n, c) => n + codePointWidth(c.codePointAt(0)!), 0);
+  const { type, print, write, terminal } = setup({ columns: 40, widthOf: wcswidth });
+  for (let i = 0; i < 30; i++) type("👍🏽");
+  print("bob: hi");
+  write();
+  type("\x1b[H"); // Home: the row is drawn again from its start
+  print("bob: again");
+  write();
+  assert.equal(terminal.wraps, 0);
+  assert.equal(terminal.autowrap, true);
+  assert.deepEqual(terminal.screen().slice(0, 3), ["bob: hi", "bob: again", terminal.row(2)]);
+  assert.ok(terminal.row(2).startsWith("👍🏽"), terminal.row(2));
+  assert.equal(terminal.y, 2);
 });
 
 Deno.test("the line limit is kept: what goes past it is not taken, with a bell, and the notice comes once per line", () => {

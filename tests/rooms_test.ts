@@ -85,6 +85,18 @@ Deno.test("/join takes room names in any script", async () => {
   assert.equal(await alice.waitFor(/^\*\*\* In /), "*** In 茶室 (1): alice");
 });
 
+Deno.test("/join refuses a room name mixing scripts, such as main with a Cyrillic а, naming both", async () => {
+  await using chat = await startServer();
+  const alice = await chat.login("alice");
+  alice.send("/join m\u0430in");
+  assert.equal(
+    await alice.waitFor(/^\*\*\* /),
+    '*** Cannot join "m\u0430in": a room name may not mix scripts: "m" (U+006D) is Latin, "\u0430" (U+0430) Cyrillic.',
+  );
+  alice.send("/join Москва");
+  await alice.waitFor("*** alice has entered the room.");
+});
+
 Deno.test("/join refuses bad room names and a missing name, and the user stays put", async () => {
   await using chat = await startServer({ rate: 0 });
   const alice = await chat.login("alice");

@@ -54,3 +54,32 @@ export function serverNoDelay(local: number, remote: number): boolean | undefine
   }
   return undefined;
 }
+
+const resetSymbols = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+} as const;
+let resetLibc: Deno.DynamicLibrary<typeof resetSymbols> | undefined;
+
+/**
+ * Connects to 127.0.0.1:`port` and at once closes with a reset (SO_LINGER
+ * 0), `count` times, synchronously: an in-process server sees the
+ * connections only after they were reset, so its accept fails for each.
+ */
+export function connectAndReset(port: number, count: number): void {
+  resetLibc ??= Deno.dlopen("libc.so.6", resetSymbols);
+  const { socket, setsockopt, connect, close } = resetLibc.symbols;
+  const addr = new Uint8Array(16);
+  addr.set([AF_INET, 0, port >> 8, port & 0xff, 127, 0, 0, 1]);
+  const linger = new Int32Array([1, 0]); // on, 0 s: close sends RST
+  for (let i = 0; i < count; i++) {
+    const fd = socket(AF_INET, 1, /* SOCK_STREAM */ 0);
+    if (fd < 0) throw new Error("socket() failed");
+    setsockopt(fd, 1, /* SOL_SOCKET */ 13, /* SO_LINGER */ new Uint8Array(linger.buffer), 8);
+    const ok = connect(fd, addr, addr.length);
+    close(fd);
+    if (ok !== 0) throw new Error(`connect() to port ${port} failed`);
+  }
+}

@@ -232,6 +232,18 @@ Deno.test("the account tool works before the first start: it creates the databas
   }
 });
 
+Deno.test("the account tool refuses a password that could never be typed at login: spaces, control characters", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/chat.db`;
+  for (const password of ["  padded99  ", "has spaces 1", "tab\there1", "bell\x07bell"]) {
+    const result = await accountTool(folderAccess(dir.path), ["add", "padded", "--db", file], `${password}\n`);
+    assert.equal(result.code, 1, `${JSON.stringify(password)}: ${result.stderr}`);
+    assert.match(result.stderr, /the password is not acceptable: a password may not contain (spaces|control)/);
+  }
+  const ok = await accountTool(folderAccess(dir.path), ["add", "padded", "--db", file], "padded99\n");
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
 Deno.test("the account tool refuses --db '' instead of changing an in-memory database", async () => {
   await using dir = await tempDir();
   const result = await accountTool(folderAccess(dir.path), ["add", "root", "--db", ""], "rootpass99\n");

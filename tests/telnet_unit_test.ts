@@ -66,8 +66,21 @@ Deno.test("an option byte that looks like data or a line end is removed with its
 });
 
 Deno.test("IAC SB … IAC SE is removed, with everything inside it", () => {
-  const sub = [IAC, SB, TTYPE, 0, ...text("xterm\r\n"), IAC, SE];
+  const sub = [IAC, SB, TTYPE, 0, ...text("xterm-256color"), IAC, SE];
   assert.deepEqual(filtered([[...text("a"), ...sub, ...text("b")]]).data, text("ab"));
+});
+
+Deno.test("a sub-negotiation never closed ends at the line end: the lines after it are data", () => {
+  const data = [...text("sb "), IAC, SB, TTYPE, ...text(" abc\r\nnext2\r\n"), ...text("ga\r\n")];
+  assert.deepEqual(filtered([data]).data, text("sb \r\nnext2\r\nga\r\n"));
+  // NAWS holds four bytes: a fifth is data again (its bytes may be 10 or 13, so a line end does not end it).
+  const naws = [IAC, SB, NAWS, 0, 10, 0, 13, ...text("hi\r\n")];
+  assert.deepEqual(filtered([naws]).data, text("hi\r\n"));
+});
+
+Deno.test("an IAC before a byte that is no telnet command is dropped alone: IAC LF still ends the line", () => {
+  assert.deepEqual(filtered([[...text("iac then lf "), IAC, 10, ...text("q\r\n")]]).data, text("iac then lf \nq\r\n"));
+  assert.deepEqual(filtered([[97, IAC, 98, 99]]).data, text("abc"));
 });
 
 Deno.test("an escaped IAC inside a sub-negotiation does not end it", () => {

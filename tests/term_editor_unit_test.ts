@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { type EditResult, LineEditor } from "../term/editor.ts";
-import { History } from "../term/history.ts";
+import { History, mayHoldPassword, passwordStart } from "../term/history.ts";
+import { chatCommands } from "../commands/chat.ts";
+import { accountCommands } from "../commands/account.ts";
 import { Completer } from "../term/complete.ts";
 import { visibleWindow } from "../term/window.ts";
 import { type Key, KeyDecoder, type KeyName } from "../term/keys.ts";
@@ -152,6 +154,68 @@ Deno.test("in secret mode nothing is shown, nothing goes to history, and Up and 
   assert.equal(ed.text, "secretive: ");
 });
 
+Deno.test("nothing cut in secret mode is kept: Ctrl-Y after leaving it (or in it) puts back no password", () => {
+  for (const cut of ["kill-to-start", "delete-word-back", "kill-to-end", "delete-word-forward"] as const) {
+    const ed = new LineEditor();
+    type(ed, "visible words", k("delete-word-back")); // "words" is in the cut buffer
+    ed.secret = true;
+    type(ed, "hunter2 pw");
+    if (cut === "kill-to-end" || cut === "delete-word-forward") type(ed, k("home"));
+    type(ed, k(cut));
+    assert.notEqual(ed.text, "hunter2 pw", cut);
+    type(ed, k("kill-to-start"), k("kill-to-end"), k("yank"));
+    assert.equal(ed.text, "words", `${cut}: only what was cut before secret mode comes back`);
+    type(ed, k("enter"));
+    ed.secret = false;
+    type(ed, k("yank"));
+    assert.equal(ed.text, "words", cut);
+    assert.deepEqual(ed.history.entries, [], cut);
+  }
+});
+
+Deno.test("leaving secret mode leaves nothing of what was typed in it on the line", () => {
+  const ed = new LineEditor();
+  ed.secret = true;
+  type(ed, "half a passw");
+  ed.secret = false;
+  assert.equal(ed.text, "");
+  assert.equal(ed.cursor, 0);
+  assert.deepEqual(ed.view(80).text, "");
+  assert.equal(type(ed, k("up")).action, "none");
+  // Text typed before secret mode stays while it is on (the caller decides what to do with it).
+  type(ed, "draft");
+  ed.secret = true;
+  assert.equal(ed.text, "draft");
+});
+
+Deno.test("lines that may hold a password are not kept in history: login, /register, /password, /nick", () => {
+  const ed = new LineEditor();
+  const secret = [
+    "login alice pw",
+    "/login alice pw",
+    "/register pw",
+    "/password old new",
+    "/NICK bob pw",
+    "  login x y",
+  ];
+  for (const line of ["kept", ...secret, "loginx", "/registered is chat"]) type(ed, line, k("enter"));
+  assert.deepEqual(ed.history.entries, ["kept", "loginx", "/registered is chat"]);
+});
+
+Deno.test("every command whose arguments are secret in the command table is one mayHoldPassword knows", () => {
+  const secret = [...chatCommands, ...accountCommands].filter((c) => c.secret);
+  assert.deepEqual(secret.map((c) => c.name).sort(), ["login", "nick", "password", "register"]);
+  for (const command of secret) {
+    for (const name of [command.name, ...(command.aliases ?? [])]) {
+      assert.ok(mayHoldPassword(`/${name} a b`), name);
+      assert.ok(mayHoldPassword(`/${name.toUpperCase()}\ta b`), name);
+      if (command.bare) assert.ok(mayHoldPassword(`${name} a b`), name);
+    }
+  }
+  assert.ok(!mayHoldPassword("hello"));
+  assert.ok(!mayHoldPassword("//login is chat"));
+});
+
 // ------------------------------------------------------------------ completion
 
 Deno.test("Tab completes a nick at the start of the line with ': ', elsewhere with a space, after @ too", () => {
@@ -294,4 +358,22 @@ Deno.test("an escape sequence split across reads is kept until it is complete; u
   assert.deepEqual(keys.flush(), [{ key: "escape" }]);
   assert.equal(keys.pending, false);
   assert.deepEqual(keys.feed("\x9b"), []); // a C1 control is not text
+});
+
+Deno.test("the password part of login, /nick, /register and /password lines is drawn as stars; the text is kept", () => {
+  const cases: [string, string][] = [
+    ["login bob tea-for-two", "login bob ***********"],
+    ["/nick alice pw1", "/nick alice ***"],
+    ["/REGISTER 茶茶茶茶", "/REGISTER ****"],
+    ["/password old new", "/password *** ***"],
+    ["login bob", "login bob"],
+    ["hello login bob x", "hello login bob x"],
+  ];
+  for (const [typed, drawn] of cases) {
+    const ed = new LineEditor();
+    type(ed, typed);
+    assert.equal(ed.view(80).text, drawn, typed);
+    assert.equal(ed.text, typed);
+  }
+  assert.equal(passwordStart("login bob"), -1);
 });

@@ -60,3 +60,13 @@ Deno.test("wrapText cuts rows by columns and moves a wide character that does no
   assert.deepEqual(wrapText("", 10), [""]);
   assert.deepEqual(wrapText("e\u0301e\u0301", 1), ["e\u0301", "e\u0301"]);
 });
+
+Deno.test("an emoji modifier makes one emoji of a modifier base, and is a swatch of its own after anything else", () => {
+  assert.equal(graphemeWidth("👍🏽"), 2); // an emoji modifier sequence (tmux 3.3a draws the two apart: 4)
+  assert.equal(graphemeWidth("☝🏽"), 2); // the base is text by default, but a modifier sequence is an emoji
+  assert.equal(graphemeWidth("👩🏽‍💻"), 2);
+  assert.equal(graphemeWidth("🏽"), 2); // a lone modifier: its swatch
+  assert.equal(graphemeWidth("a🏽"), 3); // not a base: the letter, then the swatch (one cluster all the same)
+  assert.equal(graphemeWidth("茶🏽"), 4);
+  assert.equal(graphemes("a🏽").length, 1);
+});

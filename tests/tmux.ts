@@ -18,6 +18,8 @@
 export const SCREEN_WAIT_MS = 15000;
 
 const ROOT = new URL("..", import.meta.url).pathname;
+/** How the tmux servers (and sessions) the tests start are named: PREFIX-pid-n (TEAPARTY_TMUX_PREFIX sets PREFIX). */
+const PREFIX = Deno.env.get("TEAPARTY_TMUX_PREFIX") || "teaparty-test";
 let counter = 0;
 
 /** True when tmux can be run. */
@@ -63,7 +65,7 @@ export class TmuxPane implements AsyncDisposable {
     command: string,
     { columns = 80, rows = 24, env = {} }: { columns?: number; rows?: number; env?: Record<string, string> } = {},
   ): Promise<TmuxPane> {
-    const pane = new TmuxPane(`teaparty-test-${Deno.pid}-${++counter}`, columns, rows);
+    const pane = new TmuxPane(`${PREFIX}-${Deno.pid}-${++counter}`, columns, rows);
     const keep = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"];
     const base: Record<string, string> = { LANG: "C.UTF-8", LC_ALL: "C.UTF-8", PS1: "$ " };
     for (const name of keep) {
@@ -74,7 +76,7 @@ export class TmuxPane implements AsyncDisposable {
     await pane.#run([
       ...["-f", "/dev/null", "start-server", ";", "set-option", "-g", "history-limit", "5000", ";"],
       ...["set-option", "-g", "remain-on-exit", "on", ";"],
-      ...["new-session", "-d", "-x", String(columns), "-y", String(rows), "-c", ROOT, command],
+      ...["new-session", "-d", "-s", pane.socket, "-x", String(columns), "-y", String(rows), "-c", ROOT, command],
     ], { ...base, ...env });
     pane.#socketPath = await pane.format("#{socket_path}");
     return pane;

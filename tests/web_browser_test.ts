@@ -577,3 +577,340 @@ Deno.test("the chat page, with a topic, history, people and a private conversati
   assert.ok(total < 100_000, `${total} bytes`);
   assert.deepEqual(browser.problems, []);
 });
+
+// ------------------------------------------------------------ fixes found by the audit
+
+/** The text of every line in the log labelled `label` ("Messages in den", "Private conversation with rooty"). */
+function linesOf(page: Page, label: string): Promise<string[]> {
+  return page.$$eval(
+    ".log",
+    (ls, l) =>
+      ls.filter((x) => x.getAttribute("aria-label") === l).flatMap((x) => [...x.children]).map((x) =>
+        x.textContent ?? ""
+      ),
+    label,
+  );
+}
+
+/** Waits until the log labelled `label` has a line containing `text`. */
+async function seeLineIn(page: Page, label: string, text: string, timeout = WAIT_MS): Promise<void> {
+  try {
+    await page.waitForFunction(
+      (l, t) =>
+        [...document.querySelectorAll(".log")].some((x) =>
+          x.getAttribute("aria-label") === l && [...x.children].some((c) => c.textContent?.includes(t))
+        ),
+      { timeout, polling: "mutation" },
+      label,
+      text,
+    );
+  } catch (error) {
+    throw new Error(`no line with "${text}" in "${label}"; it shows:\n${(await linesOf(page, label)).join("\n")}`, {
+      cause: error,
+    });
+  }
+}
+
+function where(page: Page): Promise<string | null> {
+  return page.$eval("#where", (e) => e.textContent);
+}
+
+Deno.test("a line longer than the server's --max-line is refused on the page and stays in the box; the page stays on", async () => {
+  await using web = await startWeb({ maxLine: 200 });
+  await using browser = await launchBrowser();
+  const alice = await open(browser, web.url);
+  await logIn(alice, "alice");
+  const carol = await web.chat.login("carol");
+  const typeIn = async (text: string) => {
+    await alice.$eval("#input", (e, v) => (e as Input).value = v, text);
+    await alice.focus("#input");
+    await alice.keyboard.press("Enter");
+  };
+
+  const long = "x".repeat(300);
+  await typeIn(long);
+  await seeLine(
+    alice,
+    "That line is 300 bytes; the server takes at most 200. It was not sent: it is still in the box.",
+  );
+  assert.equal(await alice.$eval("#input", (e) => (e as Input).value), long, "what was typed is kept");
+  // Counted in UTF-8 bytes, as the server counts the WebSocket message: 67 × 3 bytes is too long, 66 × 3 fits.
+  await typeIn("茶".repeat(67));
+  await seeLine(alice, "That line is 201 bytes");
+  assert.equal(await alice.$eval("#input", (e) => (e as Input).value), "茶".repeat(67));
+  await typeIn("茶".repeat(66));
+  await carol.waitFor(`alice: ${"茶".repeat(66)}`);
+  assert.equal(await alice.$eval("#input", (e) => (e as Input).value), "", "a line that fits is sent");
+  await typeIn("y".repeat(200));
+  await seeLine(alice, `alice: ${"y".repeat(200)}`);
+  assert.equal(await alice.evaluate(() => document.body.dataset.conn), "online", "never disconnected");
+  assert.ok(!(await lines(alice)).some((l) => /Connection lost|Disconnected/.test(l)));
+  assert.deepEqual(browser.problems, []);
+});
+
+Deno.test("kicked out of a side room, the page lands in the main room and says why there, once", async () => {
+  await using dir = await tempDir();
+  await using web = await startWeb({ db: `${dir.path}/chat.db`, op: ["op"] }, { op: "op-password" });
+  await using browser = await launchBrowser();
+  const page = await open(browser, web.url);
+  await logIn(page, "alice");
+  await say(page, "/join den");
+  await until(page, () => document.querySelector("#where")?.textContent === "#den");
+  const op = await loginWithPassword(web.chat, "op", "op-password");
+  op.send("/join den");
+  await seeMembers(page, ["alice", "op"]);
+
+  op.send("/kick alice too much tea");
+  await until(page, () => document.querySelector("#where")?.textContent === "#main");
+  await seeLine(page, "You were kicked from den by op: too much tea");
+  const carol = await web.chat.login("carol");
+  carol.send("after the kick");
+  await seeLine(page, "after the kick"); // everything about the kick has arrived by now
+  const everywhere = await page.$$eval("#logs .line", (ls) => ls.map((l) => l.textContent ?? ""));
+  const told = everywhere.filter((l) => l.includes("too much tea"));
+  assert.equal(told.length, 1, `said once in all the logs:\n${told.join("\n")}`);
+  const shown = await lines(page);
+  const at = shown.findIndex((l) => l.includes("too much tea"));
+  assert.ok(at > shown.findIndex((l) => l.includes("You are in main.")), shown.join("\n"));
+  assert.equal(await page.evaluate(() => document.body.dataset.conn), "online");
+  assert.deepEqual(browser.problems, []);
+});
+
+Deno.test("on a phone the drawers take the keyboard as they open, Tab stays inside them, Esc gives it back", async () => {
+  await using web = await startWeb();
+  await using browser = await launchBrowser();
+  const page = await open(browser, web.url, PHONE);
+  await logIn(page, "alice");
+  const carol = await web.chat.login("carol");
+  carol.send("/msg alice hello");
+  await page.waitForSelector("#privates button[data-key]");
+  await seeMembers(page, ["alice", "carol"]);
+  const inside = (id: string) => page.evaluate((i) => document.getElementById(i)!.contains(document.activeElement), id);
+  const focused = () =>
+    page.evaluate(() => {
+      const e = document.activeElement;
+      return `${e?.tagName}#${e?.id}.${e?.dataset?.key ?? e?.dataset?.close ?? ""}`;
+    });
+  // Focus is looked at every 20 ms: it is no DOM change, and a focus held back is never given later.
+  const focusIn = (id: string) =>
+    page.waitForFunction((i) => document.getElementById(i)!.contains(document.activeElement), {
+      timeout: 2000,
+      polling: 20,
+    }, id);
+
+  for (const open of ["key", "click"]) {
+    await page.focus("#input");
+    if (open === "key") {
+      await page.keyboard.down("Alt");
+      await page.keyboard.press("KeyC");
+      await page.keyboard.up("Alt");
+    } else await page.click("#open-side");
+    await focusIn("side");
+    assert.match(await focused(), /^BUTTON#\.room:main$/, "on the room you are in");
+    assert.equal(await page.evaluate(() => document.querySelector("main")!.inert), true, "the page behind is inert");
+    // Tab goes round the drawer: the rooms, the Go form, the private conversations, and back.
+    const round: string[] = [await focused()];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Tab");
+      assert.ok(await inside("side"), `Tab ${i + 1} left the drawer for ${await focused()}`);
+      round.push(await focused());
+    }
+    const first = round.indexOf(round[0], 1);
+    assert.ok(first > 1, `Tab came back to the start: ${round.join(" ")}`);
+    assert.deepEqual(round.slice(0, first), [
+      "BUTTON#.room:main",
+      "INPUT#join-room.",
+      "BUTTON#.",
+      "BUTTON#.nick:carol",
+      "BUTTON#.nick:carol",
+    ]);
+    for (let i = 0; i < first && await focused() !== round[0]; i++) await page.keyboard.press("Tab");
+    await page.keyboard.down("Shift");
+    await page.keyboard.press("Tab");
+    await page.keyboard.up("Shift");
+    assert.equal(await focused(), round[first - 1], "Shift+Tab from the first goes to the last");
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => getComputedStyle(document.querySelector("#side")!).visibility === "hidden");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "input");
+    assert.equal(await page.evaluate(() => document.querySelector("main")!.inert), false);
+  }
+
+  await page.keyboard.down("Alt");
+  await page.keyboard.press("KeyP");
+  await page.keyboard.up("Alt");
+  await focusIn("members-pane");
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.nick), "carol");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.nick), "carol", "the only thing to go to");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "input");
+  assert.deepEqual(browser.problems, []);
+});
+
+/**
+ * Whether anything of `selector` is drawn outside its own box within
+ * `container`: the strips of the container above and below it are
+ * screenshotted, the element's text made transparent, and shot again.
+ */
+async function inkOutside(page: Page, selector: string, container: string): Promise<string[]> {
+  const boxes = await page.evaluate(
+    (s, c) => {
+      const e = document.querySelector(s)!.getBoundingClientRect();
+      const box = document.querySelector(c)!.getBoundingClientRect();
+      return { e: { top: e.top, bottom: e.bottom }, c: { x: box.x, y: box.y, width: box.width, bottom: box.bottom } };
+    },
+    selector,
+    container,
+  );
+  const strips = [
+    { name: "above", x: boxes.c.x, y: boxes.c.y, width: boxes.c.width, height: boxes.e.top - boxes.c.y },
+    { name: "below", x: boxes.c.x, y: boxes.e.bottom, width: boxes.c.width, height: boxes.c.bottom - boxes.e.bottom },
+  ].filter((s) => s.height >= 1);
+  const shoot = () =>
+    Promise.all(
+      strips.map(({ x, y, width, height }) => page.screenshot({ clip: { x, y, width, height }, encoding: "binary" })),
+    );
+  const before = await shoot();
+  await page.$eval(selector, (e) => {
+    for (const n of [e, ...e.querySelectorAll("*")]) n.style.setProperty("color", "transparent", "important");
+  });
+  const after = await shoot();
+  await page.$eval(selector, (e) => {
+    for (const n of [e, ...e.querySelectorAll("*")]) n.style.removeProperty("color");
+  });
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  return strips.filter((_, i) => !same(before[i], after[i])).map((s) => s.name);
+}
+
+Deno.test("stacked combining marks stay inside their log line, their room's row and the people title", async () => {
+  await using web = await startWeb();
+  await using browser = await launchBrowser();
+  const alice = await open(browser, web.url);
+  await logIn(alice, "alice");
+  const carol = await web.chat.login("carol");
+  for (let i = 1; i <= 5; i++) carol.send(`plain line ${i}`);
+  const zalgo = "a" + "\u0301".repeat(200);
+  carol.send(zalgo);
+  await seeLine(alice, zalgo);
+  await alice.evaluate(() => document.querySelector("#input")!.blur()); // no caret blinking in the shots
+  const line = ".log:not([hidden]) .line:last-child";
+  assert.equal(await alice.$eval(line, (e) => e.textContent?.endsWith("\u0301".repeat(200))), true);
+  assert.deepEqual(await inkOutside(alice, line, ".log:not([hidden])"), [], "the marks are drawn over other lines");
+
+  // A nick may carry up to 4 marks on a letter: its row under People keeps them.
+  const nick = "ka\u0301\u0302\u0303\u0304";
+  await web.chat.login(nick);
+  await alice.waitForSelector(`#members button[data-nick="${nick}"]`);
+  await alice.evaluate(() => document.querySelector("#input")!.blur());
+  const person = await alice.$$eval("#members li", (ls, n) => ls.findIndex((l) => l.textContent === n), nick);
+  assert.deepEqual(await inkOutside(alice, `#members li:nth-child(${person + 1})`, "#members-pane"), [], "the nick");
+
+  // A room name may carry marks too (31 on one letter): its row in the list and the People title keep them.
+  const room = "a" + "\u0301".repeat(31);
+  await alice.$eval("#input", (e, v) => (e as Input).value = v, `/join ${room}`);
+  await alice.focus("#input");
+  await alice.keyboard.press("Enter");
+  await until(alice, () => document.querySelector("#where")?.textContent?.startsWith("#a\u0301"));
+  await alice.evaluate(() => document.querySelector("#input")!.blur());
+  const row = await alice.$$eval("#rooms li", (ls) => ls.findIndex((l) => l.textContent?.startsWith("#a\u0301")));
+  assert.ok(row >= 0);
+  assert.deepEqual(await inkOutside(alice, `#rooms li:nth-child(${row + 1})`, "#side"), [], "the room's row");
+  assert.deepEqual(await inkOutside(alice, "#members-title", "#members-pane"), [], "the People title");
+  assert.deepEqual(await inkOutside(alice, ".log:not([hidden]) .line:last-child", ".log:not([hidden])"), []);
+  assert.deepEqual(browser.problems, []);
+});
+
+Deno.test("server notices without a room go to the room's log; answers about a private message to that conversation", async () => {
+  await using web = await startWeb();
+  await using browser = await launchBrowser();
+  const alice = await open(browser, web.url);
+  await logIn(alice, "alice");
+  const rooty = await web.chat.login("rooty");
+  rooty.send("/away making tea");
+  await rooty.waitFor(/You are marked as away/);
+  const withRooty = "Private conversation with rooty";
+
+  // From the room, a private line: its echo opens rooty's conversation, and the away answer belongs there.
+  await say(alice, "@rooty are you there?");
+  await seeLineIn(alice, withRooty, "rooty is away: making tea");
+  assert.equal(await where(alice), "#main", "still in the room");
+  assert.ok(!(await lines(alice)).some((l) => l.includes("is away")), "not in the room's log");
+
+  // The room's own notices go to the room, even with a private conversation in front.
+  await say(alice, "/join den");
+  await until(alice, () => document.querySelector("#where")?.textContent === "#den");
+  await seeLine(alice, "You are now in den, alone.");
+  await alice.keyboard.down("Alt");
+  await alice.keyboard.press("Digit2");
+  await alice.keyboard.up("Alt");
+  await until(alice, () => document.querySelector("#where")?.textContent === "@rooty");
+  // A command typed in the conversation is answered there.
+  await say(alice, "/whois rooty");
+  await seeLineIn(alice, withRooty, "rooty: in main");
+
+  // The connection breaks; the page comes back by itself, to den, and rooty stays in front.
+  const cut = [...web.chat.server.sessions].find((s) => s.nick === "alice")!;
+  const back = web.chat.event("login", (d) => d.session.nick === "alice", 15_000);
+  cut.close("test: the connection is cut");
+  await back;
+  await seeLineIn(alice, "Messages in den", "Reconnected.", 15_000);
+  await until(alice, () =>
+    [...document.querySelectorAll('.log[aria-label="Messages in den"] .line')]
+      .filter((l) => l.textContent?.includes("You are now in den, alone.")).length === 2);
+  assert.equal(await where(alice), "@rooty");
+  const private_ = await linesOf(alice, withRooty);
+  assert.ok(
+    !private_.some((l) => /Reconnected|Connection lost|You are now in|You are in/.test(l)),
+    `the room's notices went to the private conversation:\n${private_.join("\n")}`,
+  );
+  assert.deepEqual(browser.problems, []);
+});
+
+Deno.test("the room list shows a room someone opens within seconds while it is on screen; a closed drawer is not polled", async () => {
+  await using web = await startWeb();
+  await using browser = await launchBrowser();
+  const alice = await open(browser, web.url);
+  await logIn(alice, "alice");
+  const carol = await web.chat.login("carol");
+  const started = performance.now();
+  carol.send("/join arbor");
+  await carol.waitFor(/You are now in arbor/);
+  await until(alice, () => document.querySelector('#rooms button[data-room="arbor"]') !== null, 8000);
+  const shown = performance.now() - started;
+  assert.ok(shown < 7000, `arbor showed after ${shown.toFixed(0)} ms`);
+  const bob = await web.chat.login("bob");
+  bob.send("/join arbor");
+  await until(
+    alice,
+    () => document.querySelector('#rooms button[data-room="arbor"] .count')?.textContent === "2",
+    8000,
+  );
+  await alice.close();
+
+  // On a phone the list is behind ☰: nothing is asked while it is closed, and opening it asks at once.
+  const page = await browser.page(PHONE);
+  await page.evaluateOnNewDocument(() => {
+    const sent: string[] = [];
+    Object.defineProperty(globalThis, "sentLines", { value: sent });
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      sent.push(String(data));
+      return send.call(this, data);
+    };
+  });
+  await page.goto(web.url + "/");
+  await page.waitForSelector("#welcome:not(:empty)");
+  await logIn(page, "dave");
+  const asked = () =>
+    page.evaluate(() => (Reflect.get(globalThis, "sentLines") as string[]).filter((l) => l === "/rooms").length);
+  await page.waitForSelector('#rooms button[data-room="arbor"]'); // the answer to entering
+  const before = await asked();
+  carol.send("/join cellar");
+  await carol.waitFor(/You are now in cellar/);
+  await new Promise((r) => setTimeout(r, 6000)); // longer than the page's poll: a wait on time to see nothing happen
+  assert.equal(await asked(), before, "the closed drawer was polled");
+  await page.click("#open-side");
+  await page.waitForSelector('#rooms button[data-room="cellar"]', { timeout: 2000 });
+  assert.equal(await asked(), before + 1);
+  assert.deepEqual(browser.problems, []);
+});

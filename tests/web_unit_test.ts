@@ -1,7 +1,7 @@
 /**
  * The web client's pure helpers (web/app.js), without a browser: nick
  * colours, reconnect backoff, what a typed line becomes, which lines carry
- * passwords, times and mentions.
+ * passwords, times and mentions, the server's line limit.
  */
 import assert from "node:assert/strict";
 import {
@@ -12,12 +12,16 @@ import {
   foldNick,
   foldRoom,
   isSecret,
+  limitInReason,
   MAX_LINE,
   mentions,
   nickColour,
   outgoing,
   passwordIn,
+  privateTarget,
   reconnectAfter,
+  tooLong,
+  welcomeLimit,
 } from "../web/app.js";
 
 const room = { kind: "room", name: "main" } as const;
@@ -79,6 +83,34 @@ Deno.test("a line longer than the server takes is refused before it is sent", ()
   assert.equal(byteLength("茶"), 3);
 });
 
+Deno.test("the limit is the one the server's welcome gives (--max-line), counted in UTF-8 bytes as sent", () => {
+  assert.equal(welcomeLimit({ type: "welcome", server: "x", text: "", maxLine: 200 }), 200);
+  assert.equal(welcomeLimit({ type: "welcome", server: "x", text: "" }), MAX_LINE, "an older server: the default");
+  assert.equal(welcomeLimit({ type: "welcome", maxLine: 300 }, 150), 300);
+  assert.equal(welcomeLimit({ type: "welcome" }, 150), 150, "none given: what is known stays");
+  for (const bad of [0, -1, 1.5, "200", null]) assert.equal(welcomeLimit({ type: "welcome", maxLine: bad }), MAX_LINE);
+  assert.deepEqual(outgoing(room, "x".repeat(200), 200), { send: "x".repeat(200) }, "exactly the limit is taken");
+  assert.equal(
+    outgoing(room, "x".repeat(300), 200).error,
+    "That line is 300 bytes; the server takes at most 200. It was not sent: it is still in the box.",
+  );
+  assert.match(outgoing(room, "茶".repeat(67), 200).error ?? "", /^That line is 201 bytes/, "67 × 3 bytes");
+  assert.deepEqual(outgoing(room, "茶".repeat(66), 200), { send: "茶".repeat(66) });
+  assert.match(outgoing(bob, "x".repeat(192), 200).error ?? "", /^That line is 201 bytes/, "/msg bob and the text");
+  assert.equal(tooLong("x".repeat(200), 200), "");
+  assert.equal(limitInReason("message too big: at most 200 bytes"), 200, "the server's 1009 reason");
+  assert.equal(limitInReason(""), undefined);
+});
+
+Deno.test("a private line names who answers about it belong to", () => {
+  assert.equal(privateTarget("@rooty are you there?"), "rooty");
+  assert.equal(privateTarget("/msg Rooty hi"), "Rooty");
+  assert.equal(privateTarget("/MSG rooty hi"), "rooty");
+  assert.equal(privateTarget("@rooty"), undefined, "no text: not a message");
+  assert.equal(privateTarget("hello @rooty"), undefined);
+  assert.equal(privateTarget("/whois rooty"), undefined);
+});
+
 Deno.test("lines that may carry a password are not recalled, and the page keeps the new password in memory", () => {
   for (const line of ["/register pw", "login bob pw", "/password a b", "/nick bob pw", "/NICK bob"]) {
     assert.ok(isSecret(line), line);
@@ -115,6 +147,6 @@ Deno.test("the page reconnects after a lost connection or a restart, not after a
   assert.ok(!reconnectAfter("You (alice) logged in from another connection; this one is closed.", 1000));
   assert.ok(!reconnectAfter("Goodbye, alice!", 1000));
   assert.ok(!reconnectAfter("", 1008), "origin refused");
-  assert.ok(!reconnectAfter("", 1009), "line too long");
+  assert.ok(reconnectAfter("", 1009), "a line too long: it is put back in the box, the page comes back");
   assert.ok(!reconnectAfter("", 1003), "binary frame");
 });

@@ -68,6 +68,7 @@ Deno.test("a WebSocket user and a telnet user chat in one room; each event is on
   try {
     const welcome = await next("welcome");
     assert.equal(welcome.server, "TestChat");
+    assert.equal(welcome.maxLine, 4096, "the welcome says how long a line may be");
     ws.send("login alice");
     const login = await next("login");
     assert.deepEqual(login, { type: "login", nick: "alice", registered: false, operator: false });
@@ -183,11 +184,13 @@ Deno.test("binary frames, oversize frames and invalid UTF-8 get their close code
   ];
   for (const [name, send, code] of cases) {
     const ws = await RawWebSocket.connect(port);
-    await ws.waitForEvent((e) => e.type === "welcome");
+    const welcome = await ws.waitForEvent((e) => e.type === "welcome");
+    assert.equal(welcome.maxLine, 100, "the welcome gives --max-line, so that a client can keep to it");
     await send(ws);
     const close = await ws.waitForClose();
     assert.equal(close.code, code, name);
     assert.ok(close.reason.length > 0, `${name}: no reason`);
+    if (code === 1009) assert.match(close.reason, /at most 100 bytes/, "the web page reads the limit from it");
     await ws.done;
   }
   const ok = await RawWebSocket.connect(port);

@@ -13,7 +13,11 @@
 
 // ---------------------------------------------------------------- helpers
 
-/** The longest line the server takes, in UTF-8 bytes (a longer one closes the socket). */
+/**
+ * The longest line the server takes, in UTF-8 bytes, until its welcome says
+ * otherwise (`maxLine`, the server's `--max-line`): a longer WebSocket message
+ * closes the connection with 1009, so the page refuses it before sending.
+ */
 export const MAX_LINE = 4096;
 
 /** How many nick colours the style sheet has (`.n0` … `.n11`). */
@@ -84,10 +88,15 @@ export function passwordIn(line, me) {
  * `@nick text`, chat); in a private conversation plain text becomes
  * `/msg nick text`. Local commands: `/query nick [text]`, `/close`, `/keys`.
  *
+ * A line longer than `maxLine` UTF-8 bytes (as sent: the server counts the
+ * WebSocket message's bytes) is refused with a one-line error.
+ *
  * @param {{kind: "room"|"private", name: string}} view
+ * @param {string} text
+ * @param {number} [maxLine]
  * @returns {{send?: string, local?: string, arg?: string, error?: string}}
  */
-export function outgoing(view, text) {
+export function outgoing(view, text, maxLine = MAX_LINE) {
   const line = text.replace(/[\r\n]+/g, " ");
   const trimmed = line.trim();
   if (trimmed === "") return {};
@@ -105,10 +114,37 @@ export function outgoing(view, text) {
     if (name === "me") return { error: "/me acts in the room; in a private conversation, write the action out." };
     if (!command || trimmed.startsWith("//")) send = `/msg ${view.name} ${command ? trimmed.slice(1) : trimmed}`;
   }
-  if (byteLength(send) > MAX_LINE) {
-    return { error: `That line is ${byteLength(send)} bytes; the server takes at most ${MAX_LINE}. It was not sent.` };
-  }
-  return { send };
+  const error = tooLong(send, maxLine);
+  return error ? { error } : { send };
+}
+
+/** Why `line` cannot be sent to a server that takes at most `maxLine` bytes ("" if it can). */
+export function tooLong(line, maxLine = MAX_LINE) {
+  const bytes = byteLength(line);
+  if (bytes <= maxLine) return "";
+  return `That line is ${bytes} bytes; the server takes at most ${maxLine}. It was not sent: it is still in the box.`;
+}
+
+/** The line limit a welcome event gives (`maxLine`), or `known` if it gives none that makes sense. */
+export function welcomeLimit(event, known = MAX_LINE) {
+  const n = event?.maxLine;
+  return Number.isSafeInteger(n) && n > 0 ? n : known;
+}
+
+/** The limit a 1009 close's reason names ("message too big: at most 200 bytes"), if it names one. */
+export function limitInReason(reason) {
+  const m = /at most (\d+) bytes/.exec(String(reason ?? ""));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The nick a line sends a private message to (`/msg nick text`, `@nick
+ * text`), if it is one: answers about that message ("nick is away: …")
+ * belong in that conversation.
+ */
+export function privateTarget(line) {
+  const m = /^\s*(?:\/msg\s+|@)(\S+)\s+\S/i.exec(line);
+  return m ? m[1] : undefined;
 }
 
 function pad(n) {
@@ -142,13 +178,16 @@ export function mentions(text, nick) {
 
 /**
  * Whether to reconnect by itself after a connection closed with `code`,
- * having said `goodbye` ("" if it said none). A lost connection and a server
- * going away (1001, "shutting down") are reconnected; a refused page (1003,
- * 1008, 1009) and a goodbye of any other kind (a kick, a ban, a logout, a
- * login from elsewhere) are not: reconnecting would undo them.
+ * having said `goodbye` ("" if it said none). A lost connection, a server
+ * going away (1001, "shutting down") and a line the server found too long
+ * (1009: the line is put back in the box, not sent again) are reconnected;
+ * a refused page (1003, 1008) and a goodbye of any other kind (a kick, a
+ * ban, a logout, a login from elsewhere) are not: reconnecting would undo
+ * them.
  */
 export function reconnectAfter(goodbye, code = 1006) {
-  if (code === 1003 || code === 1008 || code === 1009) return false;
+  if (code === 1003 || code === 1008) return false;
+  if (code === 1009) return true;
   if (goodbye === "") return true;
   return code === 1001 || /shutting down/i.test(goodbye);
 }
@@ -204,10 +243,18 @@ function start() {
     members: $("members"),
     membersMore: $("members-more"),
     scrim: $("scrim"),
+    bar: document.querySelector(".bar"),
+    main: document.querySelector("main"),
+    skip: document.querySelector(".skip"),
   };
 
   const LOG_LIMIT = 2000;
-  const ROOMS_EVERY_MS = 20000;
+  /** How often the room list is asked for while it is on screen and the page is in use. */
+  const ROOMS_EVERY_MS = 5000;
+  /** The page counts as in use this long after a key, a click or a pointer move. */
+  const IN_USE_MS = 120000;
+  /** How long after a typed line the room-less answers to it go to the conversation it was typed in. */
+  const ANSWER_MS = 3000;
   const LOGIN_RETRIES = 5;
 
   const state = {
@@ -244,6 +291,17 @@ function start() {
     recall: [],
     recallAt: 0,
     draft: "",
+    /** The longest line the server takes, in bytes (from its welcome). */
+    maxLine: MAX_LINE,
+    /** The last lines typed and sent, to put back in the box if the server refuses one as too long. */
+    sent: [],
+    /** The last typed line: {view, to, at}; its answers go to `view` (or `to`'s conversation). */
+    asked: null,
+    /** You were kicked out of a room: {text, timer}, said once where you land. */
+    kicked: null,
+    /** When the room list was last asked for, and when the page was last used. */
+    roomsAt: 0,
+    usedAt: Date.now(),
   };
 
   // ------------------------------------------------------------ DOM bits
@@ -423,14 +481,42 @@ function start() {
     append(v, line);
   }
 
-  /** The view notices without a room go to: the one in front, else the room. */
+  /** The view in front (for the page's own answers to what was just done there), else the room. */
   function here() {
     return state.active ?? (state.room ? roomView(state.room) : undefined);
   }
 
-  function everywhere(text, kind) {
-    const shown = new Set([here(), state.room ? roomView(state.room) : undefined]);
-    for (const v of shown) system(v, text, kind);
+  /** The log of the room you are in (else the view in front): where server notices without a room go. */
+  function roomLog() {
+    return state.room ? roomView(state.room) : here();
+  }
+
+  /**
+   * Where a server line without a room goes (a notice, an error, /who …):
+   * an answer about a private message just sent to a nick it names (e.g.
+   * "rooty is away: …") to that conversation; an answer to a line just typed
+   * in a private conversation to that conversation; anything else to the
+   * room's log.
+   */
+  function roomless(text) {
+    const a = state.asked;
+    if (a && Date.now() - a.at < ANSWER_MS) {
+      if (a.to && text !== undefined && mentions(text, a.to)) {
+        const v = state.views.get(viewKey("private", a.to));
+        if (v) return v;
+      }
+      if (a.view.kind === "private" && state.views.get(a.view.key) === a.view) return a.view;
+    }
+    return roomLog();
+  }
+
+  /** Says the kick you had, once, in `v` (where you landed). */
+  function sayKick(v) {
+    const k = state.kicked;
+    if (!k) return;
+    clearTimeout(k.timer);
+    state.kicked = null;
+    system(v, k.text, "error");
   }
 
   // ------------------------------------------------------------ side panes
@@ -636,11 +722,13 @@ function start() {
       return;
     }
     const why = state.goodbye || closeReason(close);
+    if (state.kicked) sayKick(roomLog()); // no goodbye said it
     if (wasIn) {
       state.rejoin = state.room;
       state.reseat = true;
-      everywhere(`Connection lost: ${why}`, "error");
+      system(roomLog(), `Connection lost: ${why}`, "error");
     }
+    if (close.code === 1009) refusedAsTooLong(close.reason);
     if (!reconnectAfter(state.goodbye, close.code)) {
       setConn("offline", `Disconnected: ${why}`);
       if (!wasIn && state.goodbye) ui.loginError.textContent = `${state.goodbye} Logging in connects again.`;
@@ -651,8 +739,32 @@ function start() {
     state.timer = setTimeout(connect, wait);
   }
 
+  /**
+   * The server closed the connection over a line longer than it takes (a
+   * limit the page did not know): the line goes back in the box (or, if
+   * something else is being typed, in the ↑ recall), and the page keeps to
+   * the limit from now on.
+   */
+  function refusedAsTooLong(reason) {
+    const limit = limitInReason(reason);
+    if (limit) state.maxLine = limit;
+    const over = limit ? state.sent.filter((l) => byteLength(l.send) > limit) : state.sent;
+    const line = over.reduce((a, b) => (a && byteLength(a.send) >= byteLength(b.send) ? a : b), undefined);
+    state.sent = [];
+    if (!line) return;
+    const said = `The server refused a line of ${byteLength(line.send)} bytes${limit ? `, at most ${limit}` : ""}`;
+    if (ui.input.value === "" && ui.input.type !== "password") {
+      ui.input.value = line.text;
+      system(roomLog(), `${said}; it was not sent and is back in the box.`, "error");
+    } else {
+      state.recall.push(line.text);
+      state.recallAt = state.recall.length;
+      system(roomLog(), `${said}; it was not sent. ↑ in the box brings it back.`, "error");
+    }
+  }
+
   function closeReason(close) {
-    if (close.code === 1009) return "a line was too long for the server";
+    if (close.code === 1009) return "the server refused a line as too long";
     if (close.code === 1003) return "the server takes text only";
     if (close.code === 1008) return close.reason || "refused by the server";
     if (close.reason) return close.reason;
@@ -670,8 +782,30 @@ function start() {
     if (sendLine(line)) state.quiet[what]++;
   }
 
+  /** Asks for the room list again (not twice at once), if logged in and the page is in view. */
   function refreshRooms() {
-    if (state.me && !document.hidden) ask("/rooms", "rooms");
+    if (!state.me || document.hidden) return;
+    if (state.quiet.rooms > 0 && Date.now() - state.roomsAt < ROOMS_EVERY_MS) return; // an answer is on its way
+    state.roomsAt = Date.now();
+    ask("/rooms", "rooms");
+  }
+
+  /** Whether the room list can be seen: the page in view, and the conversations pane shown. */
+  function listOnScreen() {
+    if (document.hidden || ui.chat.hidden) return false;
+    return !isDrawer(ui.side) || ui.side.classList.contains("open");
+  }
+
+  /** Every ROOMS_EVERY_MS: the room list again, but only while someone can see it and uses the page. */
+  function pollRooms() {
+    if (listOnScreen() && Date.now() - state.usedAt < IN_USE_MS) refreshRooms();
+  }
+
+  /** The page was used (a key, a click, a pointer move): after a pause, the room list is fetched at once. */
+  function used() {
+    const idle = Date.now() - state.usedAt >= IN_USE_MS;
+    state.usedAt = Date.now();
+    if (idle && listOnScreen()) refreshRooms();
   }
 
   // ------------------------------------------------------------ login screen
@@ -731,6 +865,11 @@ function start() {
     e.preventDefault();
     if (state.prompting) {
       const pw = ui.password.value;
+      const error = tooLong(pw, state.maxLine);
+      if (error) {
+        ui.loginError.textContent = error.replace("That line", "That password");
+        return;
+      }
       ui.password.value = "";
       if (!sendLine(pw)) {
         ui.loginError.textContent = "Not connected; try again when the connection is back.";
@@ -784,6 +923,7 @@ function start() {
       state.server = e.server || "teaparty";
       ui.serverName.textContent = state.server;
       ui.welcome.textContent = `Welcome to ${state.server}!`;
+      state.maxLine = welcomeLimit(e, state.maxLine);
       renderTitle();
     },
     login(e) {
@@ -801,10 +941,11 @@ function start() {
       } catch { /* storage off: fine */ }
       setConn("online", `Connected as ${e.nick}`);
       showChat();
-      if (again) everywhere("Reconnected.", "notice");
+      state.asked = null;
+      if (again) system(roomLog(), "Reconnected.", "notice");
       if (!again || document.activeElement === document.body || !document.activeElement) ui.input.focus();
       clearInterval(state.roomsTimer);
-      state.roomsTimer = setInterval(refreshRooms, ROOMS_EVERY_MS);
+      state.roomsTimer = setInterval(pollRooms, ROOMS_EVERY_MS);
     },
     password(e) {
       if (state.wanted?.password && !state.triedSecret && state.auto) {
@@ -840,20 +981,26 @@ function start() {
         if (state.prompting) startPrompt(e.text);
         return;
       }
-      system(here(), e.text, "error");
+      system(roomless(e.text), e.text, "error");
     },
     notice(e) {
       if (!state.me) {
         if (!/^Log in with/.test(e.text)) ui.loginError.textContent = e.text;
         return;
       }
-      const v = e.room ? roomView(e.room) : here();
+      if (!e.room && state.kicked && /^You were kicked /.test(e.text)) return; // the kick event says it, once
+      const v = e.room ? roomView(e.room) : roomless(e.text);
       entryOver(v);
       system(v, e.text);
     },
     goodbye(e) {
       state.goodbye = e.text;
-      if (state.me) everywhere(e.text, "notice");
+      if (state.kicked) {
+        // kicked out of the main room, so out of the server: the goodbye says it
+        clearTimeout(state.kicked.timer);
+        state.kicked = null;
+      }
+      if (state.me) system(roomLog(), e.text, "notice");
     },
     entered(e) {
       const v = roomView(e.room);
@@ -863,8 +1010,11 @@ function start() {
         v.entering = true;
         v.topic = null;
         state.members = { room: e.room, nicks: new Map([[foldNick(e.nick), e.nick]]), count: 1 };
+        state.asked = null; // what comes now is about the room you are in
         system(v, `You are in ${e.room}.`, "presence", e.time);
+        sayKick(v);
         ask("/look", "members");
+        state.roomsAt = Date.now();
         ask("/rooms", "rooms");
         if (state.rejoin && foldRoom(state.rejoin) !== foldRoom(e.room)) {
           const back = state.rejoin;
@@ -939,10 +1089,10 @@ function start() {
         return;
       }
       const more = e.count > e.nicks.length ? ` and ${e.count - e.nicks.length} more` : "";
-      system(here(), `In ${e.room} (${e.count}): ${e.nicks.join(", ")}${more}`);
+      system(roomless(), `In ${e.room} (${e.count}): ${e.nicks.join(", ")}${more}`);
     },
     who(e) {
-      const v = here();
+      const v = roomless();
       system(v, `${e.count} logged in:`);
       for (const r of e.rooms) {
         const more = r.count > r.nicks.length ? ` and ${r.count - r.nicks.length} more` : "";
@@ -958,7 +1108,7 @@ function start() {
         return;
       }
       const list = e.rooms.map((r) => `${r.room} (${r.count})`).join(", ");
-      system(here(), `Rooms: ${list}${e.more ? ` and ${e.more} more` : ""}`);
+      system(roomless(), `Rooms: ${list}${e.more ? ` and ${e.more} more` : ""}`);
     },
     chat(e) {
       const v = roomView(e.room);
@@ -993,7 +1143,12 @@ function start() {
       const v = roomView(e.room);
       entryOver(v);
       const who = isMe(e.nick) ? "You were" : `${e.nick} was`;
-      system(v, `${who} kicked from ${e.room} by ${e.by}${e.reason ? ": " + e.reason : "."}`, "error");
+      const text = `${who} kicked from ${e.room} by ${e.by}${e.reason ? ": " + e.reason : "."}`;
+      if (!isMe(e.nick)) return system(v, text, "error");
+      // You: said once, in the room you are moved to (its "entered" comes next, after the
+      // server's notice saying the same), or by the goodbye if you are sent off the server.
+      clearTimeout(state.kicked?.timer);
+      state.kicked = { text, timer: setTimeout(() => sayKick(roomLog()), 2000) };
     },
     nick(e) {
       const mine = isMe(e.old);
@@ -1027,12 +1182,14 @@ function start() {
     e.preventDefault();
     const text = ui.input.value;
     if (state.prompting && ui.input.type === "password") {
-      if (sendLine(text)) ui.input.value = "";
+      const error = tooLong(text, state.maxLine);
+      if (error) system(here(), error.replace("That line", "That password"), "error");
+      else if (sendLine(text)) ui.input.value = "";
       return;
     }
     const v = state.active;
     if (!v) return;
-    const out = outgoing(v, text);
+    const out = outgoing(v, text, state.maxLine);
     if (out.error) {
       system(v, out.error, "error");
       return;
@@ -1053,6 +1210,11 @@ function start() {
           "error",
         );
         return;
+      }
+      state.asked = { view: v, to: privateTarget(out.send), at: Date.now() };
+      if (!isSecret(text)) {
+        state.sent.push({ text, send: out.send });
+        if (state.sent.length > 5) state.sent.shift();
       }
       const first = out.send.trim().split(/\s+/)[0].toLowerCase();
       if (/^\/?(logout|quit)$/.test(first) && out.send.trim().split(/\s+/).length === 1) state.leaving = true;
@@ -1152,15 +1314,64 @@ function start() {
 
   // ------------------------------------------------------------ drawers and keys
 
+  /** Whether a pane is a drawer (slid in over the page on a small screen) rather than a column. */
+  function isDrawer(pane) {
+    return getComputedStyle(pane).position === "fixed";
+  }
+
+  /** The open drawer, if one is. */
+  function openDrawer() {
+    return [ui.side, ui.membersPane].find((p) => p.classList.contains("open"));
+  }
+
+  /** What Tab goes through in a pane: its buttons and inputs that are shown. */
+  function tabbable(pane) {
+    return [...pane.querySelectorAll("button, input, a[href]")].filter((e) => !e.disabled && e.getClientRects().length);
+  }
+
+  /** Moves the keyboard into a pane: its current item, else its first control, else the pane itself. */
+  function focusInto(pane) {
+    const target = pane.querySelector('[aria-current="true"]') ?? tabbable(pane)[0] ?? pane;
+    target.focus();
+    return document.activeElement === target;
+  }
+
+  /**
+   * Opens (or closes) a pane. On a small screen it is a drawer: the rest of
+   * the page is inert behind a scrim while it is open, the keyboard moves
+   * into it and Tab goes round inside it; Esc closes it. Where the pane is a
+   * column anyway, the keyboard just moves into it.
+   */
   function toggle(pane, button, open) {
+    if (pane === ui.side) refreshRooms();
+    if (!isDrawer(pane)) {
+      closeDrawers();
+      focusInto(pane);
+      return;
+    }
     const show = open ?? !pane.classList.contains("open");
+    const wasIn = pane.contains(document.activeElement);
     closeDrawers();
-    if (!show) return;
+    if (!show) {
+      if (wasIn) ui.input.focus(); // not left on a control that slides away
+      return;
+    }
     pane.classList.add("open");
     button.setAttribute("aria-expanded", "true");
     ui.scrim.hidden = false;
-    pane.querySelector("button, input")?.focus();
-    if (pane === ui.side) refreshRooms();
+    // The style sheet shows an opening drawer at once (it slides, but is never hidden while
+    // it does), so it can take the focus now; should a browser still hold it back, again
+    // once the slide is over.
+    if (!focusInto(pane)) {
+      const again = () => {
+        if (pane.classList.contains("open") && !pane.contains(document.activeElement)) focusInto(pane);
+      };
+      pane.addEventListener("transitionend", again, { once: true });
+      setTimeout(again, 300);
+    }
+    for (const other of [ui.skip, ui.bar, ui.main, ui.side, ui.membersPane]) {
+      if (other !== pane) other.inert = true;
+    }
   }
 
   function closeDrawers() {
@@ -1168,14 +1379,33 @@ function start() {
       pane.classList.remove("open");
       button.setAttribute("aria-expanded", "false");
     }
+    for (const other of [ui.skip, ui.bar, ui.main, ui.side, ui.membersPane]) other.inert = false;
     ui.scrim.hidden = true;
   }
 
   ui.openSide.addEventListener("click", () => toggle(ui.side, ui.openSide));
   ui.openMembers.addEventListener("click", () => toggle(ui.membersPane, ui.openMembers));
   ui.scrim.addEventListener("click", closeDrawers);
+  // A drawer left open when the screen grows (a phone turned, a window widened) is a column now.
+  globalThis.addEventListener("resize", () => {
+    const drawer = openDrawer();
+    if (drawer && !isDrawer(drawer)) closeDrawers();
+  });
 
   document.addEventListener("keydown", (e) => {
+    const drawer = openDrawer();
+    if (e.key === "Tab" && drawer && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      // Tab goes round the open drawer, in its own order.
+      const items = tabbable(drawer);
+      if (items.length === 0) return e.preventDefault();
+      const at = items.indexOf(document.activeElement);
+      const last = items.length - 1;
+      if (at === -1 || (e.shiftKey && at === 0) || (!e.shiftKey && at === last)) {
+        e.preventDefault();
+        items[at === -1 ? (e.shiftKey ? last : 0) : (e.shiftKey ? last : 0)].focus();
+      }
+      return;
+    }
     if (e.key === "Escape") {
       const open = ui.side.classList.contains("open") || ui.membersPane.classList.contains("open");
       closeDrawers();
@@ -1205,11 +1435,18 @@ function start() {
   }).observe(ui.logs);
 
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && state.active) {
+    if (document.hidden) return;
+    state.usedAt = Date.now();
+    refreshRooms(); // the room list may have changed while the page was out of view
+    if (state.active) {
       state.active.unread = 0;
       renderSide();
     }
   });
+
+  for (const type of ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"]) {
+    document.addEventListener(type, used, { passive: true, capture: true });
+  }
 
   globalThis.addEventListener("online", () => {
     if (state.conn === "reconnecting" || state.conn === "offline") {

@@ -481,6 +481,40 @@ export interface OriginOptions {
   allowOrigin: string[];
 }
 
+/**
+ * Whether a Host header names the server by address (an IP literal,
+ * `localhost` or a name under `.localhost`) or by the host name of one of
+ * `allowOrigin` (`*` allows any). A page on an attacker's domain whose DNS
+ * name has been rebound to a loopback or private address sends its own name
+ * as Host and as Origin, which pass the same-origin check: refusing names the
+ * server was not told about stops it (DNS rebinding).
+ *
+ * @example
+ * ```ts
+ * import { hostAllowed } from "./http.ts";
+ * hostAllowed("127.0.0.1:8080", []); // true
+ * hostAllowed("evil.example:8080", []); // false
+ * hostAllowed("chat.lan:8080", ["http://chat.lan:8080"]); // true
+ * ```
+ */
+export function hostAllowed(host: string | undefined, allowOrigin: string[]): boolean {
+  if (allowOrigin.includes("*")) return true;
+  const name = hostNameOf(host);
+  if (name === undefined) return false;
+  if (name === "localhost" || name.endsWith(".localhost") || name.startsWith("[") || isIP(name) !== 0) return true;
+  return allowOrigin.some((origin) => hostNameOf(origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")) === name);
+}
+
+/** The host name of a `host[:port]`, lower case (IPv6 in brackets); undefined if it is not one. */
+function hostNameOf(host: string | undefined): string | undefined {
+  if (host === undefined || host.trim() === "" || /[\s/?#@\\]/.test(host.trim())) return undefined;
+  try {
+    return new URL(`http://${host.trim()}`).hostname.replace(/\.$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
 /** An origin in lower case, without a default port or a trailing slash. */
 function normalOrigin(origin: string): string {
   const o = origin.trim().toLowerCase().replace(/\/+$/, "");

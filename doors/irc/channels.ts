@@ -10,10 +10,12 @@
  * - Modes: every room is `+nt` (members talk, operators set the topic).
  *   `+b`/`-b` ban or unban a nick (`nick`, `nick!*@*`) or an address
  *   (`*!*@1.2.3.4`) server-wide, as /ban does; `+q`/`-q` mute or unmute a
- *   nick, as /mute does. Other modes are refused with the reason.
+ *   nick, as /mute does. Other modes are refused with the reason. One
+ *   MODE command applies at most `MODES` (4) changes with a parameter.
  * - KICK follows teaparty's rule: out of a side room, out of the server
- *   from the main room; a line-protocol user kicked out of a side room is
- *   moved to the main room.
+ *   from the main room (its channels see it QUIT with the kick's reason);
+ *   a line-protocol user kicked out of a side room is moved to the main
+ *   room.
  * - INVITE tells the invited user (IRC users get an INVITE line); rooms are
  *   open to all, so it only points the way.
  *
@@ -31,10 +33,10 @@ import type { User } from "../../user.ts";
 import type { CommandContext } from "../../commands/table.ts";
 import { checkRoomName, roomName } from "../../room_name.ts";
 import { ERR, RPL } from "../../irc/numerics.ts";
-import { CHANLIMIT, hostmask, KICKLEN, SERVER, TOPICLEN } from "../../irc/isupport.ts";
+import { CHANLIMIT, hostmask, KICKLEN, MODES, SERVER, TOPICLEN } from "../../irc/isupport.ts";
 import { channel, fit, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
-import { cleanLine } from "../../text.ts";
+import { cleanIrcText } from "../../irc/formatting.ts";
 import { byteLength, MAX_LINE } from "../../irc/message.ts";
 import { splitText } from "../../irc/split.ts";
 import { checkNick, foldNick } from "../../nick.ts";
@@ -144,7 +146,7 @@ const idText = (id: number | undefined) => id === undefined ? undefined : String
 
 function part(s: IrcSession, params: string[]): void {
   const user = s.user!;
-  const reason = params[1] ? cleanLine(params[1]).slice(0, 300) : undefined;
+  const reason = params[1] ? splitText(cleanIrcText(params[1]).trim(), 300)[0] || undefined : undefined;
   for (const name of params[0].split(",")) {
     if (name === "") continue;
     const room = roomFor(s, name);
@@ -192,7 +194,7 @@ async function topic(s: IrcSession, params: string[]): Promise<void> {
   if (!user.operator) {
     return s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
   }
-  const text = splitText(cleanLine(params[1]).trim(), TOPICLEN)[0];
+  const text = splitText(cleanIrcText(params[1]).trim(), TOPICLEN)[0];
   const at = Date.now();
   await chat.store.saveTopic({ room: room.key, text, by: user.nick, at });
   s.flush();
@@ -230,7 +232,7 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
   if (!user.operator) {
     return s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
   }
-  const reason = params[2] ? splitText(cleanLine(params[2]).trim(), KICKLEN)[0] : "";
+  const reason = params[2] ? splitText(cleanIrcText(params[2]).trim(), KICKLEN)[0] : "";
   for (const nick of params[1].split(",")) {
     if (nick === "") continue;
     const other = chat.find(nick);
@@ -257,6 +259,11 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
     const why = reason ? `: ${reason}` : ".";
     const session = chat.sessionOf(other);
     if (room === chat.rooms.main) {
+      // Out of the server: its channels see it QUIT with the kick's reason, not a plain "Quit".
+      if (session) {
+        const quit = `Kicked by ${user.nick}${reason ? `: ${reason}` : ""}`;
+        for (const r of [...other.rooms]) chat.part(other, r, true, quit);
+      }
       session?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`);
     } else if (other.rooms.size > 1 || isIrc(other)) {
       chat.part(other, room);
@@ -325,6 +332,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
   if (params.length < 2) return s.numeric(RPL.CHANNELMODEIS, chan, "+nt");
   let sign = "+";
   let arg = 2;
+  let changes = 0; // with a parameter: at most MODES of them, the rest ignored (as other servers do)
   for (const c of params[1]) {
     if (c === "+" || c === "-") {
       sign = c;
@@ -336,6 +344,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
         await listMode(s, room, c);
         continue;
       }
+      if (++changes > MODES) break;
       if (!user.operator) {
         s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
         continue;

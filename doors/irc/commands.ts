@@ -22,10 +22,11 @@ import { type HistoryQuery, parseHistoryRequest, readHistory } from "../../irc/h
 import { channel, messageLines } from "../../dialects/irc.ts";
 import { checkRoomName, roomKey } from "../../room_name.ts";
 import { checkNick } from "../../nick.ts";
-import { cleanLine } from "../../text.ts";
+import { cleanIrcText } from "../../irc/formatting.ts";
+import { splitText } from "../../irc/split.ts";
 
 function quit(s: IrcSession, params: string[]): void {
-  const said = params[0] ? cleanLine(params[0]).trim().slice(0, 300) : "";
+  const said = params[0] ? splitText(cleanIrcText(params[0]).trim(), 300)[0] : "";
   const reason = said ? `Quit: ${said}` : "Quit";
   s.flush();
   s.quit(reason, `Closing link (${reason})`, "quit");
@@ -33,7 +34,7 @@ function quit(s: IrcSession, params: string[]): void {
 
 async function chathistory(s: IrcSession, params: string[]): Promise<void> {
   const q = parseHistoryRequest(params);
-  if ("code" in q) return s.line(`:${SERVER} FAIL CHATHISTORY ${q.code} ${q.context.join(" ")} :${q.text}`);
+  if ("code" in q) return s.reply("FAIL", "CHATHISTORY", q.code, ...q.context, q.text);
   const batch = s.caps.has("batch") ? s.batchRef() : undefined;
   if (q.sub === "TARGETS") {
     // Private messages are not kept as history, and clients know their channels.
@@ -43,7 +44,7 @@ async function chathistory(s: IrcSession, params: string[]): Promise<void> {
   const target = q.target;
   const chan = target.startsWith("#");
   if (chan ? checkRoomName(target) : checkNick(target)) {
-    return s.line(`:${SERVER} FAIL CHATHISTORY INVALID_TARGET ${q.sub} ${target} :No such channel or nick`);
+    return s.reply("FAIL", "CHATHISTORY", "INVALID_TARGET", q.sub, target, "No such channel or nick");
   }
   const messages = chan ? await readHistory(s.chat.store, roomKey(target), q) : [];
   const name = chan ? channel(s.chat.rooms.get(target)?.name ?? target.slice(1)) : target;
@@ -88,7 +89,7 @@ const serverCommands: IrcCommand[] = [
     params: 1,
     before: true,
     help: "PING <token>: the server answers PONG",
-    run: (s, m) => s.line(`:${SERVER} PONG ${SERVER} :${m.params[0]}`),
+    run: (s, m) => s.reply("PONG", SERVER, m.params[0]),
   },
   { name: "PONG", params: 0, before: true, help: "PONG <token>: the answer to the server's PING", run: () => {} },
   { name: "QUIT", params: 0, before: true, help: "QUIT [:reason]: leave the server", run: (s, m) => quit(s, m.params) },

@@ -6,7 +6,11 @@
  *
  * A registered nick needs its password: with SASL PLAIN (account = nick),
  * or with PASS. Without one it is refused with 433, so clients move on to
- * their alternative nick, with a notice that says why.
+ * their alternative nick, with a notice that says why. After registration
+ * `NICK nick <password>` changes to a registered nick, taking it back from
+ * another connection as a login would. login.ts words its refusals for
+ * telnet users (`Try again with: login …`); they are kept back
+ * ({@linkcode IrcSession.quietly}) and answered with numerics instead.
  *
  * @example
  * ```ts
@@ -22,9 +26,13 @@ import { ERR, RPL } from "../../irc/numerics.ts";
 import { hostmask, isupportLines, SERVER, VERSION } from "../../irc/isupport.ts";
 import { changeNick, login, loginChecked, type LoginResult, verifyAccount } from "../../login.ts";
 import { checkNick, foldNick } from "../../nick.ts";
+import { cleanIrcText } from "../../irc/formatting.ts";
+import { cutBytes } from "../../irc/message.ts";
 
 /** The longest SASL response accepted, in base64 characters. */
 export const SASL_MAX = 1200;
+/** Most bytes of a real name (USER) kept. */
+export const REALNAME_MAX = 100;
 
 function cap(s: IrcSession, params: string[]): Promise<void> | void {
   const sub = params[0].toUpperCase();
@@ -44,16 +52,13 @@ function cap(s: IrcSession, params: string[]): Promise<void> | void {
       if (!s.registered) reg.capHold = true;
       const asked = (params[1] ?? "").split(" ").filter((c) => c !== "");
       const known = asked.every((c) => CAPS.has(c.startsWith("-") ? c.slice(1) : c));
-      if (!known || asked.length === 0) {
-        s.line(`:${SERVER} CAP ${me} NAK :${asked.join(" ")}`);
-        return;
-      }
+      if (!known || asked.length === 0) return s.reply("CAP", me, "NAK", asked.join(" "));
       for (const c of asked) {
         if (c.startsWith("-")) s.caps.delete(c.slice(1));
         else s.caps.add(c);
       }
       s.capsChanged();
-      s.line(`:${SERVER} CAP ${me} ACK :${asked.join(" ")}`);
+      s.reply("CAP", me, "ACK", asked.join(" "));
       return;
     }
     case "END":
@@ -70,30 +75,60 @@ async function nick(s: IrcSession, params: string[]): Promise<void> {
   if (wanted === "") return s.numeric(ERR.NONICKNAMEGIVEN, "No nickname given");
   const problem = checkNick(wanted);
   if (problem) return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${problem}`);
-  const holder = s.chat.find(wanted);
   if (!s.registered) {
     // While CAP negotiation is open, SASL may still prove the account: the login decides.
     const reg = s.registration;
+    const holder = s.chat.find(wanted);
     if (holder && !reg.pass && !reg.capHold && foldNick(reg.account) !== holder.key) {
       return s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
     }
     s.registration.nick = wanted;
     return await register(s);
   }
-  if (holder && holder !== s.user) return s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
+  // changeNick decides, as login does: the right password takes a registered nick back from another connection.
   s.flush();
-  const result = await changeNick(s.chat, s, wanted, params[1]);
-  if (result === "password") s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is registered: NICK <nick> <password>");
-  else if (result === "taken") s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
-  else if (result === "lookalike") {
-    s.numeric(ERR.ERRONEUSNICKNAME, wanted, "Erroneous nickname: it looks like someone else's");
+  const { value: result, said } = await s.quietly(() => changeNick(s.chat, s, wanted, params[1]));
+  const why = said.find((t) => !TELNET_HINT.test(t));
+  switch (result) {
+    case "in":
+      return;
+    case "password":
+      return s.numeric(ERR.NICKNAMEINUSE, wanted, `Nickname is registered: NICK ${wanted} <password>`);
+    case "taken":
+      return s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
+    case "throttled":
+      return s.numeric(ERR.NICKNAMEINUSE, wanted, why ?? "Too many failed logins; try again later");
+    case "lookalike":
+      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${lookalikeText(said)}`);
+    case "invalid":
+      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${checkNick(wanted) ?? "not a nick"}`);
+    case "banned":
+      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, why ?? `The nick ${wanted} is banned`);
+    default:
+      if (said.some((t) => t.startsWith("Wrong password"))) {
+        return s.numeric(ERR.NICKNAMEINUSE, wanted, "Password incorrect: your nick is unchanged");
+      }
+      if (said.some((t) => /^You are \S+ already\.$/.test(t))) return; // NICK to one's own nick: nothing to do
+      for (const t of said) if (!TELNET_HINT.test(t)) s.serverNotice(t);
   }
+}
+
+/** Refusals of login.ts that tell a telnet user what to type (`login nick`, `/nick nick <password>`). */
+const TELNET_HINT = /Try again with: login |: \/nick /;
+
+/** What a look-alike refusal says (`it looks like alice, a registered or logged-in nick`), from login.ts's words. */
+function lookalikeText(said: string[]): string {
+  for (const t of said) {
+    const m = /(it looks like .*?)\.?$/.exec(t);
+    if (m) return m[1];
+  }
+  return "it looks like someone else's";
 }
 
 function user(s: IrcSession, params: string[]): Promise<void> | void {
   if (s.registered) return s.numeric(ERR.ALREADYREGISTERED, "You may not reregister");
   s.registration.username = params[0];
-  s.realname = params[3];
+  s.realname = cutBytes(cleanIrcText(params[3]).trim(), REALNAME_MAX);
   return register(s);
 }
 
@@ -145,7 +180,7 @@ async function authenticate(s: IrcSession, params: string[]): Promise<void> {
     return s.numeric(ERR.SASLFAIL, "SASL authentication failed: the account and the authorisation name differ");
   }
   s.flush();
-  const checked = await verifyAccount(s.chat, s, authcid, password);
+  const checked = (await s.quietly(() => verifyAccount(s.chat, s, authcid, password))).value; // 904 says why
   if (checked.result !== "ok") {
     const why = checked.result === "unknown"
       ? `${authcid} is not a registered nick`
@@ -174,13 +209,14 @@ export async function register(s: IrcSession): Promise<void> {
   s.flush();
   const nick = reg.account || reg.nick;
   let result: LoginResult;
+  let said: string[];
   try {
-    if (reg.account) {
-      result = loginChecked(s.chat, s, reg.account, { seat: false });
-    } else {
+    // The refusals login.ts words for telnet users are kept back: the numerics below say it the IRC way.
+    ({ value: result, said } = await s.quietly(async () => {
+      if (reg.account) return loginChecked(s.chat, s, reg.account, { seat: false });
       const account = await s.chat.store.account(foldNick(nick));
-      result = await login(s.chat, s, nick, account && reg.pass ? reg.pass : undefined, { seat: false, prompt: false });
-    }
+      return await login(s.chat, s, nick, account && reg.pass ? reg.pass : undefined, { seat: false, prompt: false });
+    }));
   } finally {
     reg.busy = false;
   }
@@ -191,7 +227,7 @@ export async function register(s: IrcSession): Promise<void> {
       return welcome(s);
     case "invalid":
       reg.nick = "";
-      return s.numeric(ERR.ERRONEUSNICKNAME, nick, "Erroneous nickname");
+      return s.numeric(ERR.ERRONEUSNICKNAME, nick, `Erroneous nickname: ${checkNick(nick) ?? "not a nick"}`);
     case "taken":
       reg.nick = "";
       return s.numeric(ERR.NICKNAMEINUSE, nick, "Nickname is already in use");
@@ -203,19 +239,22 @@ export async function register(s: IrcSession): Promise<void> {
       return s.numeric(ERR.NICKNAMEINUSE, nick, "Nickname is registered");
     case "lookalike":
       reg.nick = "";
-      return s.numeric(ERR.ERRONEUSNICKNAME, nick, "Erroneous nickname: it looks like someone else's");
+      return s.numeric(ERR.ERRONEUSNICKNAME, nick, `Erroneous nickname: ${lookalikeText(said)}`);
     case "busy":
       s.flush();
       s.end("password checks busy", "Cannot check the password now; please try again shortly.");
       return;
     case "banned":
-      s.numeric(ERR.YOUREBANNEDCREEP, `The nick ${nick} is banned`);
+      s.numeric(ERR.YOUREBANNEDCREEP, said.find((t) => t.startsWith("The nick ")) ?? `The nick ${nick} is banned`);
       s.flush();
       s.end(`nick ${nick} banned`, `Closing link: the nick ${nick} is banned`);
       return;
+    case "throttled":
+      reg.nick = "";
+      return s.numeric(ERR.PASSWDMISMATCH, said[0] ?? "Too many failed logins; try again later");
     default:
       reg.nick = "";
-      return s.numeric(ERR.PASSWDMISMATCH, "Password incorrect");
+      return s.numeric(ERR.PASSWDMISMATCH, `Password incorrect for ${nick}`);
   }
 }
 
@@ -225,6 +264,9 @@ function welcome(s: IrcSession): void {
   const chat = s.chat;
   const { name } = chat.options;
   s.capsChanged();
+  // The nick asked for may not be the one logged in to (SASL to another account, another spelling): say so first.
+  const asked = s.registration.nick;
+  if (asked && asked !== user.nick) s.line(`:${hostmask(asked)} NICK ${user.nick}`);
   s.numeric(RPL.WELCOME, `Welcome to the ${name} IRC network, ${user.nick}`);
   s.numeric(RPL.YOURHOST, `Your host is ${SERVER}, running version ${VERSION}`);
   s.numeric(RPL.CREATED, `This server was created ${new Date(s.server.created).toISOString()}`);

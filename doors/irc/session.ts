@@ -9,6 +9,14 @@
  * command modules (doors/irc/commands.ts and the modules it gathers) depend on the
  * session and not the other way round.
  *
+ * A room line sent as a NOTICE (its event carries `notice`) is rendered
+ * as a NOTICE. The QUIT of a user the server sent away is written for the
+ * receiver rather than shared, with why (`Kicked by opal: bye`, `Banned by
+ * opal`).
+ * Lines that are not valid UTF-8 (irc/utf8.ts looks at the bytes as read)
+ * get `FAIL … INVALID_UTF8`; every reply is made safe and cut to 512 bytes
+ * ({@linkcode IrcSession.numeric}, {@linkcode IrcSession.reply}).
+ *
  * @example
  * ```ts
  * import type { IrcCommand } from "./session.ts";
@@ -26,25 +34,27 @@
 import { type Connection, deliveries, Session } from "../../session.ts";
 import type { Chat } from "../../chat.ts";
 import type { CommandTable } from "../../commands/table.ts";
-import type { ChatEvent } from "../../events.ts";
+import type { ChatEvent, LeftEvent } from "../../events.ts";
 import type { Delivery } from "../../dialects/dialect.ts";
-import { channel, ircDialect, lineTags, messageLines } from "../../dialects/irc.ts";
+import { channel, type IrcDialect, ircDialect, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
 import { formatTime, NOTICE_PREFIX } from "../../format.ts";
 import { type LineListener, LineReader, type LineSource } from "../../line_reader.ts";
 import {
   byteLength,
   encode,
-  formatMessage,
+  formatReply,
   type IrcMessage,
   MAX_LINE,
   MAX_TAGS,
   parseMessage,
+  stripControls,
 } from "../../irc/message.ts";
 import { FLAG, renderFlags } from "../../irc/caps.ts";
 import { hostmask, SERVER } from "../../irc/isupport.ts";
 import { ERR } from "../../irc/numerics.ts";
 import { splitText } from "../../irc/split.ts";
+import { Utf8Check } from "../../irc/utf8.ts";
 
 /** One row of the IRC command table. */
 export interface IrcCommand {
@@ -124,7 +134,10 @@ export class IrcSession extends Session {
   #out: string[] = [];
   #last: ChatEvent | undefined; // the last event received: one sent to several rooms comes once
   #lastQuit = ""; // the nick of the last QUIT: one QUIT however many channels are shared
-  #kicked: Set<string> | undefined; // room\0nick of kicks whose PART is not shown
+  #kicked: Map<string, Kick> | undefined; // room\0nick of kicks whose leave is not shown as a PART
+  #utf8 = new Utf8Check(); // which lines were not valid UTF-8
+  #lineNo = 0; // the number of the next line handled (for #utf8)
+  #caught: string[] | undefined; // refusals of the line protocol kept back while a login runs (see quietly)
 
   /** Wraps an accepted connection of `server`. */
   constructor(server: IrcServer, conn: Connection, ip: string) {
@@ -157,6 +170,11 @@ export class IrcSession extends Session {
     return renderFlags(this.caps);
   }
 
+  /** The session's IRC dialect. */
+  get ircDialect(): IrcDialect {
+    return this.dialect as IrcDialect;
+  }
+
   /** Takes the enabled capabilities into account: dialect, echo. */
   capsChanged(): void {
     this.dialect = ircDialect(this.chat, this.flags);
@@ -170,15 +188,49 @@ export class IrcSession extends Session {
     this.#out.push(text + "\r\n");
   }
 
-  /** Queues a numeric: `:teaparty CODE <me> params… :last` (the last is a word, not text, for a few). */
+  /**
+   * Queues a numeric: `:teaparty CODE <me> params… :last` (the last is a
+   * word, not text, for a few). Parameters may echo what the client sent:
+   * they are made safe and cut to fit 512 bytes ({@linkcode formatReply}).
+   */
   numeric(code: string, ...params: string[]): void {
-    this.#out.push(formatMessage(SERVER, code, [this.me, ...params], !TOKEN_LAST.has(code)) + "\r\n");
+    this.#out.push(formatReply(SERVER, code, [this.me, ...params], !TOKEN_LAST.has(code)) + "\r\n");
+  }
+
+  /** Queues a reply line that may echo what the client sent (PONG, CAP NAK, FAIL), made safe ({@linkcode formatReply}). */
+  reply(command: string, ...params: string[]): void {
+    this.#out.push(formatReply(SERVER, command, params, true) + "\r\n");
   }
 
   /** Queues a server NOTICE to this client, cut into lines that fit. */
   serverNotice(text: string): void {
     const head = `:${SERVER} NOTICE ${this.me} :`;
-    for (const piece of splitText(text, MAX_LINE - 2 - byteLength(head))) this.#out.push(head + piece + "\r\n");
+    for (const piece of splitText(stripControls(text), MAX_LINE - 2 - byteLength(head))) {
+      this.#out.push(head + piece + "\r\n");
+    }
+  }
+
+  /**
+   * Runs a login or nick change of login.ts, keeping back the refusals it
+   * sends the session (worded for telnet users: "Try again with: login
+   * …", "/nick … <password>"): the IRC door answers with numerics instead.
+   * Returns what `run` returned and the refusals, in order.
+   */
+  async quietly<T>(run: () => Promise<T> | T): Promise<{ value: T; said: string[] }> {
+    const said: string[] = [];
+    const outer = this.#caught;
+    this.#caught = said;
+    try {
+      return { value: await run(), said };
+    } finally {
+      this.#caught = outer;
+    }
+  }
+
+  /** Sends an error, unless a login under {@linkcode IrcSession.quietly} keeps it back. */
+  override fail(text: string): void {
+    if (this.#caught) this.#caught.push(text);
+    else super.fail(text);
   }
 
   /** A fresh batch reference. */
@@ -210,27 +262,43 @@ export class IrcSession extends Session {
     switch (e.type) {
       case "chat":
       case "action":
+        this.#lastQuit = "";
+        return this.#push(delivery.bytes(this.dialect)); // a NOTICE too, when it was sent as one
       case "entered":
+        this.#lastQuit = "";
+        this.#kicked?.delete(`${e.room}\0${e.nick}`); // back in the room: a kick before is over
+        return this.#push(delivery.bytes(this.dialect));
       case "crowd":
+        this.#lastQuit = "";
+        if (this.#kicked) { for (const nick of e.left) this.#kicked.delete(`${e.room}\0${nick}`); }
+        return this.#push(delivery.bytes(this.dialect));
       case "nick":
       case "away":
         this.#lastQuit = "";
         return this.#push(delivery.bytes(this.dialect));
-      case "left":
+      case "left": {
+        // The leave that follows a kick (the PART of a side room, the QUIT of the main room) ends it.
+        const key = `${e.room}\0${e.nick}`;
+        const kick = this.#kicked?.get(key);
+        if (kick) this.#kicked!.delete(key);
+        const fresh = kick !== undefined && performance.now() - kick.at < KICK_MS;
         if (e.quit) {
           if (this.#lastQuit === e.nick) return;
           this.#lastQuit = e.nick;
+          const why = e.reason ? "" : this.#quitReason(e, kick);
+          if (why) return this.#push(encode(this.ircDialect.lines({ ...e, reason: why })));
         } else {
           this.#lastQuit = "";
-          if (this.#kicked?.delete(`${e.room}\0${e.nick}`)) return; // the KICK said it
+          if (fresh) return; // the KICK said it
         }
         return this.#push(delivery.bytes(this.dialect));
+      }
       case "kick":
         this.#lastQuit = "";
         if (e.nick !== this.nick) {
-          const kicked = this.#kicked ??= new Set();
-          if (kicked.size > 64) kicked.clear();
-          kicked.add(`${e.room}\0${e.nick}`);
+          const kicked = this.#kicked ??= new Map();
+          if (kicked.size >= 64) kicked.clear();
+          kicked.set(`${e.room}\0${e.nick}`, { by: e.by, reason: e.reason, at: performance.now() });
         }
         return this.#push(delivery.bytes(this.dialect));
       case "topic":
@@ -243,6 +311,33 @@ export class IrcSession extends Session {
     }
     const text = this.#personal(e);
     if (text !== "") this.#push(encode(text));
+  }
+
+  /**
+   * Why a user left the server without saying so, when the server sent it
+   * away: `Kicked by opal: bye`, `Banned by opal`; "" for an ordinary quit.
+   * A kick out of the main room this receiver saw (`kick`, the one this
+   * leave ends, or the one still waiting in the main room) says it; else
+   * the user's session, closing, tells why (it still holds its nick when
+   * its leaves are delivered at once).
+   */
+  #quitReason(e: LeftEvent, kick: Kick | undefined): string {
+    const main = this.chat.rooms.main.name;
+    const seen = e.room === main ? kick : this.#kicked?.get(`${main}\0${e.nick}`);
+    if (seen && performance.now() - seen.at < KICK_MS) {
+      return `Kicked by ${seen.by}${seen.reason ? `: ${seen.reason}` : ""}`;
+    }
+    let why = quitReasons.get(e);
+    if (why === undefined) {
+      why = "";
+      const link = this.chat.find(e.nick)?.link;
+      if (link instanceof Session && link.closed) {
+        const m = /^(kicked|banned) by (\S+)$/.exec(link.closeReason);
+        if (m) why = `${m[1] === "kicked" ? "Kicked" : "Banned"} by ${m[2]}`;
+      }
+      quitReasons.set(e, why);
+    }
+    return why;
   }
 
   #push(bytes: Uint8Array): void {
@@ -260,19 +355,24 @@ export class IrcSession extends Session {
         return messageLines(flags, e.at, idOf(e.id), undefined, hostmask(e.nick), channel(e.room), e.kind, e.text);
       case "private": {
         const kind = e.action ? "action" : "chat";
+        const command = e.notice ? "NOTICE" : "PRIVMSG";
         if (e.echo) {
           if (!this.caps.has("echo-message")) return "";
-          return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(me), e.to, kind, e.text);
+          return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(me), e.to, kind, e.text, command);
         }
-        return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(e.from), me, kind, e.text);
+        return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(e.from), me, kind, e.text, command);
       }
       case "mail": {
-        const text = flags & FLAG.time ? e.text : `[sent ${formatTime(e.at)} UTC] ${e.text}`;
-        return messageLines(flags, e.at, undefined, undefined, hostmask(e.from), me, "chat", text);
+        // An action is kept as "* nick text" (mail has no kind): it comes back as a CTCP ACTION.
+        const mark = `* ${e.from} `;
+        const action = e.text.startsWith(mark);
+        const said = action ? e.text.slice(mark.length) : e.text;
+        const text = flags & FLAG.time ? said : `[sent ${formatTime(e.at)} UTC] ${said}`;
+        return messageLines(flags, e.at, undefined, undefined, hostmask(e.from), me, action ? "action" : "chat", text);
       }
       case "topic":
-        return `${formatMessage(SERVER, "332", [me, channel(e.room), e.text])}\r\n` +
-          `${formatMessage(SERVER, "333", [me, channel(e.room), e.by, String(Math.floor(e.at / 1000))])}\r\n`;
+        return `${formatReply(SERVER, "332", [me, channel(e.room), e.text])}\r\n` +
+          `${formatReply(SERVER, "333", [me, channel(e.room), e.by, String(Math.floor(e.at / 1000))])}\r\n`;
       case "goodbye":
         return `ERROR :${e.text}\r\n`;
       case "login":
@@ -285,7 +385,7 @@ export class IrcSession extends Session {
         let out = "";
         const head = `${lineTags(flags & FLAG.time, Date.now())}:${SERVER} NOTICE ${me} :`;
         for (const line of telnetLines(e)) {
-          const text = line.startsWith(NOTICE_PREFIX) ? line.slice(NOTICE_PREFIX.length) : line;
+          const text = stripControls(line.startsWith(NOTICE_PREFIX) ? line.slice(NOTICE_PREFIX.length) : line);
           for (const piece of splitText(text, MAX_LINE - 2 - byteLength(head))) out += head + piece + "\r\n";
         }
         return out;
@@ -311,11 +411,13 @@ export class IrcSession extends Session {
   }
 
   protected lines(listener: LineListener): LineSource {
-    return new LineReader(this.conn, { maxLine: MAX_TAGS + MAX_LINE }, listener);
+    // The UTF-8 check looks at the bytes as read (it changes none), before the reader decodes them.
+    return new LineReader(this.conn, { maxLine: MAX_TAGS + MAX_LINE, telnet: this.#utf8 }, listener);
   }
 
   /** A line past what the reader keeps (8,191 bytes of tags and 512 of message): 417. */
   protected override tooLong(): void {
+    this.#lineNo++;
     this.lastHeard = performance.now();
     this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
     this.flush();
@@ -324,16 +426,25 @@ export class IrcSession extends Session {
   protected async handle(line: string): Promise<void> {
     this.lastHeard = performance.now();
     this.pingSent = 0;
+    const invalid = this.#utf8.invalid(this.#lineNo++); // its bytes as received when not UTF-8, else -1
     const message = parseMessage(line);
     if (!message) return;
-    if (message.tagBytes > MAX_TAGS || (line.length > 170 && byteLength(line) - message.tagBytes > MAX_LINE - 2)) {
+    // Measured on the bytes received (a bad byte decoded as U+FFFD counts 3).
+    const bytes = invalid >= 0 ? invalid : line.length > 170 ? byteLength(line) : line.length;
+    if (message.tagBytes > MAX_TAGS || bytes - message.tagBytes > MAX_LINE - 2) {
       this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
+      return this.flush();
+    }
+    if (invalid >= 0) {
+      // UTF8ONLY: invalid UTF-8 is never relayed (IRCv3 utf8-only, with its standard reply).
+      const name = /^[A-Z0-9]{1,32}$/.test(message.command) ? message.command : "*";
+      this.reply("FAIL", name, "INVALID_UTF8", "Message rejected: this server takes UTF-8 only (UTF8ONLY)");
       return this.flush();
     }
     const command = this.server.ircCommands.get(message.command);
     if (!command) {
       if (!this.registered) this.numeric(ERR.NOTREGISTERED, "You have not registered");
-      else this.numeric(ERR.UNKNOWNCOMMAND, clip(message.command), "Unknown command");
+      else this.numeric(ERR.UNKNOWNCOMMAND, message.command, "Unknown command");
     } else if (!this.registered && !command.before) {
       this.numeric(ERR.NOTREGISTERED, "You have not registered");
     } else if (message.params.length < command.params || (command.params > 0 && message.params[0] === "")) {
@@ -372,4 +483,13 @@ export class IrcSession extends Session {
 const TOKEN_LAST = new Set(["004", "221", "324", "329", "333", "341", "367", "728"]);
 const SLOT: ChatEvent = { type: "notice", text: "" }; // the journal's place for a reply
 const idOf = (id: number | undefined) => id === undefined ? undefined : String(id);
-const clip = (text: string) => text.length > 32 ? text.slice(0, 32) : text;
+/** A kick a receiver saw: by whom, its reason, and when (performance.now()). */
+interface Kick {
+  by: string;
+  reason: string;
+  at: number;
+}
+/** How long a kick waits for its leave (a remote user's comes from its server): longer, it is forgotten. */
+const KICK_MS = 30_000;
+/** Why a user who left the server was sent away, by leave event ("" for an ordinary quit), shared by its receivers. */
+const quitReasons = new WeakMap<LeftEvent, string>();

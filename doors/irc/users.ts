@@ -4,10 +4,13 @@
  * only IRC clients could answer them), `TAGMSG` (accepted, not relayed),
  * `AWAY`, `WHO`, `WHOIS`, `ISON` and `USERHOST`.
  *
- * Text is cleaned as on every door (control characters, so IRC colours and
- * bold too, are removed). A NOTICE is said like a PRIVMSG but never answered
- * with an error. Private messages to an offline registered nick are kept
- * as mail, as on the other doors. Addresses appear only to operators.
+ * Text is cleaned as on every door, IRC formatting first: colour codes
+ * with their numbers (`\x0304,12`), hex colours, bold, italics and the
+ * rest are removed (irc/formatting.ts), then control characters. A
+ * NOTICE reaches IRC users as a NOTICE (its events carry `notice`) and
+ * other users as any line, and is never answered with an error. Private
+ * messages to an offline registered nick are kept as mail, as on the
+ * other doors. Addresses appear only to operators.
  *
  * @example
  * ```ts
@@ -23,9 +26,9 @@ import type { User } from "../../user.ts";
 import { ERR, RPL } from "../../irc/numerics.ts";
 import { AWAYLEN, MAX_TARGETS, SERVER, USER_HOST } from "../../irc/isupport.ts";
 import { channel } from "../../dialects/irc.ts";
-import { cleanLine } from "../../text.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { splitText } from "../../irc/split.ts";
+import { cleanIrcText } from "../../irc/formatting.ts";
 
 /** The realname shown for a user: an IRC user's own, else the door it came through (`telnet user`). */
 export function realnameOf(user: User): string {
@@ -59,7 +62,7 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
   }
   const said = ctcp(params[1]);
   if (!said) return; // CTCP other than ACTION: not passed on
-  const text = cleanLine(said.text).trim();
+  const text = cleanIrcText(said.text).trim(); // colours and bold go, as every control character
   if (text === "") {
     if (!notice) s.numeric(ERR.NOTEXTTOSEND, "No text to send");
     return;
@@ -76,7 +79,7 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
         if (!notice) s.numeric(ERR.CANNOTSENDTOCHAN, channel(room.name), "Cannot send to channel: JOIN it first");
         continue;
       }
-      const refusal = chat.say(user, said.kind, text, room);
+      const refusal = chat.say(user, said.kind, text, room, notice);
       if (refusal && !notice) s.numeric(ERR.CANNOTSENDTOCHAN, channel(room.name), refusal);
       continue;
     }
@@ -86,7 +89,7 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
     }
     s.flush();
     const sender = user.registered ? user.key : `address ${s.ip}`;
-    const result = await chat.tell(user, target, text, said.kind === "action", sender);
+    const result = await chat.tell(user, target, text, said.kind === "action", sender, notice);
     if (!result.sent) {
       if (!notice || !result.error) s.serverNotice(result.reply);
       continue;
@@ -101,7 +104,7 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
 
 function away(s: IrcSession, params: string[]): void {
   const user = s.user!;
-  const text = params[0] ? splitText(cleanLine(params[0]).trim(), AWAYLEN)[0] : "";
+  const text = params[0] ? splitText(cleanIrcText(params[0]).trim(), AWAYLEN)[0] : "";
   if (text === user.away) {
     return text
       ? s.numeric(RPL.NOWAWAY, "You have been marked as being away")
@@ -145,7 +148,7 @@ function who(s: IrcSession, params: string[]): void {
   if (exact) {
     const first = [...exact.rooms][0];
     whoLine(s, first ? channel(first.name) : "*", exact);
-  } else if (/[*?]/.test(mask)) {
+  } else if (mask === "0" || /[*?]/.test(mask)) { // RFC 2812: "0" is everyone, as "*" is
     const test = glob(mask === "0" ? "*" : mask);
     let n = 0;
     for (const u of chat.nicks.values()) {
