@@ -458,14 +458,15 @@ export class Chat implements SessionHost {
   }
 
   /**
-   * A session is ending: its user leaves every room (what it saw there is
+   * A session is ending: its user leaves every room (`quit`: why the server
+   * sent it away, as its rooms are told; what it saw there is
    * remembered for its nick), frees its nick, and ignores on it end or stay
    * on its registered nick ({@linkcode Ignores.gone}). Idempotent.
    */
-  release(session: Session): void {
+  release(session: Session, quit?: string): void {
     const user = session.user;
     if (!user) return;
-    for (const room of [...user.rooms]) this.part(user, room, true);
+    for (const room of [...user.rooms]) this.part(user, room, true, quit);
     this.ignores.gone(user);
     if (this.nicks.get(user.key) === user) {
       this.nicks.delete(user.key);

@@ -99,3 +99,18 @@ export function clip(text: string, max = 24): string {
   const chars = [...text];
   return chars.length > max ? chars.slice(0, max).join("") + "…" : text;
 }
+
+/**
+ * Why a user quit when an operator sent it away, as its rooms are told (an
+ * IRC QUIT reason).
+ *
+ * @example
+ * ```ts
+ * import { sentAway } from "./format.ts";
+ * sentAway("Kicked", "opal", "bye"); // "Kicked by opal: bye"
+ * sentAway("Banned", "opal"); // "Banned by opal"
+ * ```
+ */
+export function sentAway(how: "Kicked" | "Banned", by: string, reason = ""): string {
+  return `${how} by ${by}${reason ? `: ${reason}` : ""}`;
+}

@@ -58,7 +58,7 @@ export interface SessionHost {
   /** The one way out for everything sent (keeps each user's lines in order). */
   readonly journal: Journal;
   /** The session is ending: its user leaves its rooms and frees its nick. Idempotent. */
-  release(session: Session): void;
+  release(session: Session, quit?: string): void;
   /** Called once when the session's connection is closed. */
   closed(session: Session, reason: string, level: "info" | "warn"): void;
 }
@@ -303,14 +303,15 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
   }
 
   /**
-   * Ends the session politely: the user leaves its rooms, the session gets a
+   * Ends the session politely: the user leaves its rooms (`quit`: why, as
+   * the others are told, e.g. "Kicked by opal: bye"), the session gets a
    * last word, and waits (up to `graceMs`) until it is written, then closes.
    */
-  async end(reason: string, farewell: string, graceMs = 5000): Promise<void> {
+  async end(reason: string, farewell: string, graceMs = 5000, quit?: string): Promise<void> {
     if (this.closed) return;
     this.#ending = true;
     this.closeReason = reason;
-    this.host.release(this);
+    this.host.release(this, quit);
     this.send({ type: "goodbye", text: farewell });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));

@@ -31,6 +31,7 @@ import type { ChatEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import { foldNick } from "../nick.ts";
 import { covers, describeBan, parseAddress } from "../moderation.ts";
+import { sentAway } from "../format.ts";
 import { openRedis, type Redis } from "./redis.ts";
 import type { RedisStore, StoreChange } from "./store.ts";
 import {
@@ -406,7 +407,12 @@ export class ClusterNode implements Peers {
     const why = m.why ? `: ${m.why}` : ".";
     const irc = (user.link as { door?: string }).door?.startsWith("irc") === true;
     if (room === chat.rooms.main) {
-      chat.sessionOf(user)?.end(`kicked by ${m.by}`, `You were kicked by ${m.by}${why}`);
+      chat.sessionOf(user)?.end(
+        `kicked by ${m.by}`,
+        `You were kicked by ${m.by}${why}`,
+        undefined,
+        sentAway("Kicked", m.by, m.why),
+      );
     } else if (m.irc && (user.rooms.size > 1 || irc)) {
       chat.part(user, room);
     } else {
@@ -621,7 +627,9 @@ export class ClusterNode implements Peers {
     chat.reload();
     for (const s of [...chat.sessions]) {
       const ban = (s.user && chat.moderation.banned("nick", s.user.key)) || chat.moderation.banned("ip", s.ip);
-      if (ban) s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`);
+      if (ban) {
+        s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`, undefined, sentAway("Banned", ban.by));
+      }
     }
   }
 

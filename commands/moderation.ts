@@ -16,6 +16,7 @@
  */
 import { type Command, type CommandContext, findUser } from "./table.ts";
 import type { Room } from "../rooms.ts";
+import { sentAway } from "../format.ts";
 import { MAX_TOPIC } from "../room_name.ts";
 import type { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
@@ -69,7 +70,8 @@ export const moderationCommands: Command[] = [
       });
       if (other.remote) return chat.peers.kick(other, room, user.nick, reason, false); // its server does the rest
       if (room === chat.rooms.main) {
-        chat.sessionOf(other)?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`);
+        const quit = sentAway("Kicked", user.nick, reason);
+        chat.sessionOf(other)?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`, undefined, quit);
       } else {
         chat.journal.tell(other, { type: "notice", text: `You were kicked from ${room.name} by ${user.nick}${why}` });
         await chat.move(other, chat.rooms.main.name);
@@ -110,7 +112,12 @@ export const moderationCommands: Command[] = [
         { target },
       );
       for (const v of victims) {
-        v.end(`banned by ${user.nick}`, `You are banned ${describeBan(parsed)}`);
+        v.end(
+          `banned by ${user.nick}`,
+          `You are banned ${describeBan(parsed)}`,
+          undefined,
+          sentAway("Banned", user.nick),
+        );
       }
     },
   },

@@ -41,6 +41,7 @@ import { byteLength, MAX_LINE } from "../../irc/message.ts";
 import { splitText } from "../../irc/split.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { isAddress } from "../../moderation.ts";
+import { sentAway } from "../../format.ts";
 
 /** The room a `#name` parameter names, or undefined after replying 403. */
 export function roomFor(s: IrcSession, name: string): Room | undefined {
@@ -260,11 +261,8 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
     const session = chat.sessionOf(other);
     if (room === chat.rooms.main) {
       // Out of the server: its channels see it QUIT with the kick's reason, not a plain "Quit".
-      if (session) {
-        const quit = `Kicked by ${user.nick}${reason ? `: ${reason}` : ""}`;
-        for (const r of [...other.rooms]) chat.part(other, r, true, quit);
-      }
-      session?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`);
+      const quit = sentAway("Kicked", user.nick, reason);
+      session?.end(`kicked by ${user.nick}`, `You were kicked by ${user.nick}${why}`, undefined, quit);
     } else if (other.rooms.size > 1 || isIrc(other)) {
       chat.part(other, room);
     } else {

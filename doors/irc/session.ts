@@ -10,9 +10,8 @@
  * session and not the other way round.
  *
  * A room line sent as a NOTICE (its event carries `notice`) is rendered
- * as a NOTICE. The QUIT of a user the server sent away is written for the
- * receiver rather than shared, with why (`Kicked by opal: bye`, `Banned by
- * opal`).
+ * as a NOTICE, and the QUIT of a user the server sent away says why (the
+ * leave carries `Kicked by opal: bye`, `Banned by opal`).
  * Lines that are not valid UTF-8 (irc/utf8.ts looks at the bytes as read)
  * get `FAIL … INVALID_UTF8`; every reply is made safe and cut to 512 bytes
  * ({@linkcode IrcSession.numeric}, {@linkcode IrcSession.reply}).
@@ -34,7 +33,7 @@
 import { type Connection, deliveries, Session } from "../../session.ts";
 import type { Chat } from "../../chat.ts";
 import type { CommandTable } from "../../commands/table.ts";
-import type { ChatEvent, LeftEvent } from "../../events.ts";
+import type { ChatEvent } from "../../events.ts";
 import type { Delivery } from "../../dialects/dialect.ts";
 import { channel, type IrcDialect, ircDialect, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
@@ -282,11 +281,9 @@ export class IrcSession extends Session {
         const kick = this.#kicked?.get(key);
         if (kick) this.#kicked!.delete(key);
         const fresh = kick !== undefined && performance.now() - kick.at < KICK_MS;
-        if (e.quit) {
+        if (e.quit) { // with why, when the server sent the user away ("Kicked by opal: bye")
           if (this.#lastQuit === e.nick) return;
           this.#lastQuit = e.nick;
-          const why = e.reason ? "" : this.#quitReason(e, kick);
-          if (why) return this.#push(encode(this.ircDialect.lines({ ...e, reason: why })));
         } else {
           this.#lastQuit = "";
           if (fresh) return; // the KICK said it
@@ -311,33 +308,6 @@ export class IrcSession extends Session {
     }
     const text = this.#personal(e);
     if (text !== "") this.#push(encode(text));
-  }
-
-  /**
-   * Why a user left the server without saying so, when the server sent it
-   * away: `Kicked by opal: bye`, `Banned by opal`; "" for an ordinary quit.
-   * A kick out of the main room this receiver saw (`kick`, the one this
-   * leave ends, or the one still waiting in the main room) says it; else
-   * the user's session, closing, tells why (it still holds its nick when
-   * its leaves are delivered at once).
-   */
-  #quitReason(e: LeftEvent, kick: Kick | undefined): string {
-    const main = this.chat.rooms.main.name;
-    const seen = e.room === main ? kick : this.#kicked?.get(`${main}\0${e.nick}`);
-    if (seen && performance.now() - seen.at < KICK_MS) {
-      return `Kicked by ${seen.by}${seen.reason ? `: ${seen.reason}` : ""}`;
-    }
-    let why = quitReasons.get(e);
-    if (why === undefined) {
-      why = "";
-      const link = this.chat.find(e.nick)?.link;
-      if (link instanceof Session && link.closed) {
-        const m = /^(kicked|banned) by (\S+)$/.exec(link.closeReason);
-        if (m) why = `${m[1] === "kicked" ? "Kicked" : "Banned"} by ${m[2]}`;
-      }
-      quitReasons.set(e, why);
-    }
-    return why;
   }
 
   #push(bytes: Uint8Array): void {
@@ -491,5 +461,3 @@ interface Kick {
 }
 /** How long a kick waits for its leave (a remote user's comes from its server): longer, it is forgotten. */
 const KICK_MS = 30_000;
-/** Why a user who left the server was sent away, by leave event ("" for an ordinary quit), shared by its receivers. */
-const quitReasons = new WeakMap<LeftEvent, string>();
