@@ -138,7 +138,8 @@ export class Chat implements SessionHost {
   /** Logged-in users by nick key. */
   readonly nicks: Map<string, User> = new Map();
   /** Operator nicks (keys). */
-  readonly ops: Set<string>;
+  /** The `--op` nicks with an account at the start: key → when that account was made. */
+  readonly ops: Map<string, number>;
   /** `--op` nicks that had no account at the start (they are not operators; main refuses to start). */
   readonly operatorsWithoutAccount: string[] = [];
   /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
@@ -181,7 +182,7 @@ export class Chat implements SessionHost {
     this.moderation = new Moderation(store, {
       onError: (action, error) => log.error("store failed", { action, error: explain(error) }),
     });
-    this.ops = new Set();
+    this.ops = new Map();
     this.reload();
   }
 
@@ -191,17 +192,30 @@ export class Chat implements SessionHost {
    * by cluster mode once the Redis store has been read.
    */
   reload(): void {
+    this.store.changedElsewhere?.(); // from here on, refreshAccounts sees what the account tool adds
     for (const a of this.store.accountList()) this.lookAlikes.add(a.nick, a.key);
     // Operators are --op nicks whose accounts exist now: an account made
     // after the start (by anyone who thought of the nick first) never is one.
-    this.ops.clear();
+    // The first account seen for each stays the operator's, whatever is read later.
     this.operatorsWithoutAccount.length = 0;
     for (const nick of this.options.op) {
       const key = foldNick(nick);
-      if (this.store.account(key)) this.ops.add(key);
+      if (this.ops.has(key)) continue;
+      const account = this.store.account(key);
+      if (account) this.ops.set(key, account.created);
       else this.operatorsWithoutAccount.push(nick);
     }
     this.moderation.reload();
+  }
+
+  /**
+   * Learns of accounts made by another program (the account tool) while the
+   * server runs, so that look-alikes of them are refused too. Cheap: the
+   * store says whether anything changed (SQLite's data version).
+   */
+  refreshAccounts(): void {
+    if (!this.store.changedElsewhere?.()) return;
+    for (const a of this.store.accountList()) if (!this.lookAlikes.has(a.key)) this.lookAlikes.add(a.nick, a.key);
   }
 
   /** Emits a lifecycle event. */
@@ -230,9 +244,22 @@ export class Chat implements SessionHost {
     return undefined;
   }
 
+  /**
+   * Whether `key` is an operator's account: an `--op` nick whose account is
+   * the very one that existed at the start (removed and made again by
+   * someone else, it is not).
+   */
+  opAccount(key: string): boolean {
+    const created = this.ops.get(key);
+    return created !== undefined && this.store.account(key)?.created === created;
+  }
+
   /** Whether a user may use operator commands. */
   isOperator(user: User | undefined): boolean {
-    return user?.operator === true;
+    if (user?.operator !== true) return false;
+    if (this.opAccount(user.key)) return true;
+    user.operator = false; // the account was removed (or made again) since: no longer an operator
+    return false;
   }
 
   // ---- rooms
@@ -299,7 +326,8 @@ export class Chat implements SessionHost {
     const seen = Math.max(user.seen?.get(room.key) ?? 0, room.lastId);
     (user.seen ??= new Map()).set(room.key, seen);
     if (!user.remote) this.lastSeen.set(user.key, room.key, seen);
-    if (user.room === room) user.room = undefined;
+    // Still in other rooms (IRC channels): the last one entered is the room it talks to now.
+    if (user.room === room) user.room = [...user.rooms].at(-1);
     this.rooms.leave(user, room, { quit, silent: this.#stopping, reason });
     if (!user.remote) this.peers.left(user, room, quit, reason);
   }
@@ -414,8 +442,10 @@ export class Chat implements SessionHost {
   /**
    * Delivers the private messages stored for a user, paced: a batch at a
    * time (a quarter of `--max-queue` at most), each deleted only once it has
-   * been written to the connection, so a reading client is never dropped for
-   * its own mailbox and nothing is lost when the connection breaks halfway.
+   * been written to the connection (taken by the kernel), so a reading client
+   * is never dropped for its own mailbox and what was never written stays
+   * kept when the connection breaks halfway. (A client that closes without
+   * reading what its socket took loses that: TCP does not say.)
    */
   async deliverMail(user: User, session: Session): Promise<void> {
     let count = await this.store.mailCount(user.key);

@@ -176,6 +176,7 @@ function stillFree(chat: Chat, session: Session, nick: string, key: string, what
 
 /** Refuses (with a reply) a nick that looks like a registered or logged-in one under another key. */
 function lookalike(chat: Chat, session: Session, nick: string, key: string, what: string): boolean {
+  chat.refreshAccounts();
   const like = chat.lookAlikes.find(nick, key);
   if (!like) return false;
   session.fail(`Cannot ${what} "${nick}": it looks like ${like}, a registered or logged-in nick.`);
@@ -292,7 +293,7 @@ function regain(chat: Chat, session: Session, key: string): void {
 function admit(chat: Chat, session: Session, nick: string, key: string, registered: boolean, seat = true): void {
   const user = new User(nick, key, session);
   user.registered = registered;
-  user.operator = registered && chat.ops.has(key);
+  user.operator = registered && chat.opAccount(key);
   chat.nicks.set(key, user);
   chat.lookAlikes.add(nick, key);
   session.loggedInAs(user);
@@ -384,7 +385,7 @@ function rename(chat: Chat, user: User, nick: string, key: string, registered: b
   user.nick = nick;
   user.key = key;
   user.registered = registered;
-  user.operator = registered && chat.ops.has(key);
+  user.operator = registered && chat.opAccount(key);
   chat.nicks.set(key, user);
   if (oldKey !== key) {
     chat.lookAlikes.delete(oldKey);

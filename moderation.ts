@@ -200,7 +200,8 @@ function parseV4(text: string): Uint8Array | string {
   const bytes = new Uint8Array(16);
   bytes[10] = bytes[11] = 0xff;
   for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) return why;
+    // No leading zeros: 010 is 8 to some programs and 10 to others, so it is refused, not guessed.
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) return why;
     bytes[12 + i] = Number(parts[i]);
   }
   return bytes;
@@ -337,8 +338,7 @@ export class Moderation {
       if (ban || this.#lookalikes.size === 0) return ban;
       const skeleton = nickSkeleton(key);
       const shown = shownSkeleton(value);
-      return this.#live(this.#lookalikes.get(skeleton), now) ??
-        (shown === skeleton ? undefined : this.#live(this.#lookalikes.get(shown), now));
+      return this.#lookalike(skeleton, now) ?? (shown === skeleton ? undefined : this.#lookalike(shown, now));
     }
     const exact = this.#live(this.#bans.get(`ip:${value}`), now);
     // Cheap for every connection: a plain IPv4 address is its own normal form, so without ranges that was all.
@@ -447,6 +447,18 @@ export class Moderation {
       this.#ranges = this.#ranges.filter((r) => r.ban !== ban);
     }
     return ban;
+  }
+
+  // The live nick ban for a skeleton: an expired one is dropped, and another ban of the same skeleton
+  // (bob for good behind b0b for 30 s) takes its place and is tried in turn.
+  #lookalike(skeleton: string, now: number): Ban | undefined {
+    for (let ban = this.#lookalikes.get(skeleton); ban;) {
+      if (this.#live(ban, now)) return ban;
+      const next = this.#lookalikes.get(skeleton);
+      if (next === ban) return undefined;
+      ban = next;
+    }
+    return undefined;
   }
 
   // The ban if it is still in force; an expired one is dropped (and removed from the store if it can be).

@@ -301,6 +301,11 @@ export class LookAlikes {
     if (shown !== skeleton) this.#take(shown, entry);
   }
 
+  /** Whether a key is held. */
+  has(key: string): boolean {
+    return this.#entry(nickSkeleton(key), key) !== undefined;
+  }
+
   /** A nick held under another key that looks like `nick`, if any. */
   find(nick: string, key: string = foldNick(nick)): string | undefined {
     const skeleton = nickSkeleton(key);

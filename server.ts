@@ -269,7 +269,7 @@ export class ChatServer extends EventTarget implements DoorHost {
         await Promise.all(this.doors.map((d) => d.close()));
         this.doors.length = 0;
         const { host } = this.options;
-        throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error)}`);
+        throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error, this.options)}`);
       }
       this.doors.push(door);
       this.log.info("listening", { door: door.scheme, url: door.url });
@@ -342,13 +342,13 @@ function readTls(options: ServerOptions): TlsFiles | undefined {
 }
 
 /** A listen error as the operator needs it. */
-function listenProblem(error: unknown): string {
+function listenProblem(error: unknown, files: { tlsCert?: string; tlsKey?: string }): string {
   const text = (error as Error).message;
-  if (/KeyMismatch|keys may not be consistent|key does not match/.test(text)) {
-    return "the --tls-key does not match the --tls-cert";
-  }
-  if (/No certificates found/.test(text)) return "the --tls-cert holds no certificate";
-  if (/certificate cannot be read/.test(text)) return `the --tls-cert holds no usable certificate (${text})`;
-  if (/private key/i.test(text)) return `the --tls-key is not a usable private key (${text})`;
+  const cert = `the --tls-cert ${files.tlsCert ?? ""}`.trimEnd();
+  const key = `the --tls-key ${files.tlsKey ?? ""}`.trimEnd();
+  if (/KeyMismatch|keys may not be consistent|key does not match/.test(text)) return `${key} does not match ${cert}`;
+  if (/No certificates found/.test(text)) return `${cert} holds no certificate`;
+  if (/certificate cannot be read/.test(text)) return `${cert} holds no usable certificate (${text})`;
+  if (/private key/i.test(text)) return `${key} is not a usable private key (${text})`;
   return text;
 }

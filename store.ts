@@ -85,8 +85,15 @@ export interface ChatStore {
     limit: number,
     newest: boolean,
   ): Awaitable<StoredMessage[]>;
-  account(key: string): { nick: string; hash: string } | undefined;
+  /** A registered nick (folded): its spelling, password hash, and when it was made (ms; a new account, a new time). */
+  account(key: string): { nick: string; hash: string; created: number } | undefined;
   accountList(): { key: string; nick: string }[];
+  /**
+   * Whether another program (the account tool) may have changed the
+   * accounts since the last call; a store that is told of every change
+   * (Redis) leaves it out.
+   */
+  changedElsewhere?(): boolean;
   saveAccount(key: string, nick: string, hash: string): Awaitable<void>;
   removeAccount(key: string): Awaitable<boolean>;
   /** A setting of a registered nick (folded), such as `redraw`; undefined when never set. */
@@ -301,6 +308,8 @@ export class Store implements ChatStore {
     return this.#statement(sql).run(...params);
   }
 
+  #dataVersion: number | undefined;
+
   #all(sql: string, params: SQLInputValue[] = []): Row[] {
     return this.#statement(sql).all(...params) as Row[];
   }
@@ -455,12 +464,20 @@ export class Store implements ChatStore {
   // ---- accounts
 
   /** The password hash of a registered nick (folded), if any. */
-  account(key: string): { nick: string; hash: string } | undefined {
-    const row = this.#all("SELECT nick, hash FROM accounts WHERE key = ?", [key])[0];
-    return row ? { nick: String(row.nick), hash: String(row.hash) } : undefined;
+  account(key: string): { nick: string; hash: string; created: number } | undefined {
+    const row = this.#all("SELECT nick, hash, created FROM accounts WHERE key = ?", [key])[0];
+    return row ? { nick: String(row.nick), hash: String(row.hash), created: Number(row.created) } : undefined;
   }
 
   /** Every registered nick with its key, in the order registered (to index look-alike nicks at start-up). */
+  /** Whether another connection wrote to the database file since the last call (`PRAGMA data_version`). */
+  changedElsewhere(): boolean {
+    const version = Number(this.#all("PRAGMA data_version")[0]?.data_version);
+    const changed = this.#dataVersion !== undefined && version !== this.#dataVersion;
+    this.#dataVersion = version;
+    return changed;
+  }
+
   accountList(): { key: string; nick: string }[] {
     return this.#all("SELECT key, nick FROM accounts ORDER BY created").map((r) => ({
       key: String(r.key),
@@ -468,11 +485,11 @@ export class Store implements ChatStore {
     }));
   }
 
-  /** Registers a nick, or replaces its password hash. */
-  saveAccount(key: string, nick: string, hash: string): void {
+  /** Registers a nick (made at `created`, now unless given), or replaces its password hash. */
+  saveAccount(key: string, nick: string, hash: string, created = Date.now()): void {
     this.#run(
       "INSERT INTO accounts (key, nick, hash, created) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash",
-      [key, nick, hash, Date.now()],
+      [key, nick, hash, created],
     );
   }
 
@@ -760,6 +777,9 @@ export function checkSettingName(name: string): void {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad setting name "${name}"`);
 }
 
+/** Why a store call failed when the cluster's Redis is down. */
+export const UNREACHABLE = "the chat store (Redis) cannot be reached";
+
 /** Turns an SQLite error into a sentence for the operator. */
 export function explain(error: unknown): string {
   const text = message(error);
@@ -769,5 +789,7 @@ export function explain(error: unknown): string {
   if (code === 8 || /readonly/.test(text)) return "the database is read-only; teaparty must be able to write to it";
   if (code === 13 || /disk is full/.test(text)) return "the disk is full";
   if (/Requires (read|write) access/.test(text)) return `${text} (grant it with --allow-read/--allow-write)`;
+  // The Redis client's own words for a connection that is down (cluster mode).
+  if (/client is offline|socket closed unexpectedly|ECONNREFUSED/i.test(text)) return UNREACHABLE;
   return text;
 }

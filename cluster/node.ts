@@ -116,7 +116,7 @@ export class ClusterNode implements Peers {
   #store: RedisStore | undefined;
   #listener = (message: string, channel: string) => this.#message(message, channel);
   #own: string; // how this node's own messages start
-  #seen = new Map<string, Set<number>>(); // room key → ids of the stored lines delivered here lately
+  #seen = new Map<string, Set<string>>(); // room key → the stored lines delivered here lately (see line())
   #broken = new Set<string>(); // connections that are down
   #missing = new Set<string>(); // nodes whose lease was missing at the last check
   #subscribing = new Map<string, Promise<void>>(); // room key → its SUBSCRIBE, until Redis confirms it
@@ -270,7 +270,9 @@ export class ClusterNode implements Peers {
   /** An event was delivered to a room here: published once for the other nodes. */
   roomEvent(room: Room, event: ChatEvent, from?: string): void {
     if (PRESENCE_EVENTS.has(event.type) || this.#stopped) return;
-    if ((event.type === "chat" || event.type === "action") && event.id !== undefined) this.#saw(room.key, event.id);
+    if ((event.type === "chat" || event.type === "action") && event.id !== undefined) {
+      this.#saw(room.key, line(event.id, event.nick, event.text));
+    }
     const message: RoomMessage = { n: this.id, r: room.key, e: event };
     if (from !== undefined) message.f = from;
     this.#send(this.#cmd.publish(roomChannel(room.key), json(message)));
@@ -350,7 +352,7 @@ export class ClusterNode implements Peers {
         const user = this.#remote.get(m.k);
         const room = this.#chat.rooms.get(m.r);
         if (!user || !room || !user.rooms.delete(room)) return;
-        if (user.room === room) user.room = undefined;
+        if (user.room === room) user.room = [...user.rooms].at(-1);
         this.#chat.rooms.leave(user, room, { quit: m.q, reason: m.why });
         return;
       }
@@ -432,8 +434,10 @@ export class ClusterNode implements Peers {
     let from: Member | undefined;
     if (m.f !== undefined) from = this.#remote.get(m.f) ?? stranger(e, m.f);
     if ((e.type === "chat" || e.type === "action") && e.id !== undefined) {
-      if (this.#seen.get(room.key)?.has(e.id)) return; // fetched from the history already
-      this.#saw(room.key, e.id);
+      const seen = line(e.id, e.nick, e.text);
+      if (this.#seen.get(room.key)?.has(seen)) return; // fetched from the history already
+      this.#saw(room.key, seen);
+      this.#store?.sawId(e.id);
       if (e.id > room.lastId) room.lastId = e.id;
     }
     this.#chat.journal.relay(room, e, from);
@@ -447,7 +451,7 @@ export class ClusterNode implements Peers {
   }
 
   /** Remembers that a stored line was delivered here (the last 2000 per room). */
-  #saw(room: string, id: number): void {
+  #saw(room: string, id: string): void {
     let ids = this.#seen.get(room);
     if (!ids) this.#seen.set(room, ids = new Set());
     ids.add(id);
@@ -544,7 +548,7 @@ export class ClusterNode implements Peers {
       for (const room of [...user.rooms]) {
         if (rooms.has(room.key)) continue;
         user.rooms.delete(room);
-        if (user.room === room) user.room = undefined;
+        if (user.room === room) user.room = [...user.rooms].at(-1);
         this.#chat.rooms.leave(user, room, {});
       }
       for (const name of u.rooms) this.#seat(user, name);
@@ -573,8 +577,11 @@ export class ClusterNode implements Peers {
         }
       }
       for (const m of missed) {
-        if (m.id === undefined || this.#seen.get(key)?.has(m.id)) continue;
-        this.#saw(key, m.id);
+        if (m.id === undefined) continue;
+        const seen = line(m.id, m.nick, m.text);
+        if (this.#seen.get(key)?.has(seen)) continue;
+        this.#saw(key, seen);
+        this.#store?.sawId(m.id);
         if (m.id > room.lastId) room.lastId = m.id;
         const from = this.#remote.get(foldNick(m.nick)) ??
           { nick: m.nick, key: foldNick(m.nick), quiet: false, ignores: undefined, echo: false, receive() {} };
@@ -835,4 +842,16 @@ function stranger(e: ChatEvent, key: string): Member {
 
 function json(value: unknown): string {
   return JSON.stringify(value);
+}
+
+/**
+ * A stored line as remembered for telling duplicates apart: its id with its
+ * sender and text, so that a line with an id given again (a Redis that
+ * restarted empty counts from 1) is never taken for one delivered already.
+ */
+function line(id: number, nick: string, text: string): string {
+  let hash = 0x811c9dc5; // FNV-1a over the sender and the text: a few bytes kept, not the line
+  const s = nick + "\0" + text;
+  for (let i = 0; i < s.length; i++) hash = Math.imul(hash ^ s.charCodeAt(i), 0x01000193);
+  return `${id}:${(hash >>> 0).toString(36)}`;
 }

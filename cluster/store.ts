@@ -33,6 +33,7 @@ import {
   type StoredMessage,
   StoreError,
   type Topic,
+  UNREACHABLE,
 } from "../store.ts";
 import type { Redis, RedisWatcher } from "./redis.ts";
 
@@ -53,7 +54,7 @@ const history = (room: string) => `tp:history:${room}`;
 const mailbox = (to: string) => `tp:mailbox:${to}`;
 
 /** Why a write or read failed while Redis is away (shown to the user whose line was not stored). */
-export const UNREACHABLE = "the chat store (Redis) cannot be reached";
+export { UNREACHABLE };
 
 /** Runs a Redis call; a failure of the connection becomes {@linkcode UNREACHABLE}. */
 async function reach<T>(call: () => Promise<T>): Promise<T> {
@@ -77,10 +78,13 @@ export type StoreChange =
   | { w: "mute"; k: string; v: Mute | null }
   | { w: "topic"; k: string; v: Topic | null };
 
-// Stores room lines: each gets the next cluster-wide id, which is also its stream id.
+// Stores room lines: each gets the next cluster-wide id, which is also its stream id. ARGV[3] is the
+// highest id this node has seen: a Redis that came back empty counts on from there, never from 1 again.
 const ADD = `
 local out = {}
-for i = 3, #ARGV, 5 do
+local floor = tonumber(ARGV[3])
+if tonumber(redis.call('GET', KEYS[1]) or '0') < floor then redis.call('SET', KEYS[1], floor) end
+for i = 4, #ARGV, 5 do
   local id = redis.call('INCR', KEYS[1])
   redis.call('XADD', ARGV[1] .. ARGV[i], 'MAXLEN', '~', ARGV[2], id .. '-0',
     'at', ARGV[i + 1], 'kind', ARGV[i + 2], 'nick', ARGV[i + 3], 'text', ARGV[i + 4])
@@ -111,6 +115,7 @@ export class RedisStore implements ChatStore {
   readonly #id = crypto.randomUUID();
   #copy: Store = Store.open("");
   #keep: number;
+  #highestId = 0; // the highest message id seen here (see sawId)
   #cmd: Redis | undefined;
   #sub: Redis | undefined;
   #watcher: RedisWatcher;
@@ -162,7 +167,7 @@ export class RedisStore implements ChatStore {
     const rows = Object.entries(accounts).map(([k, v]) => ({ k, ...JSON.parse(v) }));
     rows.sort((a, b) => a.created - b.created);
     for (const a of rows) {
-      copy.saveAccount(a.k, a.nick, a.hash);
+      copy.saveAccount(a.k, a.nick, a.hash, a.created);
       for (const [name, value] of Object.entries(a.settings ?? {})) copy.saveSetting(a.k, name, String(value));
     }
     for (const v of Object.values(bans)) copy.saveBan(JSON.parse(v));
@@ -196,7 +201,7 @@ export class RedisStore implements ChatStore {
   #apply(c: StoreChange): void {
     if (c.w === "account") {
       if (c.v) {
-        this.#copy.saveAccount(c.k, c.v.nick, c.v.hash);
+        this.#copy.saveAccount(c.k, c.v.nick, c.v.hash, c.v.created);
         for (const [name, value] of Object.entries(c.v.settings ?? {})) this.#copy.saveSetting(c.k, name, value);
       } else this.#copy.removeAccount(c.k);
     } else if (c.w === "ban") {
@@ -231,10 +236,20 @@ export class RedisStore implements ChatStore {
   /** Stores room lines (one script: atomic, ids in order) and sets their ids. */
   async addMessages(messages: StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const args: string[] = [history(""), String(this.#keep)];
+    const args: string[] = [history(""), String(this.#keep), String(this.#highestId)];
     for (const m of messages) args.push(m.room, String(m.at), m.kind, m.nick, m.text);
     const ids = await reach(() => this.#redis.eval(ADD, { keys: [MESSAGE_ID], arguments: args })) as number[];
     messages.forEach((m, i) => m.id = Number(ids[i]));
+    this.sawId(Number(ids.at(-1)));
+  }
+
+  /**
+   * Notes a message id seen here (stored here, or relayed from another
+   * node): ids this node gives later are higher, even from a Redis that
+   * restarted empty, so no line is taken for one delivered already.
+   */
+  sawId(id: number): void {
+    if (id > this.#highestId) this.#highestId = id;
   }
 
   /** Nothing to do: streams are capped, not dropped when a room empties. */
@@ -295,7 +310,7 @@ export class RedisStore implements ChatStore {
   // ---- accounts
 
   /** The password hash of a registered nick, from the copy. */
-  account(key: string): { nick: string; hash: string } | undefined {
+  account(key: string): { nick: string; hash: string; created: number } | undefined {
     return this.#copy.account(key);
   }
 

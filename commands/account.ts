@@ -23,13 +23,14 @@ export const accountCommands: Command[] = [
     args: "<password>",
     help: "register your nick with a password (asked for at every login from then on)",
     async run({ user, session, chat, reply, fail }, [password]) {
-      if (user.registered || await chat.store.account(user.key)) {
-        return fail(`${user.nick} is registered already; /password <old> <new> changes the password.`);
-      }
+      // The account, not the flag: one removed with the account tool may be registered again.
+      const taken = () => fail(`${user.nick} is registered already; /password <old> <new> changes the password.`);
+      if (await chat.store.account(user.key)) return taken();
       const problem = checkPassword(password);
       if (problem) return fail(`Cannot register: ${problem}.`);
       const hash = await hashPassword(password);
       if (session.user !== user) return;
+      if (await chat.store.account(user.key)) return taken(); // made meanwhile (the account tool): never overwritten
       await chat.store.saveAccount(user.key, user.nick, hash);
       user.registered = true;
       chat.lookAlikes.add(user.nick, user.key);

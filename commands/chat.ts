@@ -231,7 +231,7 @@ export const chatCommands: Command[] = [
       if (!other) return;
       const parts = [`in ${[...other.rooms].map((r) => r.name).join(", ") || "no room"}`, `idle ${idle(other)}`];
       parts.push(other.registered ? "registered" : "not registered");
-      if (other.operator) parts.push("operator");
+      if (ctx.chat.isOperator(other)) parts.push("operator");
       if (ctx.chat.isOperator(ctx.user)) {
         const s = ctx.chat.sessionOf(other);
         if (s) parts.push(`from ${s.ip} (${s.door})`);
@@ -313,7 +313,7 @@ export const chatCommands: Command[] = [
     args: "[count] [before...]",
     help: `more of this room's history: /history 50, or /history 50 before 2026-11-23 12:00 (UTC)`,
     async run({ user, chat, reply, fail }, [count, rest]) {
-      const n = count === "" ? chat.options.history || 20 : Number(count);
+      const n = count === "" ? chat.options.history || 20 : /^\d{1,6}$/.test(count) ? Number(count) : NaN; // not 0x10, 1e3
       if (!Number.isInteger(n) || n < 1) return fail(`"${count}" is not a number of lines (1-${HISTORY_LIMIT}).`);
       let before: number | undefined;
       if (rest !== "") {

@@ -41,7 +41,7 @@ function announce(
   fields: Record<string, string> = {},
 ): void {
   const { user, chat } = ctx;
-  const rooms = new Set<Room | undefined>([user.room, ...targets.map((t) => t?.room)]);
+  const rooms = new Set<Room | undefined>([ctx.room ?? user.room, ...targets.map((t) => t?.room)]);
   for (const room of rooms) {
     if (!room) continue;
     chat.journal.announce(room, typeof event === "string" ? { type: "notice", text: event, room: room.name } : event);
@@ -103,7 +103,12 @@ export const moderationCommands: Command[] = [
         by: user.nick,
         at: Date.now(),
       });
-      const victims = [...chat.sessions].filter((s) => range ? covers(range, s.ip) : s.key === value);
+      // A nick ban also sends away the look-alikes online (b0b for bob), as it keeps them from logging in.
+      const victims = [...chat.sessions].filter((s) =>
+        range
+          ? covers(range, s.ip)
+          : s.key === value || (s !== session && s.user !== undefined && chat.moderation.banned("nick", s.user.nick))
+      );
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
       announce(
         ctx,
@@ -130,7 +135,8 @@ export const moderationCommands: Command[] = [
     async run(ctx, [target]) {
       const kind = isAddressTarget(target) ? "ip" : "nick";
       const range = kind === "ip" ? parseAddress(target) : undefined;
-      const value = range && !("error" in range) ? range.text : kind === "nick" ? foldNick(target) : target;
+      if (range && "error" in range) return ctx.fail(`Cannot unban: ${range.error}.`);
+      const value = range ? range.text : foldNick(target);
       if (!(await ctx.chat.moderation.unban(kind, value))) return ctx.fail(`${target} is not banned.`);
       announce(ctx, `${target} is no longer banned (by ${ctx.user.nick}).`, [], { target });
     },

@@ -19,6 +19,7 @@
 import type { Session } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { User } from "../user.ts";
+import type { Room } from "../rooms.ts";
 import type { ChatEvent } from "../events.ts";
 import { cleanLine, hasVisible } from "../text.ts";
 import { explain } from "../store.ts";
@@ -45,6 +46,8 @@ export interface CommandContext {
   fail(text: string): void;
   /** Sends the session an event. */
   send(event: ChatEvent): void;
+  /** The room the command was given in, when not the user's own (an IRC MODE names its channel). */
+  room?: Room;
 }
 
 /** One row of the command table. */

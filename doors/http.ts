@@ -141,7 +141,7 @@ export class HttpDoor implements Door {
       if (request.method !== "GET" && !head) {
         return void await write(conn, httpResponse(405, { Allow: "GET, HEAD" }, "only GET and HEAD\n"));
       }
-      const ban = this.#banned(ip);
+      const ban = request.path === "/ws" ? undefined : this.#banned(ip); // a WebSocket is told in the protocol
       if (ban) return void await write(conn, httpResponse(403, {}, `${ban}\n`, head));
       switch (request.path) {
         case "/healthz":
@@ -209,7 +209,7 @@ export class HttpDoor implements Door {
       await write(conn, httpResponse(upgrade.status, upgrade.headers, `${upgrade.reason}\n`));
       return false;
     }
-    const refusal = gate.admit(ip);
+    const refusal = this.#banned(ip) ?? gate.admit(ip); // a banned address never enters the gate
     if (refusal) {
       // Browsers show no HTTP error for a WebSocket: say it in the protocol, then close.
       this.host.refused(ip, "websocket", refusal);

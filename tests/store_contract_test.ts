@@ -63,9 +63,9 @@ const cases: Case[] = [
     assert.equal(store.account("alice"), undefined);
     await store.saveAccount("alice", "Alice", "hash1");
     await store.saveAccount("bob", "Bob", "hashb");
-    assert.deepEqual(store.account("alice"), { nick: "Alice", hash: "hash1" });
+    assert.deepEqual(nickAndHash(store.account("alice")), { nick: "Alice", hash: "hash1" });
     await store.saveAccount("alice", "ALICE", "hash2");
-    assert.deepEqual(store.account("alice"), { nick: "Alice", hash: "hash2" });
+    assert.deepEqual(nickAndHash(store.account("alice")), { nick: "Alice", hash: "hash2" });
     assert.deepEqual(store.accountList(), [{ key: "alice", nick: "Alice" }, { key: "bob", nick: "Bob" }]);
     assert.equal(await store.removeAccount("bob"), true);
     assert.equal(await store.removeAccount("bob"), false);
@@ -196,7 +196,7 @@ Deno.test({
         "alice",
         "Alice",
       ]);
-      assert.deepEqual(b.account("alice"), { nick: "Alice", hash: "h" });
+      assert.deepEqual(nickAndHash(b.account("alice")), { nick: "Alice", hash: "h" });
       told = nextChange(b);
       await a.saveBan({ kind: "ip", value: "10.0.0.0/8", until: null, reason: "spam", by: "op", at: 5 });
       await told;
@@ -218,7 +218,7 @@ Deno.test({
       assert.deepEqual((await b.recent("main", 5)).map((m) => m.text), ["shared"]);
       const c = new RedisStore(redis.url);
       await c.load();
-      assert.deepEqual(c.account("alice"), { nick: "Alice", hash: "h" });
+      assert.deepEqual(nickAndHash(c.account("alice")), { nick: "Alice", hash: "h" });
       assert.equal(c.topic("main")?.text, "Tea");
       assert.equal(c.setting("alice", "redraw"), "off");
       c.close();
@@ -253,3 +253,8 @@ Deno.test({
     }
   },
 });
+
+/** An account's nick and hash (its creation time differs from run to run). */
+function nickAndHash(account: { nick: string; hash: string } | undefined): { nick: string; hash: string } | undefined {
+  return account && { nick: account.nick, hash: account.hash };
+}

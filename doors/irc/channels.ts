@@ -192,7 +192,7 @@ async function topic(s: IrcSession, params: string[]): Promise<void> {
     return;
   }
   if (!user.rooms.has(room)) return s.numeric(ERR.NOTONCHANNEL, chan, "You're not on that channel");
-  if (!user.operator) {
+  if (!s.chat.isOperator(user)) {
     return s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
   }
   const text = splitText(cleanIrcText(params[1]).trim(), TOPICLEN)[0];
@@ -230,7 +230,7 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
   if (!room) return;
   const chan = channel(room.name);
   if (!user.rooms.has(room)) return s.numeric(ERR.NOTONCHANNEL, chan, "You're not on that channel");
-  if (!user.operator) {
+  if (!s.chat.isOperator(user)) {
     return s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
   }
   const reason = params[2] ? splitText(cleanIrcText(params[2]).trim(), KICKLEN)[0] : "";
@@ -278,7 +278,7 @@ function isIrc(user: User): boolean {
 }
 
 /** Runs a line-protocol operator command (`ban`, `mute` …) for an IRC user, with its replies as notices. */
-async function runCommand(s: IrcSession, name: string, args: string[]): Promise<void> {
+async function runCommand(s: IrcSession, name: string, args: string[], room?: Room): Promise<void> {
   const { commands } = s.server;
   const command = commands.find(name);
   if (!command) return s.serverNotice(`This server has no ${name} command.`);
@@ -294,6 +294,7 @@ async function runCommand(s: IrcSession, name: string, args: string[]): Promise<
     reply: (text) => s.notice(text),
     fail: (text) => s.fail(text),
     send: (event) => s.send(event),
+    room,
   };
   await command.run(ctx, args);
 }
@@ -343,7 +344,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
         continue;
       }
       if (++changes > MODES) break;
-      if (!user.operator) {
+      if (!s.chat.isOperator(user)) {
         s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
         continue;
       }
@@ -361,7 +362,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
         continue;
       }
       const name = c === "b" ? (sign === "+" ? "ban" : "unban") : (sign === "+" ? "mute" : "unmute");
-      await runCommand(s, name, name === "ban" || name === "mute" ? [who, ""] : [who]);
+      await runCommand(s, name, name === "ban" || name === "mute" ? [who, ""] : [who], room);
       continue;
     }
     if ((c === "n" || c === "t") && sign === "+") continue; // so they are
@@ -379,7 +380,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
 async function listMode(s: IrcSession, room: Room, c: "b" | "q"): Promise<void> {
   const chat = s.chat;
   const chan = channel(room.name);
-  const op = s.user!.operator;
+  const op = chat.isOperator(s.user);
   if (c === "b") {
     for (const ban of await chat.store.bans()) {
       if (ban.kind === "ip" && !op) continue;

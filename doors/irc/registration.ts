@@ -289,7 +289,7 @@ export function lusers(s: IrcSession): void {
   const chat = s.chat;
   const users = chat.nicks.size;
   let ops = 0;
-  for (const key of chat.ops) if (chat.nicks.get(key)?.operator) ops++; // a few, not every user
+  for (const key of chat.ops.keys()) if (chat.nicks.get(key)?.operator) ops++; // a few, not every user
   let rooms = 0;
   for (const r of chat.rooms.list()) if (r.members.size > 0) rooms++;
   s.numeric(RPL.LUSERCLIENT, `There are ${users} users and 0 invisible on 1 server`);
