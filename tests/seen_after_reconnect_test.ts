@@ -119,6 +119,26 @@ Deno.test("the IRC door's replay on JOIN also leaves out what the nick saw befor
   assert.deepEqual(replayed, ["line 6"]);
 });
 
+Deno.test("an IRC user who joins a room made afresh, parts and joins again is not replayed the same lines", async () => {
+  await using chat = await startIrcServer();
+  const bob = await chat.login("bob");
+  bob.send("/join garden");
+  await bob.waitFor("*** You are now in garden, alone.");
+  await say(bob, "bob", 1, 3);
+  bob.send("/leave"); // garden empties and goes; its history stays
+  await bob.waitFor(/^\*\*\* You are now in main/);
+  const irc = await ircLogin(chat, "eve");
+  for (const round of [1, 2]) {
+    await ircJoin(irc, "eve", "#garden");
+    irc.send(`PING :round-${round}`);
+    const lines = await irc.until(new RegExp(`PONG .*round-${round}`));
+    const replayed = lines.filter((l) => / PRIVMSG #garden :/.test(l)).length;
+    assert.equal(replayed, round === 1 ? 3 : 0, `round ${round}`);
+    irc.send("PART #garden");
+    await irc.waitFor(/ PART #garden/);
+  }
+});
+
 Deno.test("LastSeen keeps at most its limit of records, the newest, each for at most its age", () => {
   assert.equal(SEEN_LIMIT, 100_000);
   assert.equal(SEEN_MAX_AGE, 24 * 60 * 60 * 1000);
