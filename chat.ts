@@ -77,8 +77,12 @@ export type Refusal = string;
  * bring the other servers' users in as {@linkcode User}s marked `remote`.
  */
 export interface Peers {
-  /** Claims a nick key for a user of this server; false if another server's user has it. `force` takes it over. */
-  claim(key: string, force?: boolean): Promise<boolean>;
+  /**
+   * Claims a nick key for a user of this server; false if another server's
+   * user has it, or (given the `nick` as shown) a look-alike of it is being
+   * claimed at this moment on another server. `force` takes it over.
+   */
+  claim(key: string, force?: boolean, nick?: string): Promise<boolean>;
   /** Lets go of a claimed nick key that no user of this server took after all. */
   unclaim(key: string): void;
   /** A user of this server logged in. */

@@ -152,7 +152,7 @@ function taken(chat: Chat, session: Session, key: string): boolean {
  * the claim go again if the session closed meanwhile.
  */
 async function claimed(chat: Chat, session: Session, nick: string, key: string): Promise<boolean> {
-  const ok = await chat.peers.claim(key);
+  const ok = await chat.peers.claim(key, false, nick);
   if (ok && (session.closed || chat.nicks.has(key))) {
     if (!chat.nicks.has(key)) chat.peers.unclaim(key);
     if (!session.closed) session.fail(`The nick ${nick} is taken; please choose another.`);

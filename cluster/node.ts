@@ -29,7 +29,7 @@ import type { Member, Room } from "../rooms.ts";
 import { User } from "../user.ts";
 import type { ChatEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
-import { foldNick } from "../nick.ts";
+import { foldNick, nickSkeleton, shownSkeleton } from "../nick.ts";
 import { covers, describeBan, parseAddress } from "../moderation.ts";
 import { sentAway } from "../format.ts";
 import { openRedis, type Redis } from "./redis.ts";
@@ -71,12 +71,27 @@ export interface ClusterOptions {
   store?: RedisStore;
 }
 
-// Claims a nick key for this node: granted if free or already ours.
+// Claims a nick key for this node: granted if free or already ours, and unless a look-alike is being
+// claimed at this moment (KEYS[3…]: its skeletons, each marked for LOOK_MS by the key that claims it).
 const CLAIM = `
+for i = 3, #KEYS do
+  local by = redis.call('GET', KEYS[i])
+  if by and by ~= ARGV[3] then return 0 end
+end
 local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if not ok and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[3], 'PX', ARGV[4]) end
 redis.call('SADD', KEYS[2], ARGV[3])
 return 1`;
+
+/**
+ * How long a claimed nick's skeletons stay marked (ms): long enough for the
+ * login to reach every node's look-alike list, so that two look-alikes
+ * (Zoe, Zoë) claimed at once on two nodes are not both granted.
+ */
+const LOOK_MS = 3000;
+/** The prefix of those marks (`tp:look:<skeleton>` holds the nick key). */
+const LOOK_PREFIX = "tp:look:";
 
 // Lets go of a nick key if this node holds it.
 const UNCLAIM = `
@@ -206,14 +221,15 @@ export class ClusterNode implements Peers {
   // ---- Peers: what this node's users do
 
   /** Claims a nick key across the cluster. */
-  async claim(key: string, force = false): Promise<boolean> {
+  async claim(key: string, force = false, nick?: string): Promise<boolean> {
     if (force) {
       await this.#cmd.multi().set(NICK_PREFIX + key, this.id, { PX: this.#lease }).sAdd(nicksKey(this.id), key).exec();
       return true;
     }
+    const looks = nick === undefined ? [] : [...new Set([nickSkeleton(key), shownSkeleton(nick)])];
     const got = await this.#cmd.eval(CLAIM, {
-      keys: [NICK_PREFIX + key, nicksKey(this.id)],
-      arguments: [this.id, String(this.#lease), key],
+      keys: [NICK_PREFIX + key, nicksKey(this.id), ...looks.map((s) => LOOK_PREFIX + s)],
+      arguments: [this.id, String(this.#lease), key, String(LOOK_MS)],
     });
     return Number(got) === 1;
   }

@@ -416,3 +416,25 @@ Deno.test({
     await Promise.all([watcher.done, second.done, guest.done, first.done]);
   },
 });
+
+Deno.test({
+  name: "cluster: a nick whose look-alike is being claimed at this moment on another node is refused " +
+    "(Zoe and Zoë at once on two nodes never both get in)",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    // What another node's claim of Zoe leaves in Redis for a moment, before its login reaches this node.
+    await redis.cli("SET", "tp:look:zoe", "zoe", "PX", "60000");
+    const early = await a.connect();
+    await early.waitFor(/Log in with/);
+    await early.send("login Zo\u00eb");
+    assert.equal(await early.waitFor(/^\*\*\* /), "*** The nick Zo\u00eb is taken; please choose another.");
+    await early.send("login zed"); // other nicks are not held up
+    await early.waitFor("*** zed has entered the room.");
+    await redis.cli("DEL", "tp:look:zoe"); // the mark lapses: Zoë is free
+    const later = await telnetOn(a, "Zo\u00eb");
+    for (const x of [early, later]) x.close();
+    await Promise.all([early.done, later.done]);
+  },
+});
