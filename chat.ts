@@ -298,7 +298,7 @@ export class Chat implements SessionHost {
       }
       if (history > 0) await this.#history(room, history, undefined, seen, show);
       // Seen now, even if the room was made afresh (its lastId starts at 0) and nothing more is said.
-      if (newest > (user.seen?.get(room.key) ?? 0)) (user.seen ??= new Map()).set(room.key, newest);
+      if (newest > 0) user.saw(room.key, newest);
     } finally {
       if (late) user.release(first.map((e) => new Delivery(e)));
     }
@@ -315,7 +315,7 @@ export class Chat implements SessionHost {
     let seen = user.seen?.get(room.key);
     if (seen === undefined && !user.remote && !user.link.forgetful) {
       seen = this.lastSeen.get(user.key, room.key);
-      if (seen !== undefined) (user.seen ??= new Map()).set(room.key, seen);
+      if (seen !== undefined) user.saw(room.key, seen);
     }
     return seen;
   }
@@ -327,8 +327,7 @@ export class Chat implements SessionHost {
    */
   part(user: User, room: Room, quit = false, reason?: string): void {
     if (!user.rooms.delete(room)) return;
-    const seen = Math.max(user.seen?.get(room.key) ?? 0, room.lastId);
-    (user.seen ??= new Map()).set(room.key, seen);
+    const seen = user.saw(room.key, room.lastId);
     if (!user.remote) this.lastSeen.set(user.key, room.key, seen);
     // Still in other rooms (IRC channels): the last one entered is the room it talks to now.
     if (user.room === room) user.room = [...user.rooms].at(-1);

@@ -27,7 +27,7 @@ const hidden = "\\x00-\\x1f\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\
 // Tag characters (U+E0000–U+E007F): invisible, except in an emoji flag's tag sequence after U+1F3F4 (the flag of Scotland).
 const tag = /^[\u{e0000}-\u{e007f}]$/u;
 const BLACK_FLAG = 0x1f3f4;
-const suspicious = new RegExp(`[${hidden}]|[\\u{e0000}-\\u{e007f}]`, "u");
+const suspicious = new RegExp(`[${hidden}\\u{e0000}-\\u{e007f}]`, "u");
 const joiner = /^[\u200c\u200d]$/;
 const blank = new RegExp(`^[\\s${hidden}]$`);
 

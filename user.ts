@@ -88,6 +88,15 @@ export class User implements Member {
     this.link = link;
   }
 
+  /** Notes that the user has seen a room's lines up to id `id` (what it saw never goes down); returns that id. */
+  saw(room: string, id: number): number {
+    const seen = this.seen ??= new Map();
+    const before = seen.get(room);
+    if (before !== undefined && before >= id) return before;
+    seen.set(room, id);
+    return id;
+  }
+
   #registered = false;
   #held: Delivery[] | undefined;
   #holds = 0;

@@ -143,7 +143,7 @@ async function replay(s: IrcSession, room: Room): Promise<void> {
   if (batch) s.line(`:${SERVER} BATCH -${batch}`);
   // Seen now, even in a room made afresh (its lastId starts at 0) where nothing more is said.
   const newest = messages.at(-1)?.id;
-  if (s.user && newest !== undefined && newest > seen) (s.user.seen ??= new Map()).set(room.key, newest);
+  if (newest !== undefined) s.user?.saw(room.key, newest);
 }
 
 const idText = (id: number | undefined) => id === undefined ? undefined : String(id);
