@@ -19,7 +19,8 @@
  */
 import type { ChatEvent } from "./events.ts";
 import type { Receiver } from "./dialects/dialect.ts";
-import { roomKey, roomName } from "./room_name.ts";
+import { checkRoomName, roomKey, roomName } from "./room_name.ts";
+import { LookAlikes } from "./nick.ts";
 
 /** What the room engine knows of a member. */
 export interface Member extends Receiver {
@@ -137,6 +138,7 @@ export interface Leaving {
 /** All rooms of a server. */
 export class Rooms {
   #rooms = new Map<string, Room>();
+  #lookAlikes = new LookAlikes();
   #crowd: number;
   #post: Post;
   #emptied: ((room: Room) => void) | undefined;
@@ -150,11 +152,33 @@ export class Rooms {
     this.#emptied = options.emptied;
     this.main = new Room(options.main);
     this.#rooms.set(this.main.key, this.main);
+    this.#lookAlikes.add(this.main.name, this.main.key);
   }
 
   /** Finds a room by name. */
   get(name: string): Room | undefined {
     return this.#rooms.get(roomKey(name));
+  }
+
+  /**
+   * The name of another room that `name` looks like (`gаrden` with a Cyrillic
+   * а, `room1` beside `rooml`), if any; a name that is the same room as an
+   * existing one is not a look-alike of it.
+   */
+  lookAlike(name: string): string | undefined {
+    return this.#lookAlikes.find(roomName(name), roomKey(name));
+  }
+
+  /**
+   * Why nobody may go to a room of this name, or undefined: the name is not
+   * acceptable ({@linkcode checkRoomName}), or it would make a new room that
+   * looks like one that exists.
+   */
+  checkName(name: string): string | undefined {
+    const problem = checkRoomName(name);
+    if (problem || this.get(name)) return problem;
+    const like = this.lookAlike(name);
+    return like === undefined ? undefined : `it looks like the room ${like}`;
   }
 
   /** Every room, main room first. */
@@ -174,6 +198,7 @@ export class Rooms {
     if (!room) {
       room = new Room(name);
       this.#rooms.set(key, room);
+      this.#lookAlikes.add(room.name, key);
     }
     room.members.add(member);
     const event: ChatEvent = { type: "entered", room: room.name, nick: member.nick, at: Date.now() };
@@ -201,6 +226,7 @@ export class Rooms {
     if (room.members.size === 0 && room !== this.main) {
       room.dispose();
       this.#rooms.delete(room.key);
+      this.#lookAlikes.delete(room.key);
       this.#emptied?.(room);
     }
   }

@@ -16,7 +16,7 @@ import type { User } from "../user.ts";
 import { formatDuration } from "../moderation.ts";
 import { formatTime } from "../format.ts";
 import type { Room } from "../rooms.ts";
-import { checkRoomName, roomName } from "../room_name.ts";
+import { roomName } from "../room_name.ts";
 import { foldNick } from "../nick.ts";
 import { changeNick, login } from "../login.ts";
 import { accountCommands } from "./account.ts";
@@ -269,7 +269,7 @@ export const chatCommands: Command[] = [
     args: "<room>",
     help: "go to a room (created if it does not exist)",
     async run({ user, chat, reply, fail }, [name]) {
-      const problem = checkRoomName(name);
+      const problem = chat.rooms.checkName(name);
       if (problem) return fail(`Cannot join "${name}": ${problem}.`);
       if (user.room && user.room === chat.rooms.get(name)) {
         return fail(`You are already in ${user.room.name}.`);

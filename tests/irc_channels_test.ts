@@ -42,6 +42,20 @@ Deno.test("an IRC user is in several channels at once; JOIN 0 leaves them all; P
   await a.waitFor(/ 403 amy #bad!name /);
 });
 
+Deno.test("JOIN of a new channel that looks like one that exists is refused with 403, naming it", async () => {
+  await using chat = await startIrcServer();
+  const a = await ircLogin(chat, "amy");
+  const tel = await chat.login("ben");
+  tel.send("/join copex");
+  await tel.waitFor("*** You are now in copex, alone.");
+  a.send("JOIN #\u0441\u043e\u0440\u0435\u0445,#copex"); // сорех, all Cyrillic; then the room itself
+  assert.equal(
+    await a.waitFor(/ 403 /),
+    ":teaparty 403 amy #\u0441\u043e\u0440\u0435\u0445 :No such channel: it looks like the room copex",
+  );
+  await a.waitFor(":amy!amy@teaparty JOIN #copex");
+});
+
 Deno.test("JOIN shows the topic and replays history to clients without chathistory, in a batch with batch", async () => {
   await using chat = await opServer();
   const tel = await chat.login("cat");

@@ -97,6 +97,29 @@ Deno.test("/join refuses a room name mixing scripts, such as main with a Cyrilli
   await alice.waitFor("*** alice has entered the room.");
 });
 
+Deno.test("/join refuses a new room that looks like one that exists (all Cyrillic, or 1 for l), until it empties", async () => {
+  await using chat = await startServer({ rate: 0 });
+  const alice = await chat.login("alice");
+  const bob = await chat.login("bob");
+  alice.send("/join copex");
+  await alice.waitFor("*** alice has entered the room.");
+  bob.send("/join \u0441\u043e\u0440\u0435\u0445"); // сорех: every letter Cyrillic
+  assert.equal(
+    await bob.waitFor(/^\*\*\* Cannot/),
+    '*** Cannot join "\u0441\u043e\u0440\u0435\u0445": it looks like the room copex.',
+  );
+  bob.send("/join rooml");
+  await bob.waitFor("*** bob has entered the room.");
+  alice.send("/join room1");
+  assert.equal(await alice.waitFor(/^\*\*\* Cannot/), '*** Cannot join "room1": it looks like the room rooml.');
+  alice.send("/join ROOML"); // the same room, in capitals
+  await alice.waitFor("*** alice has entered the room.");
+  alice.send("/join \u0441\u043e\u0440\u0435\u0445"); // copex emptied when alice left it
+  await alice.waitFor("*** alice has entered the room.");
+  alice.send("/look");
+  assert.equal(await alice.waitFor(/^\*\*\* In /), "*** In \u0441\u043e\u0440\u0435\u0445 (1): alice");
+});
+
 Deno.test("/join refuses bad room names and a missing name, and the user stays put", async () => {
   await using chat = await startServer({ rate: 0 });
   const alice = await chat.login("alice");

@@ -31,7 +31,7 @@ import type { IrcCommand } from "./session.ts";
 import type { Room } from "../../rooms.ts";
 import type { User } from "../../user.ts";
 import type { CommandContext } from "../../commands/table.ts";
-import { checkRoomName, roomName } from "../../room_name.ts";
+import { roomName } from "../../room_name.ts";
 import { ERR, RPL } from "../../irc/numerics.ts";
 import { CHANLIMIT, hostmask, KICKLEN, MODES, SERVER, TOPICLEN } from "../../irc/isupport.ts";
 import { channel, fit, lineTags, messageLines } from "../../dialects/irc.ts";
@@ -98,7 +98,7 @@ async function join(s: IrcSession, params: string[]): Promise<void> {
   }
   for (const name of params[0].split(",")) {
     if (name === "") continue;
-    const problem = name.startsWith("#") ? checkRoomName(name) : "channel names start with #";
+    const problem = name.startsWith("#") ? chat.rooms.checkName(name) : "channel names start with #";
     if (problem) {
       s.numeric(ERR.NOSUCHCHANNEL, name, `No such channel: ${problem}`);
       continue;
