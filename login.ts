@@ -6,10 +6,21 @@
  * (the old one is told and closed). A logged-in user is seated in the main
  * room and gets its waiting mail.
  *
+ * Every step ends in an outcome of facts ({@linkcode LoginOutcome},
+ * {@linkcode NickOutcome}: a `kind` such as `lookalike` with `like`, or
+ * `throttled` with `waitMs`), never in words. {@linkcode login} and
+ * {@linkcode changeNick}, for the line protocols (telnet, the web client),
+ * answer with telnet's words; {@linkcode attemptLogin} and
+ * {@linkcode attemptNickChange} say nothing, and a door with its own
+ * protocol (IRC numerics) words the outcome itself.
+ *
  * @example
  * ```ts
- * // Used by the `login` command and by other doors' registration:
+ * // The `login` command (answers in telnet words, asks for a password):
  * // await login(chat, session, "alice", "secret password");
+ * // Another door's registration:
+ * // const result = await attemptLogin(chat, session, "alice", undefined, { seat: false });
+ * // if (result.kind === "lookalike") reply(`it looks like ${result.like}`);
  * ```
  * @module
  */
@@ -21,28 +32,70 @@ import { describeBan } from "./moderation.ts";
 import { ServerBusy, verifyPassword } from "./accounts.ts";
 import { LOGIN_LIMITS } from "./login_throttle.ts";
 import { Counter } from "./metrics.ts";
+import { cleanLine } from "./text.ts";
+import { clip } from "./format.ts";
 
 /** Password checks that failed (logins and nick changes). */
 export const failedLogins: Counter = new Counter("teaparty_failed_logins_total", "Wrong passwords given at login.");
-import { cleanLine } from "./text.ts";
-import { clip } from "./format.ts";
 
 /** Failed logins from one address, to one nick and to all, before further attempts must wait (see login_throttle.ts). */
 export const THROTTLE = { perNick: LOGIN_LIMITS.perNickAddress, perAddress: LOGIN_LIMITS.perAddress } as const;
 /** Password tries one prompt allows before it gives up. */
 export const PROMPT_TRIES = 3;
 
-/** How a login ended, for doors that need to know (IRC numerics). */
-export type LoginResult =
-  | "in"
-  | "refused"
-  | "password"
-  | "taken"
-  | "invalid"
-  | "banned"
-  | "throttled"
-  | "lookalike"
-  | "busy";
+/**
+ * Why a login or a nick change did not happen: the facts, which each door
+ * words its own way (telnet here, IRC with numerics).
+ *
+ * - `invalid`: the nick breaks the nick rules; `problem` says which.
+ * - `banned`: the nick is banned, `until` a time (null: for good), with a `reason` ("" for none).
+ * - `not-registered`: a password was given for a nick nobody registered.
+ * - `taken`: another connection holds the nick; `nick` is the holder's spelling.
+ * - `lookalike`: the nick looks like `like`, a registered or logged-in nick.
+ * - `password`: the nick is registered and no password came with it.
+ * - `throttled`: too many failed logins for the nick or from the address; `waitMs` until the next try.
+ * - `wrong-password`: the password was wrong.
+ * - `busy`: the password cannot be checked now; `why` says why.
+ * - `gone`: the connection closed, or its user changed, meanwhile; nothing to answer.
+ *
+ * `nick` is the nick as asked for, but the account's own spelling once the
+ * account was found (`password`, `throttled`, `wrong-password`, and
+ * `banned` after the password was checked).
+ */
+export type Refusal =
+  | { kind: "invalid"; nick: string; problem: string }
+  | { kind: "banned"; nick: string; until: number | null; reason: string }
+  | { kind: "not-registered"; nick: string }
+  | { kind: "taken"; nick: string }
+  | { kind: "lookalike"; nick: string; like: string }
+  | { kind: "password"; nick: string }
+  | { kind: "throttled"; nick: string; waitMs: number }
+  | { kind: "wrong-password"; nick: string }
+  | { kind: "busy"; why: string }
+  | { kind: "gone" };
+
+/** How a login ended: logged in as `nick` (the account's spelling for a registered nick), or refused. */
+export type LoginOutcome = { kind: "in"; nick: string; registered: boolean } | Refusal;
+
+/** How a nick change ended: as a login, or `same` (the user's nick already) or `muted` (a new nick would shed the mute). */
+export type NickOutcome = LoginOutcome | { kind: "same"; nick: string } | { kind: "muted" };
+
+/** What a SASL-style password check found: `ok` with the account's spelling, `unknown` (no such account), or a refusal. */
+export type AccountCheck =
+  | { kind: "ok"; nick: string }
+  | { kind: "unknown" }
+  | RefusalOf<"banned" | "throttled" | "wrong-password" | "busy" | "gone">;
+
+/** A password check's answer. */
+type Verified = { kind: "ok" } | RefusalOf<"throttled" | "wrong-password" | "busy" | "gone">;
+
+/** A login before its answer: a registered nick without a password still carries its account, for the prompt. */
+type Attempt = LoginOutcome | { kind: "ask"; nick: string; key: string; hash: string };
+
+/** One kind of refusal, or a few: `RefusalOf<"taken" | "gone">`. */
+export type RefusalOf<K extends Refusal["kind"]> = Extract<Refusal, { kind: K }>;
+
+const GONE: RefusalOf<"gone"> = { kind: "gone" };
 
 /** How a door wants a login done (the defaults suit line protocols). */
 export interface LoginOptions {
@@ -52,14 +105,12 @@ export interface LoginOptions {
    * `chat.deliverMail` itself, and its users join channels themselves.
    */
   seat?: boolean;
-  /** Ask for a registered nick's password when none was given (default true); false returns "password". */
-  prompt?: boolean;
 }
 
 /**
- * Logs a session in under `nick`; replies to the session with every
- * refusal. A registered nick without `password` asks for it (unless
- * `options.prompt` is false).
+ * Logs a session in under `nick` the line-protocol way: every refusal is
+ * answered in telnet words, and a registered nick without `password` is
+ * asked for it (the input hidden) and reported as `password`.
  */
 export async function login(
   chat: Chat,
@@ -67,39 +118,69 @@ export async function login(
   nick: string,
   password?: string,
   options: LoginOptions = {},
-): Promise<LoginResult> {
+): Promise<LoginOutcome> {
+  const result = await attempt(chat, session, nick, password, options.seat ?? true);
+  if (result.kind !== "ask") {
+    answer(session, loginWords(result));
+    return result;
+  }
+  session.send({ type: "password", nick: result.nick, text: `${result.nick} is a registered nick. Password:` });
+  ask(chat, session, result.nick, result.key, result.hash, PROMPT_TRIES);
+  return { kind: "password", nick: result.nick };
+}
+
+/**
+ * Logs a session in under `nick` without a word to it: the door answers
+ * from the outcome. A registered nick without `password` is never asked for
+ * it: the outcome is `password`.
+ */
+export async function attemptLogin(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  password?: string,
+  options: LoginOptions = {},
+): Promise<LoginOutcome> {
+  const result = await attempt(chat, session, nick, password, options.seat ?? true);
+  return result.kind === "ask" ? { kind: "password", nick: result.nick } : result;
+}
+
+/** The steps of a login, to the point of asking for a registered nick's password. */
+async function attempt(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  password: string | undefined,
+  seat: boolean,
+): Promise<Attempt> {
   const problem = checkNick(nick);
-  if (problem) {
-    session.fail(`Cannot log in as "${clip(nick)}": ${problem}.`);
-    return "invalid";
-  }
+  if (problem) return { kind: "invalid", nick, problem };
   const key = foldNick(nick);
-  if (banned(chat, session, nick)) return "banned";
+  const ban = banned(chat, session, nick);
+  if (ban) return ban;
   const account = await chat.store.account(key);
-  if (session.closed) return "refused";
-  if (!account) {
-    if (password) {
-      session.fail(`${nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`);
-      return "refused";
-    }
-    if (taken(chat, session, key)) return "taken";
-    if (lookalike(chat, session, nick, key, "log in as")) return "lookalike";
-    if (!(await claimed(chat, session, nick, key))) return session.closed ? "refused" : "taken";
-    if (!stillFree(chat, session, nick, key, "log in as")) return "taken";
-    admit(chat, session, nick, key, false, options.seat ?? true);
-    return "in";
-  }
-  if (throttled(chat, session, account.nick, key)) return "throttled";
-  if (password !== undefined && password !== "") {
-    const result = await verify(chat, session, account.nick, key, account.hash, password);
-    if (result === "wrong") session.fail(`Wrong password for ${account.nick}. Try again with: login ${account.nick}`);
-    if (result !== "ok") return result === "wrong" || result === "closed" ? "refused" : result;
-    return enter(chat, session, account.nick, key, options.seat ?? true);
-  }
-  if (options.prompt === false) return "password";
-  session.send({ type: "password", nick: account.nick, text: `${account.nick} is a registered nick. Password:` });
-  ask(chat, session, account.nick, key, account.hash, PROMPT_TRIES);
-  return "password";
+  if (session.closed) return GONE;
+  if (!account) return password ? { kind: "not-registered", nick } : await enterAsGuest(chat, session, nick, key, seat);
+  const throttle = throttled(chat, session, account.nick, key);
+  if (throttle) return throttle;
+  if (password === undefined || password === "") return { kind: "ask", nick: account.nick, key, hash: account.hash };
+  const checked = await verify(chat, session, account.nick, key, account.hash, password);
+  return checked.kind === "ok" ? enter(chat, session, account.nick, key, seat) : checked;
+}
+
+/** Logs in to a guest (unregistered) nick, once it is claimed and nobody took it or a look-alike meanwhile. */
+async function enterAsGuest(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  key: string,
+  seat: boolean,
+): Promise<LoginOutcome> {
+  const refusal = taken(chat, session, key) ?? lookalike(chat, nick, key) ?? await claimed(chat, session, nick, key) ??
+    stillFree(chat, session, nick, key);
+  if (refusal) return refusal;
+  admit(chat, session, nick, key, false, seat);
+  return { kind: "in", nick, registered: false };
 }
 
 /**
@@ -116,86 +197,146 @@ function ask(chat: Chat, session: Session, nick: string, key: string, hash: stri
       return;
     }
     const result = await verify(chat, session, nick, key, hash, typed);
-    if (result === "closed") return;
-    if (result === "wrong" && tries > 1 && !throttled(chat, session, nick, key, true)) {
+    if (result.kind === "gone") return;
+    if (result.kind === "throttled" || result.kind === "busy") answer(session, loginWords(result));
+    if (result.kind === "wrong-password" && tries > 1 && chat.logins.wait(key, session.ip) <= 0) {
       session.fail(`Wrong password for ${nick}; try again (or send an empty line to give up). Password:`);
       return ask(chat, session, nick, key, hash, tries - 1);
     }
     session.send({ type: "password-done" });
-    // Tries left but the throttle now refuses them: say so, with the wait.
-    if (result === "wrong" && (tries === 1 || !throttled(chat, session, nick, key))) {
-      session.fail(`Wrong password for ${nick}. Try again with: login ${nick}`);
-    } else if (result === "ok") await enter(chat, session, nick, key);
+    if (result.kind === "wrong-password") {
+      // Tries left but the throttle now refuses them: say so, with the wait.
+      const throttle = tries > 1 ? throttled(chat, session, nick, key) : undefined;
+      answer(session, loginWords(throttle ?? result));
+    } else if (result.kind === "ok") answer(session, loginWords(enter(chat, session, nick, key)));
   };
 }
 
-/** Refuses (with a reply) a banned nick. */
-function banned(chat: Chat, session: Session, nick: string): boolean {
-  const ban = chat.moderation.banned("nick", nick);
-  if (!ban) return false;
-  chat.log.warn("login refused", { id: session.id, nick, reason: "banned" });
-  session.fail(`The nick ${nick} is banned ${describeBan(ban)}`);
-  return true;
+/** Sends a refusal's words, if it has any. */
+function answer(session: Session, words: string | undefined): void {
+  if (words !== undefined) session.fail(words);
 }
 
-/** Refuses (with a reply) a nick another session holds. */
-function taken(chat: Chat, session: Session, key: string): boolean {
+/** The telnet words for how a login ended (none for `in`, `gone`, or `password`, which the prompt asks for). */
+function loginWords(result: LoginOutcome): string | undefined {
+  switch (result.kind) {
+    case "invalid":
+      return `Cannot log in as "${clip(result.nick)}": ${result.problem}.`;
+    case "lookalike":
+      return `Cannot log in as "${result.nick}": it looks like ${result.like}, a registered or logged-in nick.`;
+    case "not-registered":
+      return `${result.nick} is not a registered nick, so it takes no password (nicks cannot contain spaces).`;
+    case "wrong-password":
+      return `Wrong password for ${result.nick}. Try again with: login ${result.nick}`;
+    default:
+      return refusalWords(result);
+  }
+}
+
+/** The telnet words for how a nick change ended (none for `in` and `gone`). */
+function nickWords(result: NickOutcome): string | undefined {
+  switch (result.kind) {
+    case "invalid":
+      return `Cannot change nick to "${clip(result.nick)}": ${result.problem}.`;
+    case "lookalike":
+      return `Cannot change nick to "${result.nick}": it looks like ${result.like}, a registered or logged-in nick.`;
+    case "not-registered":
+      return `${result.nick} is not a registered nick, so it takes no password.`;
+    case "wrong-password":
+      return `Wrong password for ${result.nick}; your nick is unchanged.`;
+    case "password":
+      return `${result.nick} is a registered nick: /nick ${result.nick} <password>`;
+    case "same":
+      return `You are ${result.nick} already.`;
+    case "muted":
+      return "You are muted, so you cannot change nick.";
+    default:
+      return refusalWords(result);
+  }
+}
+
+/** The telnet words that logins and nick changes share. */
+function refusalWords(result: LoginOutcome): string | undefined {
+  switch (result.kind) {
+    case "banned":
+      return `The nick ${result.nick} is banned ${describeBan(result)}`;
+    case "taken":
+      return `The nick ${result.nick} is taken; please choose another.`;
+    case "throttled": {
+      const seconds = Math.ceil(result.waitMs / 1000);
+      return `Too many failed logins for ${result.nick} or from your address; try again in ${seconds} s.`;
+    }
+    case "busy":
+      return `Cannot check the password now: ${result.why}.`;
+    default:
+      return undefined;
+  }
+}
+
+/** Refuses a banned nick. */
+function banned(chat: Chat, session: Session, nick: string): RefusalOf<"banned"> | undefined {
+  const ban = chat.moderation.banned("nick", nick);
+  if (!ban) return undefined;
+  chat.log.warn("login refused", { id: session.id, nick, reason: "banned" });
+  return { kind: "banned", nick, until: ban.until, reason: ban.reason };
+}
+
+/** Refuses a nick another session holds. */
+function taken(chat: Chat, session: Session, key: string): RefusalOf<"taken"> | undefined {
   const holder = chat.nicks.get(key);
-  if (!holder || holder.link === session) return false;
-  session.fail(`The nick ${holder.nick} is taken; please choose another.`);
-  return true;
+  if (!holder || holder.link === session) return undefined;
+  return { kind: "taken", nick: holder.nick };
 }
 
 /**
  * Claims a guest nick across the cluster (at once on a single server);
- * refuses (with a reply) one that a user of another server has, and lets
- * the claim go again if the session closed meanwhile.
+ * refuses one that a user of another server has, and lets the claim go
+ * again if the session closed meanwhile.
  */
-async function claimed(chat: Chat, session: Session, nick: string, key: string): Promise<boolean> {
+async function claimed(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  key: string,
+): Promise<RefusalOf<"taken" | "gone"> | undefined> {
   const ok = await chat.peers.claim(key, false, nick);
-  if (ok && (session.closed || chat.nicks.has(key))) {
-    if (!chat.nicks.has(key)) chat.peers.unclaim(key);
-    if (!session.closed) session.fail(`The nick ${nick} is taken; please choose another.`);
-    return false;
-  }
-  if (!ok) session.fail(`The nick ${nick} is taken; please choose another.`);
-  return ok;
+  if (ok && !session.closed && !chat.nicks.has(key)) return undefined;
+  if (ok && !chat.nicks.has(key)) chat.peers.unclaim(key);
+  return session.closed ? GONE : { kind: "taken", nick };
 }
 
 /**
  * Checks again, in the same turn as taking the nick, that no other login
  * took it (or a look-alike) while this one awaited its claim: two logins of
- * one nick sent at once both pass the first check. Refuses with a reply, and
- * lets an unused claim go.
+ * one nick sent at once both pass the first check. Lets an unused claim go.
  */
-function stillFree(chat: Chat, session: Session, nick: string, key: string, what: string): boolean {
-  if (!taken(chat, session, key) && !lookalike(chat, session, nick, key, what)) return true;
-  if (!chat.nicks.has(key)) chat.peers.unclaim(key);
-  return false;
+function stillFree(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  key: string,
+): RefusalOf<"taken" | "lookalike"> | undefined {
+  const refusal = taken(chat, session, key) ?? lookalike(chat, nick, key);
+  if (refusal && !chat.nicks.has(key)) chat.peers.unclaim(key);
+  return refusal;
 }
 
-/** Refuses (with a reply) a nick that looks like a registered or logged-in one under another key. */
-function lookalike(chat: Chat, session: Session, nick: string, key: string, what: string): boolean {
+/** Refuses a nick that looks like a registered or logged-in one under another key. */
+function lookalike(chat: Chat, nick: string, key: string): RefusalOf<"lookalike"> | undefined {
   chat.refreshAccounts();
   const like = chat.lookAlikes.find(nick, key);
-  if (!like) return false;
-  session.fail(`Cannot ${what} "${nick}": it looks like ${like}, a registered or logged-in nick.`);
-  return true;
+  return like ? { kind: "lookalike", nick, like } : undefined;
 }
 
-/** Refuses (with a reply) a password check while this address has failed too often (for this nick or any). */
-function throttled(chat: Chat, session: Session, nick: string, key: string, quiet = false): boolean {
-  const wait = chat.logins.wait(key, session.ip);
-  if (wait <= 0 || quiet) return wait > 0;
+/** Refuses a password check while this address has failed too often (for this nick or any). */
+function throttled(chat: Chat, session: Session, nick: string, key: string): RefusalOf<"throttled"> | undefined {
+  const waitMs = chat.logins.wait(key, session.ip);
+  if (waitMs <= 0) return undefined;
   chat.log.warn("login throttled", { id: session.id, nick, ip: session.ip });
-  session.fail(`Too many failed logins for ${nick} or from your address; try again in ${Math.ceil(wait / 1000)} s.`);
-  return true;
+  return { kind: "throttled", nick, waitMs };
 }
 
-/**
- * Checks a password against the throttle and the hash: "ok", "wrong",
- * "throttled" (refused with a reply) or "closed" (the session went away).
- */
+/** Checks a password against the throttle and the hash. */
 async function verify(
   chat: Chat,
   session: Session,
@@ -203,11 +344,12 @@ async function verify(
   key: string,
   hash: string,
   password: string,
-): Promise<"ok" | "wrong" | "throttled" | "closed" | "busy"> {
+): Promise<Verified> {
   // The throttle is checked again here (a prompt may have been opened before
   // it closed), and every attempt counts as a failure until it has
   // succeeded, so guesses sent at once on many connections count too.
-  if (throttled(chat, session, nick, key)) return "throttled";
+  const throttle = throttled(chat, session, nick, key);
+  if (throttle) return throttle;
   const slowdown = chat.logins.slowdown(key); // many failures on this nick from everywhere: a moment's wait
   const attempt = chat.logins.begin(key, session.ip);
   if (slowdown > 0) await new Promise((resolve) => setTimeout(resolve, slowdown));
@@ -217,54 +359,54 @@ async function verify(
   } catch (error) {
     if (!(error instanceof ServerBusy)) throw error;
     chat.logins.cancel(attempt);
-    session.fail(`Cannot check the password now: ${error.message}.`);
-    return "busy";
+    return { kind: "busy", why: error.message };
   }
-  if (session.closed) return "closed";
+  if (session.closed) return GONE;
   if (!ok) {
     failedLogins.inc();
     chat.log.warn("login failed", { id: session.id, nick, ip: session.ip, reason: "wrong password" });
-    return "wrong";
+    return { kind: "wrong-password", nick };
   }
   chat.logins.succeeded(attempt);
-  return "ok";
+  return { kind: "ok" };
 }
 
 /** Logs in to a registered nick whose password was right. */
-function enter(chat: Chat, session: Session, nick: string, key: string, seat = true): LoginResult {
+function enter(chat: Chat, session: Session, nick: string, key: string, seat = true): LoginOutcome {
   // An operator may have banned the nick while we hashed.
-  if (banned(chat, session, nick)) return "banned";
+  const ban = banned(chat, session, nick);
+  if (ban) return ban;
   regain(chat, session, key);
   admit(chat, session, nick, key, true, seat);
-  return "in";
+  return { kind: "in", nick, registered: true };
 }
 
 /**
  * Checks the password of a registered nick without logging in (IRC SASL,
  * where the account is proven before the connection is registered), with
- * the same throttle and ban checks as a login. On "ok", `nick` is the
- * account's own spelling; pass it to {@linkcode loginChecked} to log in.
+ * the same throttle and ban checks as a login, and without a word to the
+ * session. On `ok`, `nick` is the account's own spelling; pass it to
+ * {@linkcode loginChecked} to log in.
  */
 export async function verifyAccount(
   chat: Chat,
   session: Session,
   nick: string,
   password: string,
-): Promise<
-  { result: "ok"; nick: string } | { result: "unknown" | "wrong" | "throttled" | "banned" | "closed" | "busy" }
-> {
-  if (checkNick(nick)) return { result: "unknown" };
+): Promise<AccountCheck> {
+  if (checkNick(nick)) return { kind: "unknown" };
   const key = foldNick(nick);
-  if (banned(chat, session, nick)) return { result: "banned" };
+  const ban = banned(chat, session, nick);
+  if (ban) return ban;
   const account = await chat.store.account(key);
-  if (!account) return { result: "unknown" };
-  if (session.closed) return { result: "closed" };
-  const result = await verify(chat, session, account.nick, key, account.hash, password);
-  return result === "ok" ? { result, nick: account.nick } : { result };
+  if (!account) return { kind: "unknown" };
+  if (session.closed) return GONE;
+  const checked = await verify(chat, session, account.nick, key, account.hash, password);
+  return checked.kind === "ok" ? { kind: "ok", nick: account.nick } : checked;
 }
 
-/** Logs in to a registered nick whose password {@linkcode verifyAccount} accepted. */
-export function loginChecked(chat: Chat, session: Session, nick: string, options: LoginOptions = {}): LoginResult {
+/** Logs in to a registered nick whose password {@linkcode verifyAccount} accepted, without a word to the session. */
+export function loginChecked(chat: Chat, session: Session, nick: string, options: LoginOptions = {}): LoginOutcome {
   return enter(chat, session, nick, foldNick(nick), options.seat ?? true);
 }
 
@@ -319,63 +461,75 @@ function admit(chat: Chat, session: Session, nick: string, key: string, register
 }
 
 /**
- * Changes a logged-in user's nick: the same rules as logging in (a
- * registered nick needs its password, given on the command line), refused
- * while muted (a new nick would shed the mute). Everyone in the user's
- * rooms is told; ignores follow the user to the new nick.
+ * Changes a logged-in user's nick the line-protocol way: as
+ * {@linkcode attemptNickChange}, with every refusal answered in telnet
+ * words (`/nick nick <password>` for a registered nick).
  */
-export async function changeNick(chat: Chat, session: Session, nick: string, password?: string): Promise<LoginResult> {
+export async function changeNick(chat: Chat, session: Session, nick: string, password?: string): Promise<NickOutcome> {
+  const result = await attemptNickChange(chat, session, nick, password);
+  answer(session, nickWords(result));
+  return result;
+}
+
+/**
+ * Changes a logged-in user's nick without a word to the session (the door
+ * answers from the outcome): the same rules as logging in (a registered
+ * nick needs its password, given with it), refused while muted (a new nick
+ * would shed the mute). Everyone in the user's rooms is told; ignores
+ * follow the user to the new nick.
+ */
+export async function attemptNickChange(
+  chat: Chat,
+  session: Session,
+  nick: string,
+  password?: string,
+): Promise<NickOutcome> {
   const user = session.user;
-  if (!user) return "refused";
+  if (!user) return GONE;
   const problem = checkNick(nick);
-  if (problem) {
-    session.fail(`Cannot change nick to "${clip(nick)}": ${problem}.`);
-    return "invalid";
-  }
+  if (problem) return { kind: "invalid", nick, problem };
+  if (nick === user.nick) return { kind: "same", nick };
+  if (chat.moderation.muted(user.key)) return { kind: "muted" };
   const key = foldNick(nick);
-  if (nick === user.nick) {
-    session.fail(`You are ${nick} already.`);
-    return "refused";
-  }
-  if (chat.moderation.muted(user.key)) {
-    session.fail("You are muted, so you cannot change nick.");
-    return "refused";
-  }
-  if (key !== user.key && banned(chat, session, nick)) return "banned";
-  const account = key === user.key ? undefined : await chat.store.account(key);
-  if (session.closed || session.user !== user) return "refused";
   if (key === user.key) {
-    rename(chat, user, nick, key, user.registered);
-    return "in";
+    rename(chat, user, nick, key, user.registered); // another spelling of the same nick
+    return { kind: "in", nick, registered: user.registered };
   }
+  const ban = banned(chat, session, nick);
+  if (ban) return ban;
+  const account = await chat.store.account(key);
+  if (session.closed || session.user !== user) return GONE;
   if (!account) {
-    if (password) {
-      session.fail(`${nick} is not a registered nick, so it takes no password.`);
-      return "refused";
-    }
-    if (taken(chat, session, key)) return "taken";
-    if (lookalike(chat, session, nick, key, "change nick to")) return "lookalike";
-    if (!(await claimed(chat, session, nick, key))) return "taken";
-    if (session.user !== user) {
-      if (!chat.nicks.has(key)) chat.peers.unclaim(key);
-      return "refused";
-    }
-    if (!stillFree(chat, session, nick, key, "change nick to")) return "taken";
-    rename(chat, user, nick, key, false);
-    return "in";
+    return password ? { kind: "not-registered", nick } : await renameAsGuest(chat, session, user, nick, key);
   }
-  if (!password) {
-    session.fail(`${account.nick} is a registered nick: /nick ${account.nick} <password>`);
-    return "password";
-  }
-  if (throttled(chat, session, account.nick, key)) return "throttled";
-  const result = await verify(chat, session, account.nick, key, account.hash, password);
-  if (result === "wrong") session.fail(`Wrong password for ${account.nick}; your nick is unchanged.`);
-  if (result !== "ok") return "refused";
-  if (session.user !== user) return "refused";
+  if (!password) return { kind: "password", nick: account.nick };
+  const checked = throttled(chat, session, account.nick, key) ??
+    await verify(chat, session, account.nick, key, account.hash, password);
+  if (checked.kind !== "ok") return checked;
+  if (session.user !== user) return GONE;
   regain(chat, session, key);
   rename(chat, user, account.nick, key, true);
-  return "in";
+  return { kind: "in", nick: account.nick, registered: true };
+}
+
+/** Changes to a guest (unregistered) nick, once it is claimed and nobody took it or a look-alike meanwhile. */
+async function renameAsGuest(
+  chat: Chat,
+  session: Session,
+  user: User,
+  nick: string,
+  key: string,
+): Promise<NickOutcome> {
+  const refusal = taken(chat, session, key) ?? lookalike(chat, nick, key) ?? await claimed(chat, session, nick, key);
+  if (refusal) return refusal;
+  if (session.user !== user) {
+    if (!chat.nicks.has(key)) chat.peers.unclaim(key);
+    return GONE;
+  }
+  const late = stillFree(chat, session, nick, key);
+  if (late) return late;
+  rename(chat, user, nick, key, false);
+  return { kind: "in", nick, registered: false };
 }
 
 function rename(chat: Chat, user: User, nick: string, key: string, registered: boolean): void {

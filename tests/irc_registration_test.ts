@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ircConnect, ircLogin, startIrcServer } from "./irc_helpers.ts";
 import { Store } from "../store.ts";
 import { hashPassword } from "../accounts.ts";
+import { LOGIN_LIMITS } from "../login_throttle.ts";
 
 async function withAccount(nick: string, password: string): Promise<Store> {
   const store = Store.open("");
@@ -176,4 +177,59 @@ Deno.test("registration must finish within --login-timeout", async () => {
   c.send("NICK slow");
   assert.match(await c.waitFor(/^ERROR /), /^ERROR :Login timed out/);
   await c.closed();
+});
+
+Deno.test("while failed logins hold back an address, SASL, PASS and NICK say how long to wait", async () => {
+  const store = await withAccount("hana", "hana's password");
+  await using chat = await startIrcServer({ database: store });
+  for (let i = 0; i < LOGIN_LIMITS.perNickAddress; i++) chat.server.logins.begin("hana", "127.0.0.1");
+  const sasl = await ircConnect(chat);
+  sasl.send("CAP REQ :sasl");
+  sasl.send("AUTHENTICATE PLAIN");
+  await sasl.waitFor("AUTHENTICATE +");
+  sasl.send(`AUTHENTICATE ${btoa("\0hana\0hana's password")}`);
+  assert.match(
+    await sasl.waitFor(/ 904 /),
+    /^:teaparty 904 \* :SASL authentication failed: too many failed logins; try again in \d+ s$/,
+  );
+  const pass = await ircConnect(chat);
+  pass.send("PASS :hana's password");
+  pass.send("NICK hana");
+  pass.send("USER hana 0 * :H");
+  assert.match(
+    await pass.waitFor(/ 464 /),
+    /^:teaparty 464 \* :Too many failed logins for hana or from your address; try again in \d+ s\.$/,
+  );
+  const guest = await ircLogin(chat, "guest");
+  guest.send("NICK hana :hana's password");
+  assert.match(
+    await guest.waitFor(/ 433 /),
+    /^:teaparty 433 guest hana :Too many failed logins for hana or from your address; try again in \d+ s\.$/,
+  );
+});
+
+Deno.test("NICK after registration: 432 names the look-alike or the ban, a mute gets a notice, one's own nick nothing", async () => {
+  await using chat = await startIrcServer();
+  await chat.login("bob"); // a telnet user
+  const moderation = chat.server.chat.moderation;
+  await moderation.ban({ kind: "nick", value: "mallory", until: null, reason: "spam", by: "op", at: Date.now() });
+  const c = await ircLogin(chat, "ivy");
+  c.send("NICK b0b");
+  assert.equal(
+    await c.waitFor(/ 432 /),
+    ":teaparty 432 ivy b0b :Erroneous nickname: it looks like bob, a registered or logged-in nick",
+  );
+  c.send("NICK mallory");
+  assert.equal(await c.waitFor(/ 432 /), ":teaparty 432 ivy mallory :The nick mallory is banned for good: spam");
+  c.send("NICK ivy");
+  c.send("PING :own-nick");
+  assert.equal(
+    await c.waitFor(/ PONG /),
+    ":teaparty PONG teaparty :own-nick",
+    "nothing answers NICK to one's own nick",
+  );
+  await moderation.mute({ key: "ivy", until: null, by: "op" });
+  c.send("NICK ivy2");
+  assert.equal(await c.waitFor(/ NOTICE /), ":teaparty NOTICE ivy :You are muted, so you cannot change nick.");
+  assert(!c.lines.some((l) => /login |\/nick |Try again with/.test(l)), c.lines.join("\n"));
 });

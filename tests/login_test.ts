@@ -4,6 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { startServer } from "./helpers.ts";
+import { attemptLogin, attemptNickChange } from "../login.ts";
+import { Store } from "../store.ts";
+import { hashPassword } from "../accounts.ts";
 
 const LOGIN_HINT = "*** You are not logged in. Log in with: login <nick>    (help lists the commands)";
 
@@ -334,4 +337,42 @@ Deno.test("a killed client is announced and frees the nick", async () => {
   await child.status;
   await alice.waitFor("*** zed has left the room.");
   await chat.login("zed");
+});
+
+Deno.test("attemptLogin and attemptNickChange report facts and say nothing; login and /nick word them for telnet", async () => {
+  const store = Store.open("");
+  store.saveAccount("wendy", "wendy", await hashPassword("wendy-password"));
+  await using chat = await startServer({ database: store });
+  await chat.login("bob");
+  const guest = await chat.connect();
+  await guest.until(/Log in with/);
+  const engine = chat.server.chat;
+  const session = [...engine.sessions].find((s) => !s.user)!;
+  assert.deepEqual(await attemptLogin(engine, session, "b0b"), { kind: "lookalike", nick: "b0b", like: "bob" });
+  assert.deepEqual(await attemptLogin(engine, session, "BOB"), { kind: "taken", nick: "bob" });
+  assert.deepEqual(await attemptLogin(engine, session, "9lives"), {
+    kind: "invalid",
+    nick: "9lives",
+    problem: "a nick must start with a letter",
+  });
+  assert.deepEqual(await attemptLogin(engine, session, "WENDY"), { kind: "password", nick: "wendy" }); // no prompt
+  assert.deepEqual(await attemptLogin(engine, session, "wendy", "wrong-one"), {
+    kind: "wrong-password",
+    nick: "wendy",
+  });
+  guest.send("look"); // the next line the guest gets is the reminder: nothing was said before it
+  assert.equal(await guest.waitFor(/^\*\*\* /), LOGIN_HINT);
+  assert.deepEqual(await attemptLogin(engine, session, "carol"), { kind: "in", nick: "carol", registered: false });
+  await guest.waitFor("*** carol has entered the room.");
+  assert.deepEqual(await attemptNickChange(engine, session, "carol"), { kind: "same", nick: "carol" });
+  assert.deepEqual(await attemptNickChange(engine, session, "b0b"), { kind: "lookalike", nick: "b0b", like: "bob" });
+  assert.deepEqual(await attemptNickChange(engine, session, "wendy"), { kind: "password", nick: "wendy" });
+  // The telnet words, rendered from the same facts.
+  guest.send("/nick b0b");
+  assert.equal(
+    await guest.waitFor(/^\*\*\* /),
+    `*** Cannot change nick to "b0b": it looks like bob, a registered or logged-in nick.`,
+  );
+  guest.send("/nick wendy");
+  assert.equal(await guest.waitFor(/^\*\*\* /), "*** wendy is a registered nick: /nick wendy <password>");
 });

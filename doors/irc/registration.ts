@@ -8,9 +8,10 @@
  * or with PASS. Without one it is refused with 433, so clients move on to
  * their alternative nick, with a notice that says why. After registration
  * `NICK nick <password>` changes to a registered nick, taking it back from
- * another connection as a login would. login.ts words its refusals for
- * telnet users (`Try again with: login …`); they are kept back
- * ({@linkcode IrcSession.quietly}) and answered with numerics instead.
+ * another connection as a login would. login.ts says nothing to an IRC
+ * client: it reports how a login or nick change ended as facts
+ * ({@linkcode LoginOutcome}, {@linkcode NickOutcome}), and the numerics here
+ * are worded from them.
  *
  * @example
  * ```ts
@@ -24,7 +25,17 @@ import type { IrcCommand } from "./session.ts";
 import { capList, CAPS } from "../../irc/caps.ts";
 import { ERR, RPL } from "../../irc/numerics.ts";
 import { hostmask, isupportLines, SERVER, VERSION } from "../../irc/isupport.ts";
-import { changeNick, login, loginChecked, type LoginResult, verifyAccount } from "../../login.ts";
+import {
+  type AccountCheck,
+  attemptLogin,
+  attemptNickChange,
+  loginChecked,
+  type LoginOutcome,
+  type NickOutcome,
+  type RefusalOf,
+  verifyAccount,
+} from "../../login.ts";
+import { describeBan } from "../../moderation.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
 import { cutBytes } from "../../irc/message.ts";
@@ -85,44 +96,58 @@ async function nick(s: IrcSession, params: string[]): Promise<void> {
     s.registration.nick = wanted;
     return await register(s);
   }
-  // changeNick decides, as login does: the right password takes a registered nick back from another connection.
+  // login.ts decides, as at login: the right password takes a registered nick back from another connection.
   s.flush();
-  const { value: result, said } = await s.quietly(() => changeNick(s.chat, s, wanted, params[1]));
-  const why = said.find((t) => !TELNET_HINT.test(t));
-  switch (result) {
+  answerNickChange(s, wanted, await attemptNickChange(s.chat, s, wanted, params[1]));
+}
+
+/** Answers a NICK change after registration: nothing when it happened, else 432 or 433 (a notice where IRC has none). */
+function answerNickChange(s: IrcSession, wanted: string, result: NickOutcome): void {
+  switch (result.kind) {
     case "in":
+    case "same": // NICK to one's own nick: nothing to do
+    case "gone":
       return;
     case "password":
       return s.numeric(ERR.NICKNAMEINUSE, wanted, `Nickname is registered: NICK ${wanted} <password>`);
+    case "wrong-password":
+      return s.numeric(ERR.NICKNAMEINUSE, wanted, "Password incorrect: your nick is unchanged");
     case "taken":
       return s.numeric(ERR.NICKNAMEINUSE, wanted, "Nickname is already in use");
     case "throttled":
-      return s.numeric(ERR.NICKNAMEINUSE, wanted, why ?? "Too many failed logins; try again later");
-    case "lookalike":
-      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${lookalikeText(said)}`);
+      return s.numeric(ERR.NICKNAMEINUSE, wanted, throttledText(result));
     case "invalid":
-      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${checkNick(wanted) ?? "not a nick"}`);
+    case "lookalike":
+      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${nickProblem(result)}`);
     case "banned":
-      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, why ?? `The nick ${wanted} is banned`);
-    default:
-      if (said.some((t) => t.startsWith("Wrong password"))) {
-        return s.numeric(ERR.NICKNAMEINUSE, wanted, "Password incorrect: your nick is unchanged");
-      }
-      if (said.some((t) => /^You are \S+ already\.$/.test(t))) return; // NICK to one's own nick: nothing to do
-      for (const t of said) if (!TELNET_HINT.test(t)) s.serverNotice(t);
+      return s.numeric(ERR.ERRONEUSNICKNAME, wanted, bannedText(result));
+    case "muted":
+      return s.serverNotice("You are muted, so you cannot change nick.");
+    case "not-registered":
+      return s.serverNotice(`${result.nick} is not a registered nick, so it takes no password.`);
+    case "busy":
+      return s.serverNotice(`Cannot check the password now: ${result.why}.`);
   }
 }
 
-/** Refusals of login.ts that tell a telnet user what to type (`login nick`, `/nick nick <password>`). */
-const TELNET_HINT = /Try again with: login |: \/nick /;
+/** What is wrong with a nick, after `Erroneous nickname: ` (432). */
+function nickProblem(result: RefusalOf<"invalid" | "lookalike">): string {
+  return result.kind === "invalid" ? result.problem : `it looks like ${result.like}, a registered or logged-in nick`;
+}
 
-/** What a look-alike refusal says (`it looks like alice, a registered or logged-in nick`), from login.ts's words. */
-function lookalikeText(said: string[]): string {
-  for (const t of said) {
-    const m = /(it looks like .*?)\.?$/.exec(t);
-    if (m) return m[1];
-  }
-  return "it looks like someone else's";
+/** A ban's text: `The nick mallory is banned for good.` */
+function bannedText(result: RefusalOf<"banned">): string {
+  return `The nick ${result.nick} is banned ${describeBan(result)}`;
+}
+
+/** The throttle's text, with the wait. */
+function throttledText(result: RefusalOf<"throttled">): string {
+  return `Too many failed logins for ${result.nick} or from your address; try again in ${seconds(result.waitMs)} s.`;
+}
+
+/** Whole seconds to wait, rounded up. */
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
 }
 
 function user(s: IrcSession, params: string[]): Promise<void> | void {
@@ -180,25 +205,32 @@ async function authenticate(s: IrcSession, params: string[]): Promise<void> {
     return s.numeric(ERR.SASLFAIL, "SASL authentication failed: the account and the authorisation name differ");
   }
   s.flush();
-  const checked = (await s.quietly(() => verifyAccount(s.chat, s, authcid, password))).value; // 904 says why
-  if (checked.result !== "ok") {
-    const why = checked.result === "unknown"
-      ? `${authcid} is not a registered nick`
-      : checked.result === "wrong"
-      ? "wrong password"
-      : checked.result === "throttled"
-      ? "too many failed logins; try again later"
-      : checked.result === "banned"
-      ? "the nick is banned"
-      : checked.result === "busy"
-      ? "the server cannot check passwords just now; try again shortly"
-      : "closed";
-    return s.numeric(ERR.SASLFAIL, `SASL authentication failed: ${why}`);
+  const checked = await verifyAccount(s.chat, s, authcid, password);
+  if (checked.kind !== "ok") {
+    return s.numeric(ERR.SASLFAIL, `SASL authentication failed: ${saslProblem(checked, authcid)}`);
   }
   reg.account = checked.nick;
   const mask = hostmask(reg.nick || checked.nick);
   s.numeric(RPL.LOGGEDIN, mask, checked.nick, `You are now logged in as ${checked.nick}`);
   s.numeric(RPL.SASLSUCCESS, "SASL authentication successful");
+}
+
+/** Why SASL failed, after `SASL authentication failed: ` (904). */
+function saslProblem(checked: Exclude<AccountCheck, { kind: "ok" }>, account: string): string {
+  switch (checked.kind) {
+    case "unknown":
+      return `${account} is not a registered nick`;
+    case "wrong-password":
+      return "wrong password";
+    case "throttled":
+      return `too many failed logins; try again in ${seconds(checked.waitMs)} s`;
+    case "banned":
+      return "the nick is banned";
+    case "busy":
+      return "the server cannot check passwords just now; try again shortly";
+    case "gone":
+      return "closed";
+  }
 }
 
 /** Registers the connection once NICK and USER are in and CAP negotiation is over. */
@@ -208,52 +240,57 @@ export async function register(s: IrcSession): Promise<void> {
   reg.busy = true;
   s.flush();
   const nick = reg.account || reg.nick;
-  let result: LoginResult;
-  let said: string[];
+  let result: LoginOutcome;
   try {
-    // The refusals login.ts words for telnet users are kept back: the numerics below say it the IRC way.
-    ({ value: result, said } = await s.quietly(async () => {
-      if (reg.account) return loginChecked(s.chat, s, reg.account, { seat: false });
-      const account = await s.chat.store.account(foldNick(nick));
-      return await login(s.chat, s, nick, account && reg.pass ? reg.pass : undefined, { seat: false, prompt: false });
-    }));
+    result = await logIn(s, nick);
   } finally {
     reg.busy = false;
   }
   reg.pass = "";
   if (s.closed) return;
-  switch (result) {
+  answerRegistration(s, nick, result);
+}
+
+/** The login of registration: to the account SASL proved, or to the nick with PASS if it is registered. */
+async function logIn(s: IrcSession, nick: string): Promise<LoginOutcome> {
+  const reg = s.registration;
+  if (reg.account) return loginChecked(s.chat, s, reg.account, { seat: false });
+  const account = await s.chat.store.account(foldNick(nick));
+  return await attemptLogin(s.chat, s, nick, account && reg.pass ? reg.pass : undefined, { seat: false });
+}
+
+/** Answers registration's login: the welcome, or a numeric that says why not (465 ends the connection). */
+function answerRegistration(s: IrcSession, nick: string, result: LoginOutcome): void {
+  const reg = s.registration;
+  // Refused: the client tries another nick (a ban or a busy server ends the connection instead).
+  if (result.kind !== "in" && result.kind !== "banned" && result.kind !== "busy") reg.nick = "";
+  switch (result.kind) {
     case "in":
       return welcome(s);
     case "invalid":
-      reg.nick = "";
-      return s.numeric(ERR.ERRONEUSNICKNAME, nick, `Erroneous nickname: ${checkNick(nick) ?? "not a nick"}`);
+    case "lookalike":
+      return s.numeric(ERR.ERRONEUSNICKNAME, nick, `Erroneous nickname: ${nickProblem(result)}`);
     case "taken":
-      reg.nick = "";
       return s.numeric(ERR.NICKNAMEINUSE, nick, "Nickname is already in use");
     case "password":
-      reg.nick = "";
       s.serverNotice(
         `${nick} is a registered nick: log in with SASL PLAIN (account ${nick}) or PASS, or choose another.`,
       );
       return s.numeric(ERR.NICKNAMEINUSE, nick, "Nickname is registered");
-    case "lookalike":
-      reg.nick = "";
-      return s.numeric(ERR.ERRONEUSNICKNAME, nick, `Erroneous nickname: ${lookalikeText(said)}`);
     case "busy":
       s.flush();
       s.end("password checks busy", "Cannot check the password now; please try again shortly.");
       return;
     case "banned":
-      s.numeric(ERR.YOUREBANNEDCREEP, said.find((t) => t.startsWith("The nick ")) ?? `The nick ${nick} is banned`);
+      s.numeric(ERR.YOUREBANNEDCREEP, bannedText(result));
       s.flush();
       s.end(`nick ${nick} banned`, `Closing link: the nick ${nick} is banned`);
       return;
     case "throttled":
-      reg.nick = "";
-      return s.numeric(ERR.PASSWDMISMATCH, said[0] ?? "Too many failed logins; try again later");
-    default:
-      reg.nick = "";
+      return s.numeric(ERR.PASSWDMISMATCH, throttledText(result));
+    case "wrong-password":
+    case "not-registered":
+    case "gone":
       return s.numeric(ERR.PASSWDMISMATCH, `Password incorrect for ${nick}`);
   }
 }

@@ -136,7 +136,6 @@ export class IrcSession extends Session {
   #kicked: Map<string, Kick> | undefined; // room\0nick of kicks whose leave is not shown as a PART
   #utf8 = new Utf8Check(); // which lines were not valid UTF-8
   #lineNo = 0; // the number of the next line handled (for #utf8)
-  #caught: string[] | undefined; // refusals of the line protocol kept back while a login runs (see quietly)
 
   /** Wraps an accepted connection of `server`. */
   constructor(server: IrcServer, conn: Connection, ip: string) {
@@ -207,29 +206,6 @@ export class IrcSession extends Session {
     for (const piece of splitText(stripControls(text), MAX_LINE - 2 - byteLength(head))) {
       this.#out.push(head + piece + "\r\n");
     }
-  }
-
-  /**
-   * Runs a login or nick change of login.ts, keeping back the refusals it
-   * sends the session (worded for telnet users: "Try again with: login
-   * …", "/nick … <password>"): the IRC door answers with numerics instead.
-   * Returns what `run` returned and the refusals, in order.
-   */
-  async quietly<T>(run: () => Promise<T> | T): Promise<{ value: T; said: string[] }> {
-    const said: string[] = [];
-    const outer = this.#caught;
-    this.#caught = said;
-    try {
-      return { value: await run(), said };
-    } finally {
-      this.#caught = outer;
-    }
-  }
-
-  /** Sends an error, unless a login under {@linkcode IrcSession.quietly} keeps it back. */
-  override fail(text: string): void {
-    if (this.#caught) this.#caught.push(text);
-    else super.fail(text);
   }
 
   /** A fresh batch reference. */
@@ -333,12 +309,9 @@ export class IrcSession extends Session {
         return messageLines(flags, e.at, undefined, this.#account(e.from), hostmask(e.from), me, kind, e.text, command);
       }
       case "mail": {
-        // An action is kept as "* nick text" (mail has no kind): it comes back as a CTCP ACTION.
-        const mark = `* ${e.from} `;
-        const action = e.text.startsWith(mark);
-        const said = action ? e.text.slice(mark.length) : e.text;
-        const text = flags & FLAG.time ? said : `[sent ${formatTime(e.at)} UTC] ${said}`;
-        return messageLines(flags, e.at, undefined, undefined, hostmask(e.from), me, action ? "action" : "chat", text);
+        const kind = e.action ? "action" : "chat";
+        const text = flags & FLAG.time ? e.text : `[sent ${formatTime(e.at)} UTC] ${e.text}`;
+        return messageLines(flags, e.at, undefined, undefined, hostmask(e.from), me, kind, text);
       }
       case "topic":
         return `${formatReply(SERVER, "332", [me, channel(e.room), e.text])}\r\n` +
