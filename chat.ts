@@ -213,13 +213,19 @@ export class Chat implements SessionHost {
   }
 
   /**
-   * Learns of accounts made by another program (the account tool) while the
-   * server runs, so that look-alikes of them are refused too. Cheap: the
+   * Learns of accounts made or removed by another program (the account tool)
+   * while the server runs: look-alikes of new ones are refused too, and a
+   * user online on a removed account is no longer registered. Cheap: the
    * store says whether anything changed (SQLite's data version).
    */
   refreshAccounts(): void {
     if (!this.store.changedElsewhere?.()) return;
-    for (const a of this.store.accountList()) if (!this.lookAlikes.has(a.key)) this.lookAlikes.add(a.nick, a.key);
+    const keys = new Set<string>();
+    for (const a of this.store.accountList()) {
+      keys.add(a.key);
+      if (!this.lookAlikes.has(a.key)) this.lookAlikes.add(a.nick, a.key);
+    }
+    for (const user of this.nicks.values()) if (user.registered && !keys.has(user.key)) user.registered = false;
   }
 
   /** Emits a lifecycle event. */
@@ -412,7 +418,7 @@ export class Chat implements SessionHost {
           reply: `${account.nick}'s mailbox is full (${MAILBOX_LIMIT} messages); your message was not kept.`,
         };
       }
-      await this.store.addMail(key, from.nick, action ? `* ${from.nick} ${text}` : text);
+      await this.store.addMail(key, from.nick, text, Date.now(), action);
       return {
         sent: false,
         reply: `${account.nick} is offline; your message will be delivered when they next log in.`,
@@ -464,9 +470,15 @@ export class Chat implements SessionHost {
       const sent: number[] = [];
       let bytes = 0;
       for (const m of batch) {
-        bytes += m.text.length * 3 + m.from.length + 40; // at most, in UTF-8 with its frame
+        bytes += m.text.length * 3 + m.from.length * (m.action ? 2 : 1) + 40; // at most, in UTF-8 with its frame
         if (sent.length > 0 && bytes > budget) break;
-        this.journal.tell(user, { type: "mail", from: m.from, text: m.text, at: m.at });
+        this.journal.tell(user, {
+          type: "mail",
+          from: m.from,
+          text: m.text,
+          at: m.at,
+          ...(m.action ? { action: true } : {}),
+        });
         sent.push(m.id);
       }
       await this.journal.settled();

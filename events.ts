@@ -56,8 +56,11 @@ export interface PrivateEvent {
 export interface MailEvent {
   type: "mail";
   from: string;
+  /** What was said: the bare text, without the `* nick` of an action. */
   text: string;
   at: number;
+  /** Sent as an action (`/me`, CTCP ACTION); absent for a plain message. */
+  action?: boolean;
 }
 
 /** Someone entered a room. */

@@ -36,7 +36,10 @@ export interface Mail {
   to: string;
   from: string;
   at: number;
+  /** What was said: the bare text, without the `* nick` of an action. */
   text: string;
+  /** Sent as an action (`/me`, CTCP ACTION): shown as `* nick text`. */
+  action: boolean;
 }
 
 /** A ban of a nick (folded) or an IP address. */
@@ -100,7 +103,8 @@ export interface ChatStore {
   setting(key: string, name: string): string | undefined;
   /** Keeps a setting of a registered nick; fails with a `StoreError` if the nick is not registered. */
   saveSetting(key: string, name: string, value: string): Awaitable<void>;
-  addMail(to: string, from: string, text: string, at?: number): Awaitable<void>;
+  /** Keeps a private message (an action when `action`) for an offline user. */
+  addMail(to: string, from: string, text: string, at?: number, action?: boolean): Awaitable<void>;
   mail(to: string, limit: number): Awaitable<Mail[]>;
   mailCount(to: string): Awaitable<number>;
   deleteMail(ids: readonly number[]): Awaitable<void>;
@@ -165,6 +169,11 @@ const migrations: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // 2: settings of registered nicks (redraw mode on or off), a JSON object kept with the account
   `ALTER TABLE accounts ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  // 3: mail has a kind, as room lines do ('chat' or 'action'). An older teaparty kept an action as the text
+  // "* <sender> <text>"; such rows become actions with the bare text (see unfoldLegacyMail).
+  `ALTER TABLE mail ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';
+   UPDATE mail SET kind = 'action', text = substr(text, length(sender) + 4)
+     WHERE substr(text, 1, length(sender) + 3) = '* ' || sender || ' ';`,
 ];
 
 /** Most rows in one INSERT statement (5 parameters each, well under SQLite's limit). */
@@ -521,23 +530,20 @@ export class Store implements ChatStore {
 
   // ---- offline mail
 
-  /** Stores a private message for an offline user. */
-  addMail(to: string, from: string, text: string, at = Date.now()): void {
-    this.#run("INSERT INTO mail (recipient, sender, at, text) VALUES (?, ?, ?, ?)", [to, from, at, text]);
+  /** Stores a private message (an action when `action`) for an offline user. */
+  addMail(to: string, from: string, text: string, at = Date.now(), action = false): void {
+    this.#run("INSERT INTO mail (recipient, sender, at, kind, text) VALUES (?, ?, ?, ?, ?)", [
+      to,
+      from,
+      at,
+      action ? "action" : "chat",
+      text,
+    ]);
   }
 
   /** A user's waiting mail, oldest first, at most `limit` (nothing is deleted). */
   mail(to: string, limit: number): Mail[] {
-    return this.#all("SELECT id, recipient, sender, at, text FROM mail WHERE recipient = ? ORDER BY id LIMIT ?", [
-      to,
-      limit,
-    ]).map((r) => ({
-      id: Number(r.id),
-      to: String(r.recipient),
-      from: String(r.sender),
-      at: Number(r.at),
-      text: String(r.text),
-    }));
+    return this.#all(`${SELECT_MAIL} WHERE recipient = ? ORDER BY id LIMIT ?`, [to, limit]).map(mailOfRow);
   }
 
   /** How many messages wait for a user. */
@@ -556,15 +562,9 @@ export class Store implements ChatStore {
   /** Returns and deletes a user's waiting mail, oldest first. */
   takeMail(to: string): Mail[] {
     return this.transaction(() => {
-      const rows = this.#all("SELECT id, recipient, sender, at, text FROM mail WHERE recipient = ? ORDER BY id", [to]);
+      const rows = this.#all(`${SELECT_MAIL} WHERE recipient = ? ORDER BY id`, [to]);
       this.#run("DELETE FROM mail WHERE recipient = ?", [to]);
-      return rows.map((r) => ({
-        id: Number(r.id),
-        to: String(r.recipient),
-        from: String(r.sender),
-        at: Number(r.at),
-        text: String(r.text),
-      }));
+      return rows.map(mailOfRow);
     });
   }
 
@@ -649,6 +649,39 @@ export class Store implements ChatStore {
       this.#lock = undefined;
     }
   }
+}
+
+const SELECT_MAIL = "SELECT id, recipient, sender, at, kind, text FROM mail";
+
+/** A row of the `mail` table as {@linkcode Mail}. */
+function mailOfRow(r: Row): Mail {
+  return {
+    id: Number(r.id),
+    to: String(r.recipient),
+    from: String(r.sender),
+    at: Number(r.at),
+    text: String(r.text),
+    action: r.kind === "action",
+  };
+}
+
+/**
+ * Mail as a teaparty without mail kinds kept it: an action was folded into
+ * the text as `* <sender> <text>`. Returns the bare text and whether it was
+ * an action. Only for mail stored that way (the SQLite migration to schema
+ * version 3 does the same in SQL; the Redis store, for rows without an
+ * `action` field); mail with a kind is never guessed at.
+ *
+ * @example
+ * ```ts
+ * import { unfoldLegacyMail } from "./store.ts";
+ * unfoldLegacyMail("bob", "* bob waves"); // { text: "waves", action: true }
+ * unfoldLegacyMail("bob", "hi"); // { text: "hi", action: false }
+ * ```
+ */
+export function unfoldLegacyMail(from: string, text: string): { text: string; action: boolean } {
+  const mark = `* ${from} `;
+  return text.startsWith(mark) ? { text: text.slice(mark.length), action: true } : { text, action: false };
 }
 
 /** The tables every teaparty database has. */

@@ -5,8 +5,9 @@
  * the chat reads them at once as it does from SQLite; a write goes to Redis
  * first and then to the copy. Room history is a capped stream per room
  * (`XADD … MAXLEN ~ keep`), with ids from one cluster-wide counter, so a line
- * has the same id on every node. Offline mail is a hash of messages and a
- * sorted set of ids per recipient.
+ * has the same id on every node. Offline mail is a hash of messages (JSON:
+ * sender, time, the bare text and whether it is an action) and a sorted set
+ * of ids per recipient.
  *
  * Run Redis with persistence for this: `appendonly yes` and
  * `appendfsync everysec` (at most a second of writes lost in a power cut).
@@ -33,6 +34,7 @@ import {
   type StoredMessage,
   StoreError,
   type Topic,
+  unfoldLegacyMail,
   UNREACHABLE,
 } from "../store.ts";
 import type { Redis, RedisWatcher } from "./redis.ts";
@@ -55,6 +57,17 @@ const mailbox = (to: string) => `tp:mailbox:${to}`;
 
 /** Why a write or read failed while Redis is away (shown to the user whose line was not stored). */
 export { UNREACHABLE };
+
+/**
+ * A mail as kept in the `tp:mail` hash. A row without `action` was written
+ * by a teaparty whose mail had no kind, with an action folded into its text
+ * (`* nick text`): it is read as that teaparty meant it.
+ */
+function mailOfJson(json: string): Mail {
+  const row = JSON.parse(json) as Omit<Mail, "action"> & { action?: boolean };
+  if (typeof row.action === "boolean") return { ...row, action: row.action };
+  return { ...row, ...unfoldLegacyMail(row.from, row.text) };
+}
 
 /** Runs a Redis call; a failure of the connection becomes {@linkcode UNREACHABLE}. */
 async function reach<T>(call: () => Promise<T>): Promise<T> {
@@ -355,12 +368,13 @@ export class RedisStore implements ChatStore {
 
   // ---- offline mail
 
-  /** Keeps a private message for an offline user. */
-  async addMail(to: string, from: string, text: string, at = Date.now()): Promise<void> {
+  /** Keeps a private message (an action when `action`) for an offline user. */
+  async addMail(to: string, from: string, text: string, at = Date.now(), action = false): Promise<void> {
     const id = await reach(() => this.#redis.incr(MAIL_ID));
+    const mail: Mail = { id, to, from, at, text, action };
     await reach(() =>
       this.#redis.multi()
-        .hSet(MAIL, String(id), JSON.stringify({ id, to, from, at, text }))
+        .hSet(MAIL, String(id), JSON.stringify(mail))
         .zAdd(mailbox(to), { score: id, value: String(id) })
         .exec()
     );
@@ -371,7 +385,7 @@ export class RedisStore implements ChatStore {
     const ids = await this.#redis.zRange(mailbox(to), 0, limit - 1);
     if (ids.length === 0) return [];
     const rows = await this.#redis.hmGet(MAIL, ids);
-    return rows.filter((r): r is string => typeof r === "string").map((r) => JSON.parse(r) as Mail);
+    return rows.filter((r): r is string => typeof r === "string").map(mailOfJson);
   }
 
   /** How many messages wait for a user. */

@@ -259,6 +259,7 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   if (command.where === "guest" && session.loggedIn) {
     return fail(`You are already logged in as ${session.nick}.`);
   }
+  if (parsed.kind === "command") chat.refreshAccounts(); // an account removed meanwhile shows at once
   if (command.op && !chat.isOperator(session.user)) {
     return fail(`Only operators may use /${command.name}.`);
   }

@@ -39,8 +39,8 @@ export function telnetLines(e: ChatEvent): string[] {
       const text = e.action ? `* ${e.from} ${e.text}` : e.text;
       return [e.echo ? privateTo(e.to, text) : e.action ? `[private] ${text}` : privateFrom(e.from, text)];
     }
-    case "mail":
-      return [mailLine(e.at, e.from, e.text)];
+    case "mail": // an action as it always read: `[mail …] bob: * bob waves`
+      return [mailLine(e.at, e.from, e.action ? action(e.from, e.text) : e.text)];
     case "entered":
       return [notice(`${e.nick} has entered the room.`)];
     case "left":

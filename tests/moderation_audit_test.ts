@@ -57,6 +57,21 @@ Deno.test("an operator whose account is removed while online loses the rights at
   await root.waitFor(/^\*\*\* root is now registered\./);
 });
 
+Deno.test("a user whose account the account tool removes is no longer registered at its next command", async () => {
+  await using dir = await tempDir();
+  const { chat, tool } = await opServerOnFile(dir.path);
+  await using _ = chat;
+  using _tool = tool;
+  tool.saveAccount("quinn", "quinn", await hashPassword("quinnpass1"));
+  const quinn = await loginWithPassword(chat, "quinn", "quinnpass1");
+  quinn.send("/whois quinn");
+  assert.match(await quinn.waitFor(/^\*\*\* quinn: /), /, registered/);
+  tool.removeAccount("quinn");
+  quinn.send("/whois quinn");
+  assert.match(await quinn.waitFor(/^\*\*\* quinn: .*not registered/), /not registered/);
+  assert.equal(chat.server.find("quinn")?.registered, false);
+});
+
 Deno.test("an account made by the account tool while the server runs is guarded against look-alikes", async () => {
   await using dir = await tempDir();
   const { chat, tool } = await opServerOnFile(dir.path);

@@ -78,11 +78,11 @@ Deno.test("settings survive a restart, and a database of schema version 1 gets t
   again.close();
   // Back to version 1, as an older teaparty left it.
   const db = new DatabaseSync(file);
-  db.exec("ALTER TABLE accounts DROP COLUMN settings; PRAGMA user_version = 1;");
+  db.exec("ALTER TABLE accounts DROP COLUMN settings; ALTER TABLE mail DROP COLUMN kind; PRAGMA user_version = 1;");
   db.close();
   const upgraded = Store.open(file);
   try {
-    assert.equal(SCHEMA_VERSION, 2);
+    assert.ok(SCHEMA_VERSION >= 2);
     assert.equal(upgraded.account("dora")?.nick, "Dora");
     assert.equal(upgraded.setting("dora", REDRAW_SETTING), undefined);
     upgraded.saveSetting("dora", REDRAW_SETTING, "on");
@@ -91,6 +91,6 @@ Deno.test("settings survive a restart, and a database of schema version 1 gets t
     upgraded.close();
   }
   const check = new DatabaseSync(file);
-  assert.equal(Number(Object.values(check.prepare("PRAGMA user_version").get()!)[0]), 2);
+  assert.equal(Number(Object.values(check.prepare("PRAGMA user_version").get()!)[0]), SCHEMA_VERSION);
   check.close();
 });

@@ -103,6 +103,18 @@ const cases: Case[] = [
     assert.deepEqual(await store.takeMail("bob"), []);
     assert.equal(await store.mailCount("carol"), 1);
   }],
+  ["mail: an action keeps its flag and its bare text; plain mail that looks like one stays plain", async (store) => {
+    await store.addMail("bob", "alice", "waves", 1000, true);
+    await store.addMail("bob", "alice", "* alice waves", 2000);
+    await store.addMail("bob", "alice", "hi", 3000, false);
+    const said = ({ from, text, action }: { from: string; text: string; action: boolean }) => ({ from, text, action });
+    assert.deepEqual((await store.mail("bob", 10)).map(said), [
+      { from: "alice", text: "waves", action: true },
+      { from: "alice", text: "* alice waves", action: false },
+      { from: "alice", text: "hi", action: false },
+    ]);
+    assert.deepEqual((await store.takeMail("bob")).map((m) => m.action), [true, false, false]);
+  }],
   ["bans: saved, replaced, listed and removed by kind and value", async (store) => {
     await store.saveBan({ kind: "nick", value: "mallory", until: null, reason: "", by: "alice", at: 1 });
     await store.saveBan({ kind: "ip", value: "10.0.0.1", until: 5000, reason: "flood", by: "alice", at: 2 });
@@ -225,6 +237,37 @@ Deno.test({
     } finally {
       a.close();
       b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "store (Redis): mail kept by an older teaparty (no action field, an action as `* nick text`) reads as it meant",
+  ignore: redisMissing,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const old = [
+      { id: 1, to: "bob", from: "alice", at: 1000, text: "* alice waves" },
+      { id: 2, to: "bob", from: "alice", at: 2000, text: "* carol waves" },
+      { id: 3, to: "bob", from: "alice", at: 3000, text: "hi" },
+    ];
+    for (const m of old) {
+      await redis.cli("HSET", "tp:mail", String(m.id), JSON.stringify(m));
+      await redis.cli("ZADD", "tp:mailbox:bob", String(m.id), String(m.id));
+    }
+    await redis.cli("SET", "tp:mail-id", "3");
+    const store = new RedisStore(redis.url);
+    await store.load();
+    try {
+      await store.addMail("bob", "alice", "* alice waves", 4000, false);
+      assert.deepEqual((await store.takeMail("bob")).map((m) => [m.id, m.text, m.action]), [
+        [1, "waves", true],
+        [2, "* carol waves", false],
+        [3, "hi", false],
+        [4, "* alice waves", false],
+      ]);
+    } finally {
+      store.close();
     }
   },
 });

@@ -9,6 +9,7 @@ import type { Page } from "puppeteer-core";
 import { doorPort, type TestServer, WAIT_MS } from "./helpers.ts";
 import { loginWithPassword, startOpServer, tempDir } from "./db_helpers.ts";
 import { launchBrowser, PHONE, type TestBrowser } from "./browser.ts";
+import { ircLogin } from "./irc_helpers.ts";
 import type { ChatServerOptions } from "../server.ts";
 
 // The page's globals, as the functions run in the browser see them (the
@@ -332,6 +333,31 @@ Deno.test("a registered nick logs in with its password in a hidden field, kept o
   );
   assert.ok(!stored.includes("tea-for-two"), stored);
   assert.equal(await page.$eval("#password", (e) => (e as Input).value), "");
+  assert.deepEqual(browser.problems, []);
+});
+
+Deno.test("mail kept while away shows in its conversation, an action mail as an action", async () => {
+  await using dir = await tempDir();
+  await using web = await startWeb({ db: `${dir.path}/chat.db`, ircPort: 0 }, { carol: "tea-for-two" });
+  const irc = Object.assign(web.chat, { ircPort: doorPort(web.chat, "irc") });
+  const bob = await ircLogin(irc, "bob");
+  bob.send("PRIVMSG carol :\x01ACTION waves\x01");
+  await bob.waitFor(/NOTICE bob :carol is offline/);
+  bob.send("PRIVMSG carol :* bob is only words");
+  await bob.waitFor(/NOTICE bob :carol is offline/);
+  await using browser = await launchBrowser();
+  const page = await open(browser, web.url);
+  await page.type("#nick", "carol");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#password-row:not([hidden])");
+  await page.type("#password", "tea-for-two");
+  await page.keyboard.press("Enter");
+  await until(page, () => document.querySelectorAll(".line.mail").length === 2);
+  const mail = await page.$$eval(".line.mail", (ls) => ls.map((l) => [l.classList.contains("act"), l.textContent]));
+  assert.equal(mail[0][0], true, `an action: ${mail[0][1]}`);
+  assert.match(mail[0][1] as string, /bob waves/);
+  assert.equal(mail[1][0], false, `plain: ${mail[1][1]}`);
+  assert.match(mail[1][1] as string, /\* bob is only words/);
   assert.deepEqual(browser.problems, []);
 });
 

@@ -1137,7 +1137,7 @@ function start() {
     },
     mail(e) {
       const v = privateView(e.from);
-      said(v, { nick: e.from, text: e.text, time: e.time, kind: "mail" });
+      said(v, { nick: e.from, text: e.text, time: e.time, action: !!e.action, kind: "mail" });
     },
     kick(e) {
       const v = roomView(e.room);
