@@ -8,7 +8,10 @@
  * U+034F, U+180E, U+17B4/U+17B5, the Hangul fillers (U+115F, U+1160,
  * U+3164, U+FFA0), the deprecated format characters U+206A–U+206F, the
  * interlinear annotation marks U+FFF9–U+FFFB and the tag characters
- * U+E0000–U+E007F (except in an emoji flag's tag sequence, after 🏴). Zero-width (non-)joiners U+200C and U+200D stay only
+ * U+E0000–U+E007F, except a flag's tag sequence: right after the black
+ * flag 🏴, 1 to 6 tag digits or small letters and the cancel tag U+E007F
+ * stay (Scotland is 🏴 + the tags g b s c t + cancel); any other run of
+ * tags is removed whole, the 🏴 staying. Zero-width (non-)joiners U+200C and U+200D stay only
  * between two visible characters, where they shape Persian and Indic words
  * and emoji sequences (👩‍💻); anywhere else they are removed.
  *
@@ -26,7 +29,9 @@ const hidden = "\\x00-\\x1f\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\
   "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb";
 // Tag characters (U+E0000–U+E007F): invisible, except in an emoji flag's tag sequence after U+1F3F4 (the flag of Scotland).
 const tag = /^[\u{e0000}-\u{e007f}]$/u;
-const BLACK_FLAG = 0x1f3f4;
+const BLACK_FLAG = "\u{1f3f4}";
+// A flag's tag sequence (Unicode TS 51 emoji_tag_sequence): 1 to 6 tag digits or small letters, then CANCEL TAG.
+const flagTags = /^[\u{e0030}-\u{e0039}\u{e0061}-\u{e007a}]{1,6}\u{e007f}$/u;
 const suspicious = new RegExp(`[${hidden}\\u{e0000}-\\u{e007f}]`, "u");
 const joiner = /^[\u200c\u200d]$/;
 const blank = new RegExp(`^[\\s${hidden}]$`);
@@ -72,10 +77,13 @@ export function cleanLine(line: string): string {
     } else if (code === 0x9d) {
       i = skipString(chars, i + 1);
     } else if (code >= 0xe0000 && code <= 0xe007f) {
-      const before = out[out.length - 1]?.codePointAt(0);
-      if (code >= 0xe0020 && (before === BLACK_FLAG || (before !== undefined && tag.test(out[out.length - 1])))) {
-        out.push(c);
-      }
+      // The whole run of tag characters: kept only as a flag's tag sequence, joined to its 🏴 (so a
+      // backspace erases the flag whole); any other run is dropped.
+      let end = i + 1;
+      while (end < chars.length && tag.test(chars[end])) end++;
+      const run = chars.slice(i, end).join("");
+      if (out[out.length - 1] === BLACK_FLAG && flagTags.test(run)) out[out.length - 1] += run;
+      i = end - 1;
     } else if (joiner.test(c)) {
       const before = out[out.length - 1];
       const after = chars[i + 1];

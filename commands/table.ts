@@ -103,7 +103,10 @@ export function parseShape(shape: string): Param[] {
 
 /**
  * Splits `text` by a shape. Returns the arguments, or a reason why they do
- * not fit (a missing argument or too many).
+ * not fit (a missing argument or too many). A required rest of the line
+ * (`<text...>`: what say, /me, /emote and /msg send) with nothing visible
+ * in it ({@linkcode hasVisible}: only a Braille blank, say) is missing, as
+ * an empty line is not sent.
  *
  * @example
  * ```ts
@@ -122,6 +125,7 @@ export function splitArgs(shape: string, text: string, secret = false): string[]
       continue;
     }
     if (p.rest) {
+      if (!p.optional && !hasVisible(rest)) return { error: `missing ${p.name}` };
       args.push(rest);
       rest = "";
     } else {

@@ -6,8 +6,10 @@
  *
  * Text is cleaned as on every door, IRC formatting first: colour codes
  * with their numbers (`\x0304,12`), hex colours, bold, italics and the
- * rest are removed (irc/formatting.ts), then control characters. A
- * NOTICE reaches IRC users as a NOTICE (its events carry `notice`) and
+ * rest are removed (irc/formatting.ts), then control characters. Text
+ * with nothing visible left (a Braille blank, a lone combining mark) is
+ * no text: 412 for a PRIVMSG or a CTCP ACTION, as /me on telnet is
+ * refused. A NOTICE reaches IRC users as a NOTICE (its events carry `notice`) and
  * other users as any line, and is never answered with an error. Private
  * messages to an offline registered nick are kept as mail, as on the
  * other doors. Addresses appear only to operators.
@@ -29,6 +31,7 @@ import { channel } from "../../dialects/irc.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { splitText } from "../../irc/split.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
+import { hasVisible } from "../../text.ts";
 
 /** The realname shown for a user: an IRC user's own, else the door it came through (`telnet user`). */
 export function realnameOf(user: User): string {
@@ -63,7 +66,7 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
   const said = ctcp(params[1]);
   if (!said) return; // CTCP other than ACTION: not passed on
   const text = cleanIrcText(said.text).trim(); // colours and bold go, as every control character
-  if (text === "") {
+  if (!hasVisible(text)) { // nothing that shows (a Braille blank, a lone mark): as no text, on every door
     if (!notice) s.numeric(ERR.NOTEXTTOSEND, "No text to send");
     return;
   }
