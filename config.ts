@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { checkRoomName } from "./room_name.ts";
 import { checkNick } from "./nick.ts";
 import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing.ts";
+import { originProblem } from "./wire/http.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -366,6 +367,14 @@ export function parseOptions(args: string[]): ParsedOptions {
   for (const nick of options.op) {
     const problem = checkNick(nick);
     if (problem) throw new Error(`--op: "${nick}" is not a valid nick: ${problem}`);
+  }
+  for (const origin of options.allowOrigin) {
+    const problem = originProblem(origin);
+    if (problem) {
+      throw new Error(
+        `--allow-origin "${origin}": ${problem}; an origin is http(s)://host[:port], such as https://chat.example.org`,
+      );
+    }
   }
   if (!["quick", "full", "off"].includes(options.dbCheck)) {
     throw new Error(`--db-check must be quick, full or off, not "${options.dbCheck}"`);

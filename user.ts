@@ -14,6 +14,7 @@
  */
 import type { Member, Room } from "./rooms.ts";
 import type { Delivery, Receiver } from "./dialects/dialect.ts";
+import type { ChatEvent } from "./events.ts";
 
 /** The most registered nicks {@linkcode User.accounts} keeps (the last ones proved). */
 const ACCOUNTS_KEPT = 8;
@@ -55,7 +56,8 @@ export class User implements Member {
   /**
    * Keys of users whose room chat and private messages this user does not
    * see (the nicks they have now, or a registered nick that is away). Kept
-   * by {@linkcode Ignores} together with `ignoring`.
+   * by {@linkcode Ignores} together with `ignoring` (with account times, its
+   * `has` also checks that a registered nick kept is on the same account).
    */
   ignores: Set<string> | undefined;
   /** Whom this user ignores: users here, and keys of registered nicks away (see {@linkcode Ignores}). */
@@ -113,8 +115,10 @@ export class User implements Member {
 
   /**
    * Delivers the user's own entry, then `first` (the history read
-   * meanwhile), then the rest of what was held, leaving out held room lines
-   * that `first` holds already (same id).
+   * meanwhile), then the rest of what was held. A room line both held and
+   * in the history (same id) is shown once: as history if it came before
+   * the user's entry, else live, in its place (said after the user entered,
+   * it is not history to them).
    */
   release(first: readonly Delivery[] = []): void {
     const held = this.#held ?? [];
@@ -124,20 +128,25 @@ export class User implements Member {
     }
     this.#holds = 0;
     this.#held = undefined;
-    const shown = new Set<number>();
+    const entry = held.findIndex((d) => d.event.type === "entered" && d.event.nick === this.nick);
+    const live = new Set<number>(); // room lines held after the entry
+    for (const d of entry >= 0 ? held.slice(entry) : []) {
+      const id = lineId(d.event);
+      if (id !== undefined) live.add(id);
+    }
+    const shown = new Set<number>(); // history lines delivered
+    const give = (d: Delivery) => {
+      const e = d.event;
+      if (e.type === "history" && e.id !== undefined) {
+        if (live.has(e.id)) return;
+        shown.add(e.id);
+      } else if (shown.has(lineId(e) ?? -1)) return;
+      this.link.receive(d);
+    };
     const own = held.filter((d) => d.event.type === "entered" && d.event.nick === this.nick);
     for (const d of own) this.link.receive(d); // "you entered" before the history, as without a hold
-    for (const d of first) {
-      const e = d.event;
-      if (e.type === "history" && e.id !== undefined) shown.add(e.id);
-      this.link.receive(d);
-    }
-    for (const d of held) {
-      if (own.includes(d)) continue;
-      const e = d.event;
-      if ((e.type === "chat" || e.type === "action") && e.id !== undefined && shown.has(e.id)) continue;
-      this.link.receive(d);
-    }
+    for (const d of first) give(d);
+    for (const d of held) if (!own.includes(d)) give(d);
   }
 
   /** Passes a delivery on to the user's session (or keeps it back while held). */
@@ -146,6 +155,13 @@ export class User implements Member {
     else this.link.receive(delivery);
   }
 }
+
+/**
+ * When the account of the registered nick `key` (folded) was made (ms), or
+ * undefined when the nick has no account now: the identity of an account,
+ * since a removed account made again (by anyone) gets a new time.
+ */
+export type AccountMade = (key: string) => number | undefined;
 
 /**
  * Who ignores whom, so that an ignore stays on one person and never lands on
@@ -157,19 +173,37 @@ export class User implements Member {
  * again has its password: the same person), and is theirs again at that
  * login.
  *
+ * Given `made` (see {@linkcode AccountMade}), an ignore kept on a registered
+ * nick is kept on that one account: if the account is removed (with the
+ * account tool, say) it ends, like an ignore on a guest, so it passes
+ * neither to a guest who takes the nick next nor to an account made again
+ * with it. That is checked when it would apply (a line of that nick to
+ * deliver, that nick logging in or leaving again), not on every removal.
+ * Without `made`, an ignore stays on the registered nick's key.
+ *
  * Both sides are indexed, so a logout costs the ignores it touches and
  * nothing for the many users who ignore nobody and whom nobody ignores. The
  * delivery check stays one `Set.has` on a set that exists only for users
- * who ignore someone.
+ * who ignore someone (with `made`, and a hit on a nick kept, one account
+ * look-up more).
  */
 export class Ignores {
   #users = new Map<User, Set<User>>(); // a user here → who ignores them
-  #accounts = new Map<string, Set<User>>(); // a registered nick that is away → who keeps an ignore on it
+  // A registered nick that is away → who keeps an ignore on it → when the account they ignored was made (without #made: undefined).
+  #accounts = new Map<string, Map<User, number | undefined>>();
   #gone = new WeakSet<User>();
+  readonly #made: AccountMade | undefined;
+
+  /** The ignores of one server; `made` binds an ignore kept on a registered nick to its account. */
+  constructor(made?: AccountMade) {
+    this.#made = made;
+  }
 
   /** `by` ignores `target` (a user here). */
   add(by: User, target: User): void {
-    (by.ignores ??= new Set()).add(target.key);
+    // One kept on the nick before, on this person or on an account gone: the ignore on the user here stands for it.
+    if (this.#accounts.get(target.key)?.has(by)) this.#unkeep(by, target.key);
+    this.#keys(by).add(target.key);
     (by.ignoring ??= new Set()).add(target);
     link(this.#users, target, by);
   }
@@ -184,18 +218,17 @@ export class Ignores {
     const records = by.ignoring;
     if (!records || (!had && target === undefined)) return had;
     if (target !== undefined && records.delete(target)) unlink(this.#users, target, by);
-    for (const name of [key, ...(target?.accounts ?? [])]) {
-      if (records.delete(name)) unlink(this.#accounts, name, by);
-    }
-    if (records.size === 0) by.ignoring = undefined;
+    for (const name of [key, ...(target?.accounts ?? [])]) if (records.has(name)) this.#unkeep(by, name);
+    if (by.ignoring?.size === 0) by.ignoring = undefined;
     return had;
   }
 
-  /** Everyone here who ignores `user` (a user here). */
+  /**
+   * Everyone here who ignores `user` (a user here). An ignore kept on a
+   * registered nick it proved whose account has changed since ends here.
+   */
   ignorers(user: User): Set<User> {
-    const out = new Set<User>(this.#users.get(user));
-    for (const name of user.accounts ?? []) for (const by of this.#accounts.get(name) ?? []) out.add(by);
-    return out;
+    return this.#ignorers(user, user.key);
   }
 
   /**
@@ -204,7 +237,7 @@ export class Ignores {
    */
   renamed(user: User, oldKey: string): void {
     if (oldKey === user.key || (!this.#users.has(user) && user.accounts === undefined)) return;
-    for (const by of this.ignorers(user)) if (by.ignores?.delete(oldKey)) by.ignores.add(user.key);
+    for (const by of this.#ignorers(user, oldKey)) if (by.ignores?.delete(oldKey)) by.ignores.add(user.key);
   }
 
   /**
@@ -226,28 +259,85 @@ export class Ignores {
 
   /**
    * `user` left the server: its own ignores go, and ignores on it end (a
-   * guest) or stay on the registered nick it proved last. Idempotent.
+   * guest, or an account that is no more) or stay on the registered nick
+   * it proved last. Idempotent.
    */
   gone(user: User): void {
     if (!this.#forget(user)) return;
     if (!this.#users.has(user) && user.accounts === undefined) return;
     const by = this.ignorers(user);
     this.#users.delete(user);
-    const stay = user.registered ? user.key : user.accounts?.at(-1);
+    let stay = user.registered ? user.key : user.accounts?.at(-1);
+    const made = stay !== undefined && this.#made ? this.#made(stay) : undefined;
+    if (this.#made && made === undefined) stay = undefined; // its account is gone: as for a guest
     for (const other of by) {
       const records = other.ignoring ??= new Set();
       records.delete(user);
-      for (const name of user.accounts ?? []) if (records.delete(name)) unlink(this.#accounts, name, other);
+      for (const name of user.accounts ?? []) if (records.has(name)) this.#unkeep(other, name);
       other.ignores?.delete(user.key);
       if (stay !== undefined) {
-        (other.ignores ??= new Set()).add(stay);
-        records.add(stay);
-        link(this.#accounts, stay, other);
+        this.#keys(other).add(stay);
+        (other.ignoring ??= new Set()).add(stay);
+        let keeping = this.#accounts.get(stay);
+        if (!keeping) this.#accounts.set(stay, keeping = new Map());
+        keeping.set(other, made);
       } else {
         if (other.ignores?.size === 0) other.ignores = undefined;
-        if (records.size === 0) other.ignoring = undefined;
+        if (other.ignoring?.size === 0) other.ignoring = undefined;
       }
     }
+  }
+
+  // Who ignores `user`; a stale kept ignore ends, taking `held` (the key it has in the ignorer's set) with it.
+  #ignorers(user: User, held: string): Set<User> {
+    const out = new Set<User>(this.#users.get(user));
+    const stale: [User, string][] = [];
+    for (const name of user.accounts ?? []) {
+      for (const [by, made] of this.#accounts.get(name) ?? []) {
+        if (this.#current(name, made)) out.add(by);
+        else stale.push([by, name]);
+      }
+    }
+    for (const [by, name] of stale) {
+      this.#unkeep(by, name);
+      if (!out.has(by)) this.#drop(by, held);
+    }
+    return out;
+  }
+
+  // Whether an ignore kept on the registered nick `name` since its account was made at `made` is on the account it has now.
+  #current(name: string, made: number | undefined): boolean {
+    return made === undefined || this.#made?.(name) === made;
+  }
+
+  // Whether `by`'s ignore of the nick `key` holds (User.ignores.has): one kept on a registered nick whose account changed ends.
+  #holds(by: User, key: string): boolean {
+    const keeping = this.#accounts.get(key);
+    if (keeping === undefined || this.#current(key, keeping.get(by))) return true;
+    this.#unkeep(by, key);
+    this.#drop(by, key);
+    return false;
+  }
+
+  // The ignorer's User.ignores, made if it has none (one that checks kept ignores, given #made).
+  #keys(by: User): Set<string> {
+    if (!this.#made) return by.ignores ??= new Set();
+    if (by.ignores instanceof IgnoredKeys) return by.ignores;
+    return by.ignores = new IgnoredKeys((key) => this.#holds(by, key), by.ignores);
+  }
+
+  // `by` no longer keeps an ignore on the registered nick `name`.
+  #unkeep(by: User, name: string): void {
+    const keeping = this.#accounts.get(name);
+    if (keeping?.delete(by) && keeping.size === 0) this.#accounts.delete(name);
+    by.ignoring?.delete(name);
+    if (by.ignoring?.size === 0) by.ignoring = undefined;
+  }
+
+  // Takes `key` out of `by`'s ignored nicks.
+  #drop(by: User, key: string): void {
+    by.ignores?.delete(key);
+    if (by.ignores?.size === 0) by.ignores = undefined;
   }
 
   // Marks a user gone and drops its own ignores; false if it was gone already.
@@ -256,8 +346,11 @@ export class Ignores {
     this.#gone.add(user);
     if (user.ignoring) {
       for (const t of user.ignoring) {
-        if (typeof t === "string") unlink(this.#accounts, t, user);
-        else unlink(this.#users, t, user);
+        if (typeof t !== "string") unlink(this.#users, t, user);
+        else {
+          const keeping = this.#accounts.get(t);
+          if (keeping?.delete(user) && keeping.size === 0) this.#accounts.delete(t);
+        }
       }
       user.ignoring = undefined;
     }
@@ -268,6 +361,29 @@ export class Ignores {
   get size(): number {
     return this.#users.size + this.#accounts.size;
   }
+}
+
+/**
+ * A user's ignored nicks ({@linkcode User.ignores}) whose `has` also asks
+ * {@linkcode Ignores} whether an ignore kept on a registered nick is still
+ * on its account (and drops it if not).
+ */
+class IgnoredKeys extends Set<string> {
+  readonly #holds: (key: string) => boolean;
+
+  constructor(holds: (key: string) => boolean, keys?: Iterable<string>) {
+    super(keys);
+    this.#holds = holds;
+  }
+
+  override has(key: string): boolean {
+    return super.has(key) && this.#holds(key);
+  }
+}
+
+// The stored id of a room line (chat or action), else undefined.
+function lineId(e: ChatEvent): number | undefined {
+  return e.type === "chat" || e.type === "action" ? e.id : undefined;
 }
 
 function link<K>(index: Map<K, Set<User>>, key: K, by: User): void {

@@ -1,7 +1,8 @@
 /**
  * A user's held deliveries (cluster mode: a room's history is read from
  * Redis while its live lines already arrive): the entry first, then the
- * history, then live lines that the history did not hold already.
+ * history, then live lines; a line in both shows once (live if said after the
+ * entry).
  */
 import assert from "node:assert/strict";
 import { User } from "../user.ts";
@@ -49,6 +50,23 @@ Deno.test("while held nothing is delivered; on release the entry, the history, t
   ]);
   user.receive(new Delivery(chat(4)));
   assert.equal(got.length, 6, "after the release deliveries pass at once");
+});
+
+Deno.test("a room line held after the entry shows live, in its place, though the history read holds it too", () => {
+  const { user, got } = recorder();
+  user.hold();
+  user.receive(new Delivery(chat(2))); // said before bob entered: history
+  user.receive(new Delivery({ type: "entered", room: "main", nick: "bob", at: 0 }));
+  user.receive(new Delivery(chat(3))); // said after: live, though the history was read after it was stored
+  user.receive(new Delivery(chat(4)));
+  user.release([history(1), history(2), history(3)].map((e) => new Delivery(e)));
+  assert.deepEqual(got.map(describe), [
+    "entered",
+    "history line 1",
+    "history line 2",
+    "chat line 3",
+    "chat line 4",
+  ]);
 });
 
 Deno.test("holds nest: only the last release delivers, everything in order", () => {

@@ -477,8 +477,50 @@ export function clientAddress(socketIp: string, headers: Map<string, string>, tr
 export interface OriginOptions {
   /** The door speaks HTTPS: the page's own origin is https://HOST. */
   secure: boolean;
-  /** Other origins allowed (`*` for any), as `scheme://host[:port]`. */
+  /** Other origins allowed (`*` for any), as `scheme://host[:port]` (see {@linkcode originProblem}). */
   allowOrigin: string[];
+}
+
+/**
+ * Why `text` is not an http(s) origin for `--allow-origin`, or undefined
+ * if it is one: `http(s)://host[:port]`, in any case, with or without a
+ * trailing `/` or a default port written out (`*` allows any origin).
+ *
+ * @example
+ * ```ts
+ * import { originProblem } from "./http.ts";
+ * originProblem("http://chat.lan:8080/"); // undefined
+ * originProblem("https://chat.example.org/chat"); // "it has a path (/chat)"
+ * ```
+ */
+export function originProblem(text: string): string | undefined {
+  if (text === "*") return undefined;
+  const url = readOrigin(text);
+  return typeof url === "string" ? url : undefined;
+}
+
+/** `text` as a URL if it is an http(s) origin (a trailing "/" allowed), else why not. */
+function readOrigin(text: string): URL | string {
+  if (!/^\s*https?:\/\//i.test(text)) return "it does not start with http:// or https://";
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return "it is not a URL";
+  }
+  if (url.username !== "" || url.password !== "" || /^[^/]*\/\/[^/]*@/.test(text)) {
+    return "it has a user name or password";
+  }
+  if (url.pathname !== "/") return `it has a path (${url.pathname})`;
+  if (url.search !== "" || text.includes("?")) return "it has a query";
+  if (url.hash !== "" || text.includes("#")) return "it has a fragment";
+  return url;
+}
+
+/** The normal form of an http(s) origin (`URL.origin`: lower case, no default port); undefined if it is not one. */
+function originOf(text: string): URL | undefined {
+  const url = readOrigin(text);
+  return typeof url === "string" ? undefined : url;
 }
 
 /**
@@ -495,6 +537,7 @@ export interface OriginOptions {
  * hostAllowed("127.0.0.1:8080", []); // true
  * hostAllowed("evil.example:8080", []); // false
  * hostAllowed("chat.lan:8080", ["http://chat.lan:8080"]); // true
+ * hostAllowed("chat.lan:8080", ["HTTP://Chat.LAN:8080/"]); // true
  * ```
  */
 export function hostAllowed(host: string | undefined, allowOrigin: string[]): boolean {
@@ -502,7 +545,7 @@ export function hostAllowed(host: string | undefined, allowOrigin: string[]): bo
   const name = hostNameOf(host);
   if (name === undefined) return false;
   if (name === "localhost" || name.endsWith(".localhost") || name.startsWith("[") || isIP(name) !== 0) return true;
-  return allowOrigin.some((origin) => hostNameOf(origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")) === name);
+  return allowOrigin.some((origin) => originOf(origin)?.hostname.replace(/\.$/, "") === name);
 }
 
 /** The host name of a `host[:port]`, lower case (IPv6 in brackets); undefined if it is not one. */
@@ -515,17 +558,13 @@ function hostNameOf(host: string | undefined): string | undefined {
   }
 }
 
-/** An origin in lower case, without a default port or a trailing slash. */
-function normalOrigin(origin: string): string {
-  const o = origin.trim().toLowerCase().replace(/\/+$/, "");
-  return o.replace(/^(http:\/\/[^/]+):80$/, "$1").replace(/^(https:\/\/[^/]+):443$/, "$1");
-}
-
 /**
  * Whether a WebSocket upgrade may go on, by its Origin header: when it is
  * the page's own origin (`http(s)://` + the Host header), or one of
  * `allowOrigin` (`*` allows any), or missing (clients that are not browsers
- * send none, and are not a cross-site risk).
+ * send none, and are not a cross-site risk). Origins are compared as
+ * `URL.origin`: scheme, host and port, in lower case and without a default
+ * port.
  *
  * @example
  * ```ts
@@ -538,8 +577,11 @@ export function originAllowed(headers: Map<string, string>, options: OriginOptio
   const origin = headers.get("origin");
   if (origin === undefined) return true;
   if (options.allowOrigin.includes("*")) return true;
-  const given = normalOrigin(origin);
+  const given = originOf(origin)?.origin;
+  if (given === undefined) return false; // "null" (a sandboxed page) or not an http(s) origin
   const host = headers.get("host");
-  if (host !== undefined && given === normalOrigin(`${options.secure ? "https" : "http"}://${host}`)) return true;
-  return options.allowOrigin.some((allowed) => normalOrigin(allowed) === given);
+  if (hostNameOf(host) !== undefined) {
+    if (given === originOf(`${options.secure ? "https" : "http"}://${host!.trim()}`)?.origin) return true;
+  }
+  return options.allowOrigin.some((allowed) => originOf(allowed)?.origin === given);
 }
