@@ -146,14 +146,19 @@ export class Chat implements SessionHost {
   readonly ops: Map<string, number>;
   /** `--op` nicks that had no account at the start (they are not operators; main refuses to start). */
   readonly operatorsWithoutAccount: string[] = [];
-  /** Registered and logged-in nicks by how they look, to refuse look-alikes. */
+  /**
+   * Registered and logged-in nicks by how they look, to refuse look-alikes:
+   * each user in {@linkcode Chat.nicks} is added once as spelled, each
+   * account once more (at start-up, by `/register`, or when another program
+   * made it).
+   */
   readonly lookAlikes: LookAlikes = new LookAlikes();
   /** Failed password checks (logins, /nick and /password), per address and per nick. */
   readonly logins: LoginThrottle = new LoginThrottle();
   /** The other servers of the cluster ({@linkcode alonePeers} for a single server). */
   peers: Peers = alonePeers;
   /** Who ignores whom (`/ignore`), so that an ignore stays on one person. */
-  readonly ignores: Ignores = new Ignores();
+  readonly ignores: Ignores = new Ignores((key) => this.store.account(key)?.created);
   /** The last line each nick saw in each room it left, kept past logout (bounded). */
   readonly lastSeen: LastSeen = new LastSeen();
   #emit: Emit;
@@ -197,7 +202,7 @@ export class Chat implements SessionHost {
    */
   reload(): void {
     this.store.changedElsewhere?.(); // from here on, refreshAccounts sees what the account tool adds
-    for (const a of this.store.accountList()) this.lookAlikes.add(a.nick, a.key);
+    this.#syncAccounts();
     // Operators are --op nicks whose accounts exist now: an account made
     // after the start (by anyone who thought of the nick first) never is one.
     // The first account seen for each stays the operator's, whatever is read later.
@@ -220,12 +225,38 @@ export class Chat implements SessionHost {
    */
   refreshAccounts(): void {
     if (!this.store.changedElsewhere?.()) return;
-    const keys = new Set<string>();
-    for (const a of this.store.accountList()) {
-      keys.add(a.key);
-      if (!this.lookAlikes.has(a.key)) this.lookAlikes.add(a.nick, a.key);
-    }
+    const keys = this.#syncAccounts();
     for (const user of this.nicks.values()) if (user.registered && !keys.has(user.key)) user.registered = false;
+  }
+
+  /**
+   * Makes lookAlikes hold the accounts in the store: one missing (made by
+   * another program) is added; the adds of one no longer there (removed by
+   * the account tool) are taken back. Returns the keys of the accounts.
+   */
+  #syncAccounts(): Set<string> {
+    const accounts = new Map(this.store.accountList().map((a) => [a.key, a.nick]));
+    for (const key of this.lookAlikes.keys()) if (!accounts.has(key)) this.holdAccount(key, undefined);
+    for (const [key, nick] of accounts) this.holdAccount(key, nick);
+    return new Set(accounts.keys());
+  }
+
+  /**
+   * Makes lookAlikes hold `key` as an account spelled `nick` (once, however
+   * often it is told), or with `nick` undefined no longer as an account: its
+   * adds are taken back, but not that of its user online, who stays held as
+   * spelled. For an account made, changed or removed elsewhere (the account
+   * tool, another server of the cluster).
+   */
+  holdAccount(key: string, nick: string | undefined): void {
+    const user = this.nicks.get(key);
+    if (nick !== undefined) {
+      if (this.lookAlikes.spellings(key).length <= (user ? 1 : 0)) this.lookAlikes.add(nick, key);
+      return;
+    }
+    const stale = this.lookAlikes.spellings(key);
+    if (user) stale.splice(Math.max(stale.lastIndexOf(user.nick), 0), 1); // the user's own add
+    for (const spelling of stale) this.lookAlikes.delete(key, spelling);
   }
 
   /** Emits a lifecycle event. */
@@ -515,7 +546,7 @@ export class Chat implements SessionHost {
     this.ignores.gone(user);
     if (this.nicks.get(user.key) === user) {
       this.nicks.delete(user.key);
-      this.lookAlikes.delete(user.key);
+      this.lookAlikes.delete(user.key, user.nick);
       this.log.info("logout", { id: session.id, nick: user.nick });
       this.peers.loggedOut(user);
     }

@@ -492,7 +492,10 @@ export async function attemptNickChange(
   if (chat.moderation.muted(user.key)) return { kind: "muted" };
   const key = foldNick(nick);
   if (key === user.key) {
-    rename(chat, user, nick, key, user.registered); // another spelling of the same nick
+    // Another spelling of the same nick, which may look like another nick as shown (Ivan, with a capital I, like lvan).
+    const like = lookalike(chat, nick, key);
+    if (like) return like;
+    rename(chat, user, nick, key, user.registered);
     return { kind: "in", nick, registered: user.registered };
   }
   const ban = banned(chat, session, nick);
@@ -535,17 +538,17 @@ async function renameAsGuest(
 function rename(chat: Chat, user: User, nick: string, key: string, registered: boolean): void {
   const old = user.nick;
   const oldKey = user.key;
-  if (chat.nicks.get(oldKey) === user) chat.nicks.delete(oldKey);
+  const held = chat.nicks.get(oldKey) === user;
+  if (held) chat.nicks.delete(oldKey);
   user.nick = nick;
   user.key = key;
   user.registered = registered;
   user.operator = registered && chat.opAccount(key);
   chat.nicks.set(key, user);
-  if (oldKey !== key) {
-    chat.lookAlikes.delete(oldKey);
-    chat.lookAlikes.add(nick, key);
-    chat.ignores.renamed(user, oldKey); // only the users who ignore this one
-  }
+  // Held as spelled, even under the same key (ivan to Ivan, which looks like lvan as shown): the old spelling's add goes.
+  if (held) chat.lookAlikes.delete(oldKey, old);
+  chat.lookAlikes.add(nick, key);
+  if (oldKey !== key) chat.ignores.renamed(user, oldKey); // only the users who ignore this one
   chat.log.info("nick", { old, nick, registered, operator: user.operator });
   chat.peers.renamed(user, oldKey, old);
   chat.announceAround(user, { type: "nick", old, nick, at: Date.now() });

@@ -295,7 +295,9 @@ export interface MuteInForce extends Mute {
 /**
  * The bans and mutes in force, kept in memory and written through to the
  * store. Address bans may be ranges; a nick ban also keeps out nicks that
- * look the same (same {@linkcode nickSkeleton}). Checks never throw: a store
+ * look the same (same {@linkcode nickSkeleton}), and, given as typed, nicks
+ * that look like it as shown ({@linkcode shownSkeleton}: `/ban Ivan`, with
+ * a capital I, keeps out `lvan`). Checks never throw: a store
  * that fails while an expired entry is removed is reported to `onError`,
  * and the entry is dropped from memory (its row is expired, so it is dropped
  * again at the next start).
@@ -305,7 +307,7 @@ export class Moderation {
   #onError: (action: string, error: unknown) => void;
   #bans = new Map<string, Ban>(); // "nick:<key>" or "ip:<normal text>"
   #ranges: { range: AddressRange; ban: Ban }[] = []; // address bans that are ranges
-  #lookalikes = new Map<string, Ban>(); // nick bans by skeleton
+  #lookalikes = new Map<string, Ban>(); // nick bans by skeleton, and by skeleton as typed (Ban.nick) if it differs
   #mutes = new Map<string, Mute>();
 
   /** Loads the stored bans and mutes (expired ones go when they are next looked at). */
@@ -355,10 +357,18 @@ export class Moderation {
     return undefined;
   }
 
-  /** Stores and applies a ban (an address ban's value is first put in normal form). Throws if the store fails. */
+  /**
+   * Stores and applies a ban (an address ban's value is first put in normal
+   * form; a nick ban's may be the nick as typed: the key is stored, with
+   * the spelling when it looks different as shown, and nicks that look like
+   * it as shown are kept out too). Throws if the store
+   * fails.
+   */
   ban(ban: Ban): Awaitable<void> {
-    const value = ban.kind === "ip" ? normalAddress(ban.value) : ban.value;
-    const stored = { ...ban, value };
+    const value = ban.kind === "ip" ? normalAddress(ban.value) : foldNick(ban.value);
+    const { nick: _, ...rest } = ban;
+    const stored: Ban = { ...rest, value };
+    if (ban.kind === "nick" && shownSkeleton(ban.value) !== nickSkeleton(value)) stored.nick = ban.value;
     const apply = () => {
       this.#drop(stored.kind, value);
       this.#add(stored);
@@ -366,9 +376,12 @@ export class Moderation {
     return then(this.#store.saveBan(stored), apply);
   }
 
-  /** Lifts a ban (an address or range in any form); returns whether there was one. Throws if the store fails. */
+  /**
+   * Lifts a ban (an address or range in any form, a nick as typed or its
+   * key); returns whether there was one. Throws if the store fails.
+   */
   unban(kind: "nick" | "ip", value: string): Awaitable<boolean> {
-    const key = kind === "ip" ? normalAddress(value) : value;
+    const key = kind === "ip" ? normalAddress(value) : foldNick(value);
     const had = this.#drop(kind, key);
     return then(this.#store.removeBan(kind, had?.value ?? key), (removed) => removed || had !== undefined);
   }
@@ -420,7 +433,7 @@ export class Moderation {
   #add(ban: Ban): void {
     if (ban.kind === "nick") {
       this.#bans.set(`nick:${ban.value}`, ban);
-      this.#lookalikes.set(nickSkeleton(ban.value), ban);
+      for (const skeleton of this.#skeletons(ban)) this.#lookalikes.set(skeleton, ban);
       return;
     }
     const parsed = parseAddress(ban.value.replace(/%.*$/, ""));
@@ -435,18 +448,25 @@ export class Moderation {
     if (!ban) return undefined;
     this.#bans.delete(`${kind}:${key}`);
     if (kind === "nick") {
-      const skeleton = nickSkeleton(ban.value);
-      if (this.#lookalikes.get(skeleton) === ban) {
+      for (const skeleton of this.#skeletons(ban)) {
+        if (this.#lookalikes.get(skeleton) !== ban) continue;
         this.#lookalikes.delete(skeleton);
-        // Another ban with the same skeleton takes its place.
+        // Another ban with the same skeleton (or as typed) takes its place.
         for (const other of this.#bans.values()) {
-          if (other.kind === "nick" && nickSkeleton(other.value) === skeleton) this.#lookalikes.set(skeleton, other);
+          if (other.kind === "nick" && this.#skeletons(other).includes(skeleton)) this.#lookalikes.set(skeleton, other);
         }
       }
     } else {
       this.#ranges = this.#ranges.filter((r) => r.ban !== ban);
     }
     return ban;
+  }
+
+  // The skeletons a nick ban keeps out: its key's, and its spelling's as shown when that differs.
+  #skeletons(ban: Ban): string[] {
+    const skeleton = nickSkeleton(ban.value);
+    const shown = ban.nick === undefined ? skeleton : shownSkeleton(ban.nick);
+    return shown === skeleton ? [skeleton] : [skeleton, shown];
   }
 
   // The live nick ban for a skeleton: an expired one is dropped, and another ban of the same skeleton

@@ -261,7 +261,10 @@ function mixed(a: string, b: string, what: string): string {
 /**
  * Nicks by skeleton, to find a nick that looks like another one held under
  * a different key (registered, online, …). Each key may be added more than
- * once (say, registered and online); it stays until deleted as often.
+ * once (say, registered and online), each time with its spelling (an
+ * account `ivan`, its user online as `Ivan`); it stays until deleted as
+ * often, and each spelling is looked at as shown until its adds are taken
+ * back.
  *
  * @example
  * ```ts
@@ -274,31 +277,41 @@ function mixed(a: string, b: string, what: string): string {
  */
 export class LookAlikes {
   // One held key per skeleton (the usual case) as a plain entry, several as a list in the order they came.
-  // A nick whose skeleton as shown differs (a capital I, which looks like an l) is under both, as one entry.
+  // A key is under its skeleton, and under the skeleton as shown of each of its spellings that differs
+  // (a capital I, which looks like an l): one entry in each place.
   #bySkeleton = new Map<string, HeldNick | HeldNick[]>();
 
-  /** Adds a nick (under its key, `foldNick(nick)` unless given). */
+  /** Adds a nick (under its key, `foldNick(nick)` unless given), as spelled. */
   add(nick: string, key: string = foldNick(nick)): void {
     const skeleton = nickSkeleton(key);
+    const shown = shownSkeleton(nick);
     const entry = this.#entry(skeleton, key);
-    if (entry) {
-      entry.count++;
+    if (!entry) {
+      const held = { key, nicks: [nick] };
+      this.#put(skeleton, held);
+      if (shown !== skeleton) this.#put(shown, held);
       return;
     }
-    const held = { key, nick, count: 1 };
-    this.#put(skeleton, held);
-    const shown = shownSkeleton(nick);
-    if (shown !== skeleton) this.#put(shown, held);
+    const indexed = shown === skeleton || entry.nicks.some((n) => shownSkeleton(n) === shown);
+    entry.nicks.push(nick);
+    if (!indexed) this.#put(shown, entry);
   }
 
-  /** Takes back one {@linkcode LookAlikes.add} of a key. */
-  delete(key: string): void {
+  /**
+   * Takes back one {@linkcode LookAlikes.add} of a key: the one of `nick`
+   * as spelled when added, else the latest. A spelling whose adds are all
+   * taken back is no longer looked at as shown.
+   */
+  delete(key: string, nick?: string): void {
     const skeleton = nickSkeleton(key);
     const entry = this.#entry(skeleton, key);
-    if (!entry || --entry.count > 0) return;
-    this.#take(skeleton, entry);
-    const shown = shownSkeleton(entry.nick);
-    if (shown !== skeleton) this.#take(shown, entry);
+    if (!entry) return;
+    const at = nick === undefined ? -1 : entry.nicks.lastIndexOf(nick);
+    const [gone] = entry.nicks.splice(at >= 0 ? at : entry.nicks.length - 1, 1);
+    const shown = shownSkeleton(gone);
+    if (entry.nicks.length === 0) this.#take(skeleton, entry);
+    const kept = entry.nicks.some((n) => shownSkeleton(n) === shown);
+    if (shown !== skeleton && !kept) this.#take(shown, entry);
   }
 
   /** Whether a key is held. */
@@ -306,7 +319,19 @@ export class LookAlikes {
     return this.#entry(nickSkeleton(key), key) !== undefined;
   }
 
-  /** A nick held under another key that looks like `nick`, if any. */
+  /** The spelling of each add of a key still held, oldest first (none: not held). */
+  spellings(key: string): string[] {
+    return [...this.#entry(nickSkeleton(key), key)?.nicks ?? []];
+  }
+
+  /** Every key held. */
+  keys(): string[] {
+    const keys = new Set<string>();
+    for (const held of this.#bySkeleton.values()) for (const e of Array.isArray(held) ? held : [held]) keys.add(e.key);
+    return [...keys];
+  }
+
+  /** A nick held under another key that looks like `nick`, if any (as spelled when it was added). */
   find(nick: string, key: string = foldNick(nick)): string | undefined {
     const skeleton = nickSkeleton(key);
     const shown = shownSkeleton(nick);
@@ -323,9 +348,8 @@ export class LookAlikes {
   #other(skeleton: string, key: string): string | undefined {
     const held = this.#bySkeleton.get(skeleton);
     if (!held) return undefined;
-    if (!Array.isArray(held)) return held.key !== key ? held.nick : undefined;
-    for (const entry of held) if (entry.key !== key) return entry.nick;
-    return undefined;
+    const other = Array.isArray(held) ? held.find((e) => e.key !== key) : held.key !== key ? held : undefined;
+    return other && spelledAs(other, skeleton);
   }
 
   #put(skeleton: string, entry: HeldNick): void {
@@ -346,9 +370,14 @@ export class LookAlikes {
   }
 }
 
-// A key held in LookAlikes: its nick as first given, and how many times it was added.
+// A key held in LookAlikes: the nick as spelled at each add, oldest first (as many as it was added).
 interface HeldNick {
   key: string;
-  nick: string;
-  count: number;
+  nicks: string[];
+}
+
+// The spelling to name for a skeleton a held key is under: the oldest, or the oldest that looks so as shown.
+function spelledAs(held: HeldNick, skeleton: string): string {
+  if (nickSkeleton(held.key) === skeleton) return held.nicks[0];
+  return held.nicks.find((n) => shownSkeleton(n) === skeleton) ?? held.nicks[0];
 }

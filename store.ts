@@ -50,6 +50,8 @@ export interface Ban {
   reason: string;
   by: string;
   at: number;
+  /** A nick ban's nick as typed, when it differs from `value` (`Ivan`: nicks that look like it as shown are banned too). */
+  nick?: string;
 }
 
 /** A mute of a nick (folded). */
@@ -174,6 +176,8 @@ const migrations: string[] = [
   `ALTER TABLE mail ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';
    UPDATE mail SET kind = 'action', text = substr(text, length(sender) + 4)
      WHERE substr(text, 1, length(sender) + 3) = '* ' || sender || ' ';`,
+  // 4: a nick ban keeps the nick as typed (its look-alikes as shown are kept out too: Ivan, lvan)
+  `ALTER TABLE bans ADD COLUMN nick TEXT;`,
 ];
 
 /** Most rows in one INSERT statement (5 parameters each, well under SQLite's limit). */
@@ -572,25 +576,27 @@ export class Store implements ChatStore {
 
   /** Every ban, expired ones included. */
   bans(): Ban[] {
-    return this.#all("SELECT kind, value, until, reason, by, at FROM bans").map((r) => ({
+    return this.#all("SELECT kind, value, until, reason, by, at, nick FROM bans").map((r) => ({
       kind: r.kind === "ip" ? "ip" : "nick",
       value: String(r.value),
       until: r.until === null ? null : Number(r.until),
       reason: String(r.reason),
       by: String(r.by),
       at: Number(r.at),
+      ...(r.nick === null ? {} : { nick: String(r.nick) }),
     }));
   }
 
   /** Adds or replaces a ban. */
   saveBan(ban: Ban): void {
-    this.#run("INSERT OR REPLACE INTO bans (kind, value, until, reason, by, at) VALUES (?, ?, ?, ?, ?, ?)", [
+    this.#run("INSERT OR REPLACE INTO bans (kind, value, until, reason, by, at, nick) VALUES (?, ?, ?, ?, ?, ?, ?)", [
       ban.kind,
       ban.value,
       ban.until,
       ban.reason,
       ban.by,
       ban.at,
+      ban.nick ?? null,
     ]);
   }
 

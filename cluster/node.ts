@@ -33,7 +33,7 @@ import { foldNick, nickSkeleton, shownSkeleton } from "../nick.ts";
 import { covers, describeBan, parseAddress } from "../moderation.ts";
 import { sentAway } from "../format.ts";
 import { openRedis, type Redis } from "./redis.ts";
-import type { RedisStore, StoreChange } from "./store.ts";
+import { MESSAGE_ID_KEY, RAISE_IDS, type RedisStore, type StoreChange } from "./store.ts";
 import {
   aliveKey,
   NICK_PREFIX,
@@ -93,10 +93,14 @@ const LOOK_MS = 3000;
 /** The prefix of those marks (`tp:look:<skeleton>` holds the nick key). */
 const LOOK_PREFIX = "tp:look:";
 
-// Lets go of a nick key if this node holds it.
+// Lets go of a nick key if this node holds it, and of the look-alike marks its claim set (KEYS[3…]) that are
+// still its own: a look-alike logging in just after this nick left is not refused for a claim that is gone.
 const UNCLAIM = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 redis.call('SREM', KEYS[2], ARGV[2])
+for i = 3, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end
+end
 return 1`;
 
 // Renews the node's lease and the leases of the nicks it still holds.
@@ -135,6 +139,7 @@ export class ClusterNode implements Peers {
   #broken = new Set<string>(); // connections that are down
   #missing = new Set<string>(); // nodes whose lease was missing at the last check
   #subscribing = new Map<string, Promise<void>>(); // room key → its SUBSCRIBE, until Redis confirms it
+  #marks = new Map<string, { keys: string[]; at: number }>(); // nick key → the look-alike marks its claim set, lately
   #outage:
     | {
       since: number;
@@ -227,16 +232,37 @@ export class ClusterNode implements Peers {
       return true;
     }
     const looks = nick === undefined ? [] : [...new Set([nickSkeleton(key), shownSkeleton(nick)])];
+    const marks = looks.map((s) => LOOK_PREFIX + s);
     const got = await this.#cmd.eval(CLAIM, {
-      keys: [NICK_PREFIX + key, nicksKey(this.id), ...looks.map((s) => LOOK_PREFIX + s)],
+      keys: [NICK_PREFIX + key, nicksKey(this.id), ...marks],
       arguments: [this.id, String(this.#lease), key, String(LOOK_MS)],
     });
-    return Number(got) === 1;
+    if (Number(got) !== 1) return false;
+    if (marks.length > 0) this.#marked(key, marks);
+    return true;
+  }
+
+  /** Remembers the look-alike marks a claim set, while they may last (the unclaim lets them go). */
+  #marked(key: string, keys: string[]): void {
+    const now = Date.now();
+    for (const [k, m] of this.#marks) { // oldest first: those past their time are gone from Redis too
+      if (now - m.at < 2 * LOOK_MS) break;
+      this.#marks.delete(k);
+    }
+    this.#marks.delete(key);
+    this.#marks.set(key, { keys, at: now });
+  }
+
+  /** What lets go of a nick key this node holds, with the look-alike marks its claim set (see UNCLAIM). */
+  #unclaimArgs(key: string): { keys: string[]; arguments: string[] } {
+    const marks = this.#marks.get(key)?.keys ?? [];
+    this.#marks.delete(key);
+    return { keys: [NICK_PREFIX + key, nicksKey(this.id), ...marks], arguments: [this.id, key] };
   }
 
   /** Lets go of a nick key this node holds. */
   unclaim(key: string): void {
-    this.#send(this.#cmd.eval(UNCLAIM, { keys: [NICK_PREFIX + key, nicksKey(this.id)], arguments: [this.id, key] }));
+    this.#send(this.#cmd.eval(UNCLAIM, this.#unclaimArgs(key)));
   }
 
   /** A user of this node logged in: recorded and told. */
@@ -244,23 +270,21 @@ export class ClusterNode implements Peers {
     this.#publishPresence(user, { t: "in", n: this.id, u: record(user) });
   }
 
-  /** A user of this node logged out: its record and nick go. */
+  /** A user of this node logged out: its record and nick go (before the others are told, who may take it at once). */
   loggedOut(user: User): void {
     this.#send(
-      this.#cmd.multi().hDel(usersKey(this.id), user.key).publish(PRESENCE, json({ t: "out", n: this.id, k: user.key }))
-        .exec(),
+      this.#cmd.multi().hDel(usersKey(this.id), user.key).eval(UNCLAIM, this.#unclaimArgs(user.key))
+        .publish(PRESENCE, json({ t: "out", n: this.id, k: user.key })).exec(),
     );
-    this.unclaim(user.key);
   }
 
-  /** A user of this node changed nick. */
+  /** A user of this node changed nick (the old one is let go before the others are told). */
   renamed(user: User, oldKey: string, _oldNick: string): void {
     const m = this.#cmd.multi();
-    if (oldKey !== user.key) m.hDel(usersKey(this.id), oldKey);
+    if (oldKey !== user.key) m.hDel(usersKey(this.id), oldKey).eval(UNCLAIM, this.#unclaimArgs(oldKey));
     m.hSet(usersKey(this.id), user.key, json(record(user)));
     m.publish(PRESENCE, json({ t: "nick", n: this.id, k: oldKey, u: record(user) }));
     this.#send(m.exec());
-    if (oldKey !== user.key) this.unclaim(oldKey);
   }
 
   /**
@@ -514,6 +538,11 @@ export class ClusterNode implements Peers {
     try {
       // One transaction: whoever sees this node alive again sees its users too.
       const m = this.#cmd.multi().set(aliveKey(this.id), "1", { PX: this.#lease }).sAdd(NODES, this.id);
+      // Redis may have restarted empty: ids go on above the highest seen here, before any other node is told
+      // this one is back (a node that saw none of the lines before would give ids from 1 again, and users
+      // here, who saw higher ones, would take its new lines for old ones).
+      const highest = this.#store?.highestId ?? 0;
+      if (highest > 0) m.eval(RAISE_IDS, { keys: [MESSAGE_ID_KEY], arguments: [String(highest)] });
       for (const user of this.#localUsers()) {
         m.set(NICK_PREFIX + user.key, this.id, { PX: this.#lease }).sAdd(nicksKey(this.id), user.key);
         m.hSet(usersKey(this.id), user.key, json(record(user)));
@@ -628,9 +657,7 @@ export class ClusterNode implements Peers {
   #storeChanged(c: StoreChange): void {
     const chat = this.#chat;
     if (c.w === "account") {
-      if (c.v) chat.lookAlikes.add(c.v.nick, c.k);
-      else if (!chat.nicks.has(c.k)) chat.lookAlikes.delete(c.k);
-      return;
+      return chat.holdAccount(c.k, c.v?.nick);
     }
     if (c.w === "mute") return chat.moderation.reload();
     if (c.w !== "ban") return;

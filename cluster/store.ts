@@ -105,6 +105,20 @@ for i = 4, #ARGV, 5 do
 end
 return out`;
 
+/**
+ * Raises the cluster-wide id counter (KEYS[1]) to at least ARGV[1], never
+ * lowering it: what a node runs as soon as Redis is back (it may have
+ * restarted empty), so that a node which saw none of the lines before does
+ * not give ids again from 1, lower than what users elsewhere have seen.
+ */
+export const RAISE_IDS = `
+local floor = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') < floor then redis.call('SET', KEYS[1], floor) end
+return 1`;
+
+/** The key of the cluster-wide message id counter. */
+export const MESSAGE_ID_KEY = MESSAGE_ID;
+
 // Deletes delivered mail by id.
 const DELETE_MAIL = `
 for i = 1, #ARGV do
@@ -143,7 +157,13 @@ export class RedisStore implements ChatStore {
   /** Connects (a one-line Error if Redis cannot be reached) and reads accounts, bans, mutes and topics. */
   async load(): Promise<void> {
     const { openRedis } = await import("./redis.ts");
-    this.#cmd = await openRedis(this.path, this.#watcher, "teaparty-store");
+    this.#cmd = await openRedis(this.path, {
+      down: this.#watcher.down,
+      up: () => {
+        this.#watcher.up?.();
+        this.raiseIds().catch(() => {}); // Redis may have come back empty: ids go on from the highest seen here
+      },
+    }, "teaparty-store");
     try {
       this.#sub = await openRedis(this.path, {
         down: this.#watcher.down,
@@ -254,6 +274,22 @@ export class RedisStore implements ChatStore {
     const ids = await reach(() => this.#redis.eval(ADD, { keys: [MESSAGE_ID], arguments: args })) as number[];
     messages.forEach((m, i) => m.id = Number(ids[i]));
     this.sawId(Number(ids.at(-1)));
+  }
+
+  /** The highest message id seen here (stored here, or relayed from another node). */
+  get highestId(): number {
+    return this.#highestId;
+  }
+
+  /**
+   * Raises the cluster-wide id counter to at least {@linkcode RedisStore.highestId}
+   * (done by itself whenever the connection is back): lines stored anywhere
+   * after a Redis that restarted empty get higher ids than any seen here.
+   */
+  async raiseIds(): Promise<void> {
+    if (this.#highestId === 0) return;
+    const floor = String(this.#highestId);
+    await reach(() => this.#redis.eval(RAISE_IDS, { keys: [MESSAGE_ID], arguments: [floor] }));
   }
 
   /**

@@ -97,7 +97,7 @@ export const moderationCommands: Command[] = [
       if (range && covers(range, session.ip)) return ctx.fail("You cannot ban your own address.");
       await chat.moderation.ban({
         kind,
-        value,
+        value: range ? value : target, // a nick as typed: its look-alikes as shown are kept out too (Ivan, lvan)
         until: parsed.until,
         reason: parsed.reason,
         by: user.nick,

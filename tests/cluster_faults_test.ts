@@ -54,8 +54,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cluster: after Redis comes back empty, lines get ids again from 1 on a new node, and none is taken for " +
-    "a line delivered before the outage",
+  name: "cluster: after Redis comes back empty, a new node's lines are delivered everywhere, and none is taken " +
+    "for a line delivered before the outage (the nodes raise the id counter again)",
   ignore,
   async fn() {
     await using redis = await RedisServer.start();
@@ -71,7 +71,7 @@ Deno.test({
     await redis.resume(); // empty: the id counter starts again
     await alice.waitFor(/^\*\*\* Chat between servers is back/, 10_000);
     await bob.waitFor(/^\*\*\* Chat between servers is back/, 10_000);
-    await using c = await clusterNode(redis); // knows no ids: its first lines are 1, 2, 3 again
+    await using c = await clusterNode(redis); // knows no ids: without the raise, its first lines would be 1, 2, 3 again
     const dave = await telnetOn(c, "dave");
     await alice.waitFor("*** dave has entered the room.");
     for (let i = 1; i <= 3; i++) await dave.send(`after ${i}`);

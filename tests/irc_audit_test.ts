@@ -311,6 +311,19 @@ Deno.test("MODE applies at most MODES=4 changes with a parameter, as ISUPPORT sa
   assert(chat.server.chat.moderation.muted("a5"));
 });
 
+Deno.test("MODE #room with a list mode repeated lists it once", async () => {
+  await using chat = await auditServer();
+  const op = await ircLogin(chat, "olga", { pass: "olga-password" });
+  await ircJoin(op, "olga", "#main");
+  op.send("MODE #main +bq a1 a2");
+  await upTo(op, "set");
+  op.send(`MODE #main ${"bq".repeat(200)}`);
+  const lists = await upTo(op, "lists");
+  assert.equal(lists.filter((l) => / 368 /.test(l)).length, 1, lists.join("\n"));
+  assert.equal(lists.filter((l) => / 728 /.test(l)).length, 1, lists.join("\n"));
+  assert.equal(lists.filter((l) => / 367 olga #main a1!\*@\* /.test(l)).length, 1, lists.join("\n"));
+});
+
 Deno.test("WHO 0 lists everyone, as WHO * does (RFC 2812)", async () => {
   await using chat = await auditServer();
   const op = await ircLogin(chat, "olga", { pass: "olga-password" });

@@ -151,7 +151,7 @@ Deno.test("a database of schema version 2 is migrated: an action kept as `* send
   const db = new DatabaseSync(file);
   try {
     assert.equal(Number(Object.values(db.prepare("PRAGMA user_version").get()!)[0]), SCHEMA_VERSION);
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
   } finally {
     db.close();
   }

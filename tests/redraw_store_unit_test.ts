@@ -78,7 +78,10 @@ Deno.test("settings survive a restart, and a database of schema version 1 gets t
   again.close();
   // Back to version 1, as an older teaparty left it.
   const db = new DatabaseSync(file);
-  db.exec("ALTER TABLE accounts DROP COLUMN settings; ALTER TABLE mail DROP COLUMN kind; PRAGMA user_version = 1;");
+  db.exec(
+    "ALTER TABLE accounts DROP COLUMN settings; ALTER TABLE mail DROP COLUMN kind; ALTER TABLE bans DROP COLUMN nick;" +
+      "PRAGMA user_version = 1;",
+  );
   db.close();
   const upgraded = Store.open(file);
   try {

@@ -127,6 +127,17 @@ const cases: Case[] = [
     assert.equal(await store.removeBan("nick", "mallory"), true);
     assert.equal(await store.removeBan("nick", "mallory"), false);
     assert.deepEqual(store.bans().map((b) => b.value), ["10.0.0.1"]);
+    // A nick ban keeps the nick as typed when it is given.
+    await store.saveBan({ kind: "nick", value: "ivan", nick: "Ivan", until: null, reason: "", by: "bob", at: 4 });
+    assert.deepEqual(store.bans().find((b) => b.value === "ivan"), {
+      kind: "nick",
+      value: "ivan",
+      nick: "Ivan",
+      until: null,
+      reason: "",
+      by: "bob",
+      at: 4,
+    });
   }],
   ["mutes: saved with or without an end, and removed", async (store) => {
     await store.saveMute({ key: "eve", until: null, by: "alice" });

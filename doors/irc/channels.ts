@@ -335,6 +335,7 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
   let sign = "+";
   let arg = 2;
   let changes = 0; // with a parameter: at most MODES of them, the rest ignored (as other servers do)
+  const listed = new Set<string>(); // each list once: "MODE #room bbbb…" must not send the ban list hundreds of times
   for (const c of params[1]) {
     if (c === "+" || c === "-") {
       sign = c;
@@ -343,7 +344,8 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
     if (c === "b" || c === "q") {
       const value = params[arg++];
       if (value === undefined) {
-        await listMode(s, room, c);
+        if (!listed.has(c)) await listMode(s, room, c);
+        listed.add(c);
         continue;
       }
       if (++changes > MODES) break;
