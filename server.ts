@@ -291,7 +291,17 @@ export class ChatServer extends EventTarget implements DoorHost {
       this.chat.reload();
     }
     const { ClusterNode } = await import("./cluster/node.ts");
-    this.cluster = await ClusterNode.start(this.chat, { url: this.options.redis, log: this.log, store });
+    const cluster = this.cluster = await ClusterNode.start(this.chat, {
+      url: this.options.redis,
+      log: this.log,
+      store,
+    });
+    this.metrics.gauge(
+      "teaparty_cluster_rooms_remembered",
+      "Rooms whose recent lines this node remembers, so as not to show one twice (cluster mode).",
+      [],
+      () => cluster.roomsRemembered,
+    );
   }
 
   /** Resolves when every door can serve (the web client's files are read); rejects with a one-line reason. */

@@ -260,6 +260,11 @@ export class ClusterNode implements Peers {
     return { keys: [NICK_PREFIX + key, nicksKey(this.id), ...marks], arguments: [this.id, key] };
   }
 
+  /** Rooms whose recent stored lines this node remembers (those with a member here; /metrics shows it). */
+  get roomsRemembered(): number {
+    return this.#seen.size;
+  }
+
   /** Lets go of a nick key this node holds. */
   unclaim(key: string): void {
     this.#send(this.#cmd.eval(UNCLAIM, this.#unclaimArgs(key)));
@@ -819,6 +824,7 @@ export class ClusterNode implements Peers {
     }
     if (before > 0 && now === 0 && !this.#stopped) {
       this.#subscribing.delete(room);
+      this.#seen.delete(room); // its lines no longer come here: what was seen of them is no more needed
       this.#send(this.#sub.unsubscribe(roomChannel(room)));
     }
     return this.#subscribing.get(room) ?? Promise.resolve();

@@ -138,3 +138,41 @@ Deno.test({
     await Promise.all([watcher.done, onA.done, zoe4.done]);
   },
 });
+
+/** A node's gauge of rooms whose recent lines it remembers, from /metrics. */
+async function roomsRemembered(node: ClusterNodeProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+  const m = /^teaparty_cluster_rooms_remembered (\d+)$/m.exec(text);
+  if (!m) throw new Error(`no teaparty_cluster_rooms_remembered in /metrics:\n${text}`);
+  return Number(m[1]);
+}
+
+Deno.test({
+  name: "cluster: a node forgets the lines it saw of a room once it has no member there (rooms come and go unbounded)",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    await using b = await clusterNode(redis);
+    const alice = await telnetOn(a, "alice");
+    const bob = await telnetOn(b, "bob");
+    await alice.waitFor("*** bob has entered the room.");
+    const before = await roomsRemembered(a);
+    for (const room of ["garden", "library", "attic"]) {
+      await alice.send(`/join ${room}`);
+      await alice.waitFor(/^\*\*\* You are now in /);
+      await bob.send(`/join ${room}`);
+      await alice.waitFor(`*** bob has entered the room.`);
+      await bob.send(`hello ${room}`);
+      await alice.waitFor(`bob: hello ${room}`);
+    }
+    // Each /join left the room before: of the three, node A now has a member only in the attic.
+    assert.equal(await roomsRemembered(a), before + 1);
+    await alice.send("/join main");
+    await alice.waitFor(/^\*\*\* You are now in main/);
+    assert.equal(await roomsRemembered(a), before);
+    alice.close();
+    bob.close();
+    await Promise.all([alice.done, bob.done]);
+  },
+});
