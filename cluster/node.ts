@@ -589,8 +589,8 @@ export class ClusterNode implements Peers {
     }
     for (const user of [...(this.#nodes.get(node) ?? [])]) {
       const u = records.get(user.key);
-      if (!u) {
-        this.#depart(user, "server lost");
+      if (!u || u.since !== user.since) { // gone, or gone and the nick taken again (another login) meanwhile
+        this.#depart(user, u ? "logged out" : "server lost");
         continue;
       }
       records.delete(user.key);
@@ -712,7 +712,12 @@ export class ClusterNode implements Peers {
     let users = this.#nodes.get(node);
     if (!users) this.#nodes.set(node, users = new Set());
     users.add(user);
-    if (old) this.#chat.ignores.replace(old, user); // the same person announced again
+    if (old) {
+      // The same person announced again (same node, same login), or someone who took the nick while
+      // this node missed the first one leaving: ignores on that one end (or stay on its registered nick).
+      if (old.remote === node && old.since === u.since) this.#chat.ignores.replace(old, user);
+      else this.#chat.ignores.gone(old);
+    }
     for (const name of u.rooms) this.#seat(user, name);
   }
 

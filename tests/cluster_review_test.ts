@@ -176,3 +176,39 @@ Deno.test({
     await Promise.all([alice.done, bob.done]);
   },
 });
+
+Deno.test({
+  name: "cluster: an ignore of a guest does not pass to another guest who took the nick while the node missed the " +
+    "first one leaving",
+  ignore,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using a = await clusterNode(redis);
+    await using b = await clusterNode(redis);
+    const alice = await telnetOn(a, "alice");
+    const bob = await telnetOn(b, "bob");
+    await alice.waitFor("*** bob has entered the room.");
+    await alice.send("/ignore bob");
+    await alice.waitFor(/^\*\*\* You now ignore bob /);
+    const id = /node=(\S+)/.exec(await a.waitForLog(/INFO cluster node=/))![1];
+    a.kill("SIGSTOP"); // A reads nothing; its subscription is cut, so it misses bob leaving and another bob coming
+    let other: TestClient;
+    try {
+      const list = await redis.cli("CLIENT", "LIST", "TYPE", "pubsub");
+      const victim = list.split("\n").find((l) => l.includes(`name=teaparty-subscriptions-${id}`));
+      assert.ok(victim, list);
+      assert.equal((await redis.cli("CLIENT", "KILL", "ID", /\bid=(\d+)/.exec(victim)![1])).trim(), "1");
+      await bob.send("/quit");
+      await bob.done;
+      other = await telnetOn(b, "bob"); // someone else, a guest too
+    } finally {
+      a.kill("SIGCONT");
+    }
+    await alice.waitFor(/^\*\*\* Chat between servers is back/, 10_000);
+    await other.send("hello, I am the other bob");
+    await alice.waitFor("bob: hello, I am the other bob");
+    alice.close();
+    other.close();
+    await Promise.all([alice.done, other.done]);
+  },
+});
