@@ -9,25 +9,7 @@ import assert from "node:assert/strict";
 import { startServer, type TestClient, type TestServer } from "./helpers.ts";
 import { loginWithPassword, logout, register } from "./db_helpers.ts";
 import { Ignores, User } from "../user.ts";
-
-/** `who` says `text`; returns whether `amy` saw it, using a line of `marker` (seen by all) as the end. */
-async function amySees(amy: TestClient, who: TestClient, whoNick: string, marker: TestClient, text: string) {
-  who.send(text);
-  await who.waitFor(`${whoNick}: ${text}`);
-  const end = `end of ${text}`;
-  marker.send(end);
-  const lines = await amy.until((l) => l.endsWith(`: ${end}`));
-  return lines.includes(`${whoNick}: ${text}`);
-}
-
-/** `who` sends amy a private message; returns whether amy got it (before carol's private marker). */
-async function amyGetsPrivate(amy: TestClient, who: TestClient, whoNick: string, carol: TestClient, text: string) {
-  who.send(`@amy ${text}`);
-  await who.waitFor((l) => l.startsWith("[private to amy]") || l.startsWith("***"));
-  carol.send(`@amy after ${text}`);
-  const lines = await amy.until(`[private] carol: after ${text}`);
-  return lines.includes(`[private] ${whoNick}: ${text}`);
-}
+import { amyGetsPrivate, amySees } from "./ignore_helpers.ts";
 
 async function ignoring(amy: TestClient, nick: string): Promise<string> {
   amy.send(`/ignore ${nick}`);

@@ -22,25 +22,7 @@ import { loginWithPassword, logout, register, startDbServer, tempDir } from "./d
 import { RawWebSocket } from "./ws_client.ts";
 import { Ignores, User } from "../user.ts";
 import { parseOptions } from "../config.ts";
-
-/** `who` says `text`; returns whether `amy` saw it, using a line of `marker` (seen by all) as the end. */
-async function amySees(amy: TestClient, who: TestClient, whoNick: string, marker: TestClient, text: string) {
-  who.send(text);
-  await who.waitFor(`${whoNick}: ${text}`);
-  const end = `end of ${text}`;
-  marker.send(end);
-  const lines = await amy.until((l) => l.endsWith(`: ${end}`));
-  return lines.includes(`${whoNick}: ${text}`);
-}
-
-/** `who` sends amy a private message; returns whether amy got it (before carol's private marker). */
-async function amyGetsPrivate(amy: TestClient, who: TestClient, whoNick: string, carol: TestClient, text: string) {
-  who.send(`@amy ${text}`);
-  await who.waitFor((l) => l.startsWith("[private to amy]") || l.startsWith("***"));
-  carol.send(`@amy after ${text}`);
-  const lines = await amy.until(`[private] carol: after ${text}`);
-  return lines.includes(`[private] ${whoNick}: ${text}`);
-}
+import { amyGetsPrivate, amySees } from "./ignore_helpers.ts";
 
 /** A server on a database file in `dir`, which the account tool changes while it runs; amy and carol are in. */
 async function serverOnFile(dir: string): Promise<{ chat: TestServer; amy: TestClient; carol: TestClient }> {
