@@ -93,6 +93,7 @@ let dirty: Outbox[] = []; // outboxes with bytes to write
 let flushing: Outbox[] = []; // the flush under way (it may take several turns)
 let flushingFrom = 0; // outboxes before this index in `flushing` were written
 let scheduled = false;
+let held: ReturnType<typeof setTimeout> | undefined; // the pacing's timer, while it holds the next flush back
 
 /**
  * The pacing of every outbox's flushes (one flush serves every connection of
@@ -123,6 +124,7 @@ export const TURN_WRITES = 128;
 
 function flushAll(): void {
   scheduled = false;
+  held = undefined;
   flushPacing.turnStarted();
   if (flushingFrom === 0) { // a new flush takes everything dirty so far
     const list = dirty;
@@ -167,8 +169,23 @@ function schedule(): void {
   if (wait > 0) {
     flushHolds.inc();
     flushHeldSeconds.inc(wait / 1000);
-    setTimeout(flushAll, wait);
+    held = setTimeout(flushAll, wait);
   } else setImmediate(flushAll);
+}
+
+/**
+ * A client that took all its output so far has a limit's worth queued:
+ * the flush the pacing holds back comes at the next turn instead. The
+ * pacing gathers lines for at most a few milliseconds, but a flood read
+ * meanwhile (megabytes on loopback, with `--rate 0`) would otherwise pass
+ * {@linkcode TURN_SLACK} times the limit before any write and drop every
+ * reader of the room.
+ */
+function hurry(): void {
+  if (held === undefined) return;
+  clearTimeout(held);
+  held = undefined;
+  setImmediate(flushAll);
 }
 
 /** A bounded, coalescing outgoing byte queue for one connection. */
@@ -227,7 +244,10 @@ export class Outbox {
     (this.#chunks ??= spareChunks.pop() ?? [])[this.#count++] = bytes;
     this.#queued += bytes.length;
     flushPacing.queued(bytes.length);
-    if (!this.#writing) this.#mark();
+    if (!this.#writing) {
+      this.#mark();
+      if (cost > this.#limit) hurry();
+    }
     return true;
   }
 

@@ -89,6 +89,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
   #ending = false;
   #lines: LineSource | undefined;
   #counter: CounterChild | undefined;
+  #taken = 0; // characters of lines handled since the session last let the event loop turn (see #take)
 
   /** Wraps an accepted connection from `ip`, speaking `dialect`. */
   constructor(host: SessionHost, conn: Connection, ip: string, dialect: Dialect) {
@@ -236,6 +237,15 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
         const wait = this.charge();
         if (wait > 0) {
           setTimeout(() => this.#paced(line), wait);
+          return;
+        }
+        // Reads of a connection with data waiting may all finish within one turn of the event loop, so a
+        // flood with no rate limit (--rate 0) would be handled whole before any output is written, and the
+        // room's readers dropped as not reading: past half a --max-queue, the loop turns (writes go) first.
+        this.#taken += line === TOO_LONG ? this.host.options.maxLine : line.length;
+        if (this.#taken > this.host.options.maxQueue / 2) {
+          this.#taken = 0;
+          setImmediate(() => this.#paced(line));
           return;
         }
         const handled = this.#handle(line);

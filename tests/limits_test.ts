@@ -52,6 +52,21 @@ Deno.test("readers are not dropped when many users send long lines at once, past
   assert.ok(!reader.ended && senders.every((s) => !s.ended));
 });
 
+Deno.test("with no rate limit, one sender's flood read at once does not drop the room's readers", async () => {
+  const maxQueue = 64 * 1024;
+  await using chat = await startServer({ maxQueue, rate: 0, maxLine: 8192 });
+  const reader = await chat.login("reader");
+  const flooder = await chat.login("flooder");
+  const text = "z".repeat(4000);
+  // 1.2 MB in one write: nineteen times max-queue, all in the kernel's buffers before the server reads any.
+  const lines = Array.from({ length: 300 }, (_, i) => `${i} ${text}`);
+  await flooder.sendRaw(lines.map((l) => `${l}\r\n`).join(""));
+  await reader.waitFor(`flooder: 299 ${text}`);
+  assert.deepEqual(reader.lines.filter((l) => l.startsWith("flooder: ")), lines.map((l) => `flooder: ${l}`));
+  assert.ok(!chat.logs.some((l) => /not reading/.test(l)), chat.logs.filter((l) => /disconnect/.test(l)).join("\n"));
+  assert.ok(!reader.ended && !flooder.ended);
+});
+
 Deno.test("a flood is slowed, not dropped: every line arrives, in order", async () => {
   await using chat = await startServer({ rate: 50, burst: 5 });
   const alice = await chat.login("alice");
