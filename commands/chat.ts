@@ -32,11 +32,27 @@ export const ROOMS_LIMIT = 50;
 /** The widest line /help writes. */
 export const HELP_WIDTH = 80;
 
-/** Reads `YYYY-MM-DD HH:MM[:SS]` (UTC) or an ISO time; undefined if unreadable. */
+/**
+ * Reads `YYYY-MM-DD HH:MM[:SS]` (UTC) or an ISO time; undefined if
+ * unreadable or impossible (February 30th, 24:00), never rolled over.
+ *
+ * @example
+ * ```ts
+ * import { parseTime } from "./chat.ts";
+ * parseTime("2026-11-23 12:00"); // Date.UTC(2026, 10, 23, 12)
+ * parseTime("2026-02-30 00:00"); // undefined
+ * ```
+ */
 export function parseTime(text: string): number | undefined {
   const t = text.trim();
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
-  const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[3] ?? "Z"}`) : /^\d{4}-\d{2}-\d{2}$/.test(t) ? Date.parse(t) : NaN;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  if (!m) return undefined;
+  const [year, month, day] = m[1].split("-").map(Number);
+  const [hour, minute, second = 0] = (m[2] ?? "00:00").split(":").map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined; // no such day
+  if (hour > 23 || minute > 59 || second >= 60) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2] ?? "00:00"}${m[3] ?? "Z"}`);
   return Number.isFinite(ms) ? ms : undefined;
 }
 

@@ -221,6 +221,14 @@ Deno.test("/history refuses a bad count or an unreadable time", async () => {
   await bob.waitFor(`*** "0" is not a number of lines (1-${HISTORY_LIMIT}).`);
   bob.send("/history 5 before yesterday");
   await bob.waitFor(/^\*\*\* Cannot read "before yesterday": write before YYYY-MM-DD HH:MM\[:SS\] \(UTC\)/);
+  // A date or time that does not exist is refused, not rolled over into the next month or day.
+  for (const time of ["2026-02-30 00:00", "2026-04-31", "2026-01-01 24:00", "2026-01-01 12:60", "2025-02-29 12:00"]) {
+    bob.send(`/history 5 before ${time}`);
+    await bob.waitFor((l) => l.startsWith(`*** Cannot read "before ${time}"`) || l.startsWith("*** History of main"));
+    assert.ok(bob.lines.at(-1)!.startsWith(`*** Cannot read "before ${time}"`), bob.lines.at(-1));
+  }
+  bob.send("/history 5 before 2024-02-29 12:00"); // a leap day is a day
+  await bob.waitFor(/^\*\*\* (No history there\.|History of main before 2024-02-29 12:00:00 UTC:)$/);
 });
 
 Deno.test("history is per room: /join shows that room's lines and not the others'", async () => {
