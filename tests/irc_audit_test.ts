@@ -324,6 +324,21 @@ Deno.test("MODE #room with a list mode repeated lists it once", async () => {
   assert.equal(lists.filter((l) => / 367 olga #main a1!\*@\* /.test(l)).length, 1, lists.join("\n"));
 });
 
+Deno.test("MODE takes a refused mode's parameter with it: +ob alice bob bans bob, not alice", async () => {
+  await using chat = await auditServer();
+  const op = await ircLogin(chat, "olga", { pass: "olga-password" });
+  await ircJoin(op, "olga", "#main");
+  op.send("MODE #main +ob alice bob");
+  const replies = await upTo(op, "ob");
+  assert(replies.some((l) => / 472 olga o :is not a mode here/.test(l)), replies.join("\n"));
+  assert.ok(chat.server.chat.moderation.banned("nick", "bob"));
+  assert.equal(chat.server.chat.moderation.banned("nick", "alice"), undefined);
+  op.send("MODE #main +kl-l+b key 10 carol");
+  await upTo(op, "kl");
+  assert.ok(chat.server.chat.moderation.banned("nick", "carol"));
+  assert.equal(chat.server.chat.moderation.banned("nick", "key"), undefined);
+});
+
 Deno.test("WHO 0 lists everyone, as WHO * does (RFC 2812)", async () => {
   await using chat = await auditServer();
   const op = await ircLogin(chat, "olga", { pass: "olga-password" });

@@ -370,6 +370,9 @@ async function mode(s: IrcSession, params: string[]): Promise<void> {
       await runCommand(s, name, name === "ban" || name === "mute" ? [who, ""] : [who], room);
       continue;
     }
+    // A mode with a parameter (o, in PREFIX; k, l to set, v, e, I as RFC 2812 has them) takes its parameter
+    // with it, even refused: "+ob alice bob" must not ban alice.
+    if (c === "o" || c === "v" || c === "k" || c === "e" || c === "I" || (c === "l" && sign === "+")) arg++;
     if ((c === "n" || c === "t") && sign === "+") continue; // so they are
     const why = c === "n" || c === "t"
       ? "every teaparty room is +nt"
