@@ -90,6 +90,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
   #lines: LineSource | undefined;
   #counter: CounterChild | undefined;
   #taken = 0; // characters of lines handled since the session last let the event loop turn (see #take)
+  #held = false; // a line read waits for the rate limit, a turn of the event loop or its handling (see held)
 
   /** Wraps an accepted connection from `ip`, speaking `dialect`. */
   constructor(host: SessionHost, conn: Connection, ip: string, dialect: Dialect) {
@@ -132,6 +133,16 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
   /** True once the session is closed or closing. */
   get closed(): boolean {
     return this.#closed || this.#ending;
+  }
+
+  /**
+   * True while a line already read waits for the rate limit (or a turn of
+   * the event loop) or is still being handled: the session reads nothing
+   * more from the client meanwhile, so whatever came behind that line (a
+   * pong, a PONG) is unread. A keepalive must not judge such a peer dead.
+   */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** The outbox passed `--max-queue`: the client is not reading. */
@@ -236,6 +247,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
         this.#counter!.inc();
         const wait = this.charge();
         if (wait > 0) {
+          this.#held = true;
           setTimeout(() => this.#paced(line), wait);
           return;
         }
@@ -245,6 +257,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
         this.#taken += line === TOO_LONG ? this.host.options.maxLine : line.length;
         if (this.#taken > this.host.options.maxQueue / 2) {
           this.#taken = 0;
+          this.#held = true;
           setImmediate(() => this.#paced(line));
           return;
         }
@@ -260,6 +273,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
 
   // The rate limit let `line` through.
   #paced(line: string | typeof TOO_LONG): void {
+    this.#held = false;
     if (this.closed) return this.#stopped("");
     let handled;
     try {
@@ -273,7 +287,14 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
 
   // A line's handling goes on: the next lines once it is done.
   #resume(handled: Promise<void>): void {
-    handled.then(() => this.#take(), (error) => this.readFailed(error));
+    this.#held = true;
+    handled.then(() => {
+      this.#held = false;
+      this.#take();
+    }, (error) => {
+      this.#held = false;
+      this.readFailed(error);
+    });
   }
 
   // One line to the prompt waiting for it, or to the door's handler; a promise when handling goes on.

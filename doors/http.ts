@@ -41,6 +41,15 @@ import { type AddressRange, inRange, parseAddress } from "../moderation.ts";
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** HTTP requests (WebSocket upgrades included) handled at once; further connections wait in the listener's backlog. */
 export const MAX_REQUESTS = 256;
+/**
+ * How long a request head may have been coming (unfinished) before, with
+ * every slot taken, it may be closed to make room: that of the address with
+ * the most such heads, oldest first. So one address that holds every slot
+ * with half-sent requests (slowloris) cannot shut out the others, while a
+ * crowd from one address whose heads come at once (a load test, clients
+ * behind one proxy reconnecting) still waits its turn and is served.
+ */
+export const STALLED_HEAD_MS = 1000;
 
 /** Options of {@linkcode HttpDoor}. */
 export interface HttpDoorOptions {
@@ -63,6 +72,9 @@ export class HttpDoor implements Door {
   #options: HttpDoorOptions;
   #socket: DoorListener;
   #requests = 0;
+  #heads = new Map<AcceptedConn, { from: string; at: number }>(); // requests whose head is still coming
+  #evicted = new WeakSet<AcceptedConn>(); // closed to make room (see STALLED_HEAD_MS)
+  #evictTimer: ReturnType<typeof setTimeout> | undefined;
   #free: (() => void) | undefined; // wakes the accept loop when a request slot frees up
 
   /** A door on `options.hostname:options.port`; call `listen` to open it. */
@@ -96,7 +108,7 @@ export class HttpDoor implements Door {
       this.#options,
       this.host.options.reusePort,
       (conn) => this.#serve(conn),
-      () => this.#requests < MAX_REQUESTS ? undefined : new Promise<void>((resolve) => this.#free = resolve),
+      () => this.#slot(),
     );
     return this.addr;
   }
@@ -116,11 +128,52 @@ export class HttpDoor implements Door {
   #wakeAccept(): void {
     const free = this.#free;
     this.#free = undefined;
+    clearTimeout(this.#evictTimer);
+    this.#evictTimer = undefined;
     free?.();
+  }
+
+  // Undefined while a slot is free; else a promise of one (see STALLED_HEAD_MS).
+  #slot(): Promise<void> | undefined {
+    if (this.#requests < MAX_REQUESTS) return undefined;
+    const slot = new Promise<void>((resolve) => this.#free = resolve);
+    this.#evict();
+    return slot;
+  }
+
+  // Every slot is taken: closes the oldest unfinished head of the address with the most, once it is
+  // STALLED_HEAD_MS old (a timer until then); none at all: a slot frees when a request ends.
+  #evict(): void {
+    if (!this.#free) return;
+    const counts = new Map<string, number>();
+    for (const { from } of this.#heads.values()) counts.set(from, (counts.get(from) ?? 0) + 1);
+    let most: string | undefined;
+    for (const [from, n] of counts) if (most === undefined || n > counts.get(most)!) most = from;
+    let victim: [AcceptedConn, number] | undefined;
+    for (const [conn, { from, at }] of this.#heads) {
+      if (from === most) {
+        victim = [conn, at];
+        break; // the map keeps accepting order: the first is the oldest
+      }
+    }
+    if (!victim) return;
+    const wait = victim[1] + STALLED_HEAD_MS - Date.now();
+    if (wait > 0) {
+      this.#evictTimer = setTimeout(() => {
+        this.#evictTimer = undefined;
+        this.#evict();
+      }, wait);
+      return;
+    }
+    this.#heads.delete(victim[0]);
+    this.#evicted.add(victim[0]);
+    this.host.log.info("http request closed to make room", { ip: most, reason: "head unfinished" });
+    closeQuietly(victim[0]); // its request ends: the slot is free
   }
 
   async #serve(conn: AcceptedConn): Promise<void> {
     this.#requests++; // the accept loop waits while MAX_REQUESTS are under way
+    this.#heads.set(conn, { from: socketAddress(conn), at: Date.now() });
 
     let upgraded = false;
     try {
@@ -129,13 +182,8 @@ export class HttpDoor implements Door {
           (conn as Deno.TcpConn).setNoDelay(true);
         } catch { /* gone */ }
       }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const request = await Promise.race([
-        readRequest(conn, { maxHeaderBytes: 8192 }),
-        new Promise<never>((_, reject) =>
-          timer = setTimeout(() => reject(new HttpError(408, "request timeout")), REQUEST_TIMEOUT_MS)
-        ),
-      ]).finally(() => clearTimeout(timer));
+      const request = await readRequest(conn, { maxHeaderBytes: 8192, timeoutMs: REQUEST_TIMEOUT_MS })
+        .finally(() => this.#heads.delete(conn));
       const ip = clientAddress(socketAddress(conn), request.headers, this.host.options.trustProxy);
       const head = request.method === "HEAD";
       if (request.method !== "GET" && !head) {
@@ -152,6 +200,12 @@ export class HttpDoor implements Door {
             httpResponse(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }, this.#metrics(), head),
           );
         case "/ws":
+          if (head) { // a WebSocket handshake is a GET (RFC 6455 section 4.1)
+            return void await write(
+              conn,
+              httpResponse(405, { Allow: "GET" }, "the WebSocket is opened with GET\n", head),
+            );
+          }
           if (request.version !== "HTTP/1.1") {
             return void await write(conn, httpResponse(400, {}, "a WebSocket handshake needs HTTP/1.1 (RFC 6455)\n"));
           }
@@ -159,17 +213,21 @@ export class HttpDoor implements Door {
           return;
         default: {
           const response = (await this.#options.web).respond(request);
-          return void await write(conn, response ?? httpResponse(404, securityHeaders(), "not found\n", head));
+          const headers = securityHeaders(request.headers.get("host"));
+          return void await write(conn, response ?? httpResponse(404, headers, "not found\n", head));
         }
       }
     } catch (error) {
-      if (error instanceof HttpError) {
-        await write(conn, httpResponse(error.status, {}, `${error.reason}\n`));
+      if (this.#evicted.has(conn)) {
+        // closed to make room: nothing to answer
+      } else if (error instanceof HttpError) {
+        await write(conn, httpResponse(error.status, {}, `${error.reason}\n`, error.method === "HEAD"));
       } else if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset)) {
         this.host.log.warn("http request failed", { error: String(error) });
       }
     } finally {
       this.#requests--;
+      this.#heads.delete(conn);
       this.#wakeAccept();
       if (!upgraded) closeQuietly(conn);
     }

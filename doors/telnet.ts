@@ -225,6 +225,10 @@ export class TelnetSession extends Session implements ByteFilter, ByteSource, Te
    */
   probe(): void {
     if (this.closed) return;
+    if (this.held) { // its lines wait on the rate limit: an answer behind them is not read yet
+      this.#probed = false;
+      return;
+    }
     if (this.#heard) {
       this.#heard = false;
       this.#probed = false;

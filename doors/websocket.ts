@@ -82,9 +82,17 @@ export class WebSocketSession extends Session {
     });
   }
 
-  /** Sends a ping, or drops the peer if the last one went unanswered. */
+  /**
+   * Sends a ping, or drops the peer if the last one went unanswered. While
+   * the session holds a line back (rate limit, handling) it reads no frames,
+   * so a pong may be waiting unread: that round the peer counts as alive.
+   */
   ping(): void {
     if (this.closed) return;
+    if (this.held) {
+      this.#waitingForPong = false;
+      return;
+    }
     if (this.#waitingForPong) {
       this.closeWith(1001, "no answer to ping");
       return;

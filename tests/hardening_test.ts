@@ -292,6 +292,30 @@ Deno.test("a telnet client that stops answering is closed after two keepalive pe
   await answering;
 });
 
+Deno.test("a telnet client whose lines wait on the rate limit is not taken for dead by the keepalive", async () => {
+  await using chat = await startServer({ keepalive: 0.2, rate: 5, burst: 2 });
+  const alive = await chat.login("alive");
+  const watcher = await chat.login("watcher");
+  await alive.sendRaw(new Uint8Array([255, 251, 0])); // a telnet client
+  let done = false;
+  let from = 0;
+  const answering = (async () => { // every timing mark answered, behind the lines still waiting
+    while (!done) {
+      from = 3 + await alive.waitForBytes([255, 253, 6], from).catch(() => Infinity);
+      if (from === Infinity) break;
+      await alive.sendRaw(new Uint8Array([255, 252, 6]));
+    }
+  })();
+  // Twelve lines at once: about two seconds at 5 a second, ten keepalive periods.
+  await alive.sendRaw(Array.from({ length: 12 }, (_, i) => `paced ${i}\r\n`).join(""));
+  const seen = await watcher.until("alive: paced 11", 10_000);
+  assert.equal(seen.filter((l) => l.startsWith("alive: paced ")).length, 12);
+  assert.equal(alive.ended, false);
+  done = true;
+  alive.close();
+  await answering;
+});
+
 Deno.test("a client that never spoke telnet (nc) is never sent keepalive probes", async () => {
   await using chat = await startServer({ keepalive: 0.1 });
   const nc = await chat.login("nc");

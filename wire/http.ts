@@ -28,17 +28,24 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { gzipSync } from "node:zlib";
 
-/** A request that cannot be served: `status` to answer with, `reason` a one-line explanation (also the message). */
+/**
+ * A request that cannot be served: `status` to answer with, `reason` a
+ * one-line explanation (also the message), `method` the request's method
+ * when it was read before the error (the answer to a HEAD has no body).
+ */
 export class HttpError extends Error {
   /** The status code to answer with (400, 431, 505 …). */
   readonly status: number;
   /** One line saying what was wrong. */
   readonly reason: string;
-  constructor(status: number, reason: string) {
+  /** The method of the request refused ("HEAD" …), if it got that far; else undefined. */
+  readonly method: string | undefined;
+  constructor(status: number, reason: string, method?: string) {
     super(reason);
     this.name = "HttpError";
     this.status = status;
     this.reason = reason;
+    this.method = method;
   }
 }
 
@@ -69,6 +76,8 @@ export interface HttpRequest {
 export interface ReadRequestOptions {
   /** Longest request head in bytes, request line and blank line included; longer is refused with 431. */
   maxHeaderBytes?: number;
+  /** Milliseconds the whole head may take to come; later is refused with 408 (default: no limit). */
+  timeoutMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -93,8 +102,10 @@ function headEnd(buf: Uint8Array, from: number, end: number): number {
  * Reads one request head from `source`. Throws {@linkcode HttpError} for a
  * request to refuse: 400 for a malformed one (or one that ends early, or a
  * GET or HEAD with a body, or a path with `..` segments or NUL), 431 for a
- * head longer than `maxHeaderBytes` (default 8192), 505 for an HTTP version
- * other than 1.x. Lines may end with CRLF or LF.
+ * head longer than `maxHeaderBytes` (default 8192), 408 for one not whole
+ * within `timeoutMs`, 505 for an HTTP version other than 1.x; the error
+ * carries the method when the request line had got that far. Lines may end
+ * with CRLF or LF.
  *
  * @example
  * ```ts
@@ -114,38 +125,60 @@ export async function readRequest(source: ByteSource, options: ReadRequestOption
   let buf = new Uint8Array(Math.min(1024, max + 3));
   let end = 0;
   let head = -1;
-  while (head === -1) {
-    if (end === buf.length) {
-      if (buf.length >= max + 3) throw new HttpError(431, `request head too big: at most ${max} bytes`);
-      const bigger = new Uint8Array(Math.min(buf.length * 2, max + 3)); // + 3: room to see the blank line
-      bigger.set(buf);
-      buf = bigger;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = options.timeoutMs === undefined ? undefined : new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(408, "request timeout")), options.timeoutMs);
+  });
+  expired?.catch(() => {}); // raced with every read: never left unhandled
+  try {
+    while (head === -1) {
+      if (end === buf.length) {
+        if (buf.length >= max + 3) throw new HttpError(431, `request head too big: at most ${max} bytes`);
+        const bigger = new Uint8Array(Math.min(buf.length * 2, max + 3)); // + 3: room to see the blank line
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const read = source.read(buf.subarray(end));
+      const n = await (expired ? Promise.race([read, expired]) : read);
+      if (n === null) {
+        throw new HttpError(
+          400,
+          end === 0 ? "no request: the connection closed" : "the connection closed inside the request head",
+        );
+      }
+      const from = Math.max(0, end - 2);
+      end += n;
+      // Empty lines before the request line are ignored (RFC 9112 section 2.2).
+      let skip = 0;
+      while (skip < end && (buf[skip] === 13 || buf[skip] === LF)) skip++;
+      if (skip > 0) {
+        buf.copyWithin(0, skip, end);
+        end -= skip;
+        if (end === 0) continue;
+      }
+      head = headEnd(buf, skip > 0 ? 0 : from, end);
+      if (head > max || (head === -1 && end > max)) {
+        throw new HttpError(431, `request head too big: at most ${max} bytes`);
+      }
     }
-    const n = await source.read(buf.subarray(end));
-    if (n === null) {
-      throw new HttpError(
-        400,
-        end === 0 ? "no request: the connection closed" : "the connection closed inside the request head",
-      );
-    }
-    const from = Math.max(0, end - 2);
-    end += n;
-    // Empty lines before the request line are ignored (RFC 9112 section 2.2).
-    let skip = 0;
-    while (skip < end && (buf[skip] === 13 || buf[skip] === LF)) skip++;
-    if (skip > 0) {
-      buf.copyWithin(0, skip, end);
-      end -= skip;
-      if (end === 0) continue;
-    }
-    head = headEnd(buf, skip > 0 ? 0 : from, end);
-    if (head > max || (head === -1 && end > max)) {
-      throw new HttpError(431, `request head too big: at most ${max} bytes`);
-    }
+    const request = parseHead(decoder.decode(buf.subarray(0, head)));
+    request.rest = buf.slice(head, end);
+    return request;
+  } catch (error) {
+    if (!(error instanceof HttpError) || error.method !== undefined) throw error;
+    const method = methodOf(buf, end);
+    throw method === undefined ? error : new HttpError(error.status, error.reason, method);
+  } finally {
+    clearTimeout(timer);
   }
-  const request = parseHead(decoder.decode(buf.subarray(0, head)));
-  request.rest = buf.slice(head, end);
-  return request;
+}
+
+/** The method at the start of `buf[0, end)`, if the request line has come as far as the space after it. */
+function methodOf(buf: Uint8Array, end: number): string | undefined {
+  const space = buf.subarray(0, Math.min(end, 33)).indexOf(32);
+  if (space <= 0) return undefined;
+  const method = decoder.decode(buf.subarray(0, space));
+  return TOKEN.test(method) ? method : undefined;
 }
 
 function parseHead(text: string): HttpRequest {
@@ -297,15 +330,29 @@ export function contentType(path: string): string {
   return TYPES[path.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
 }
 
+// A Host header fit to write into a CSP host-source: a DNS name or IPv4 address, maybe a port (CSP has no IPv6).
+const CSP_HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$/;
+
 /**
  * Headers for every page and file: a strict Content-Security-Policy (only
  * the server's own scripts, styles and WebSocket; no framing), no MIME
- * sniffing, no Referer.
+ * sniffing, no Referer. The page connects only to its own `/ws`:
+ * `connect-src 'self'` allows that in CSP Level 3 browsers; for older
+ * ones that do not count ws: and wss: as 'self', `ws://HOST wss://HOST`
+ * are added for `host` (the request's Host header) when it is a plain
+ * `name[:port]` (not IPv6, which CSP cannot name), never any other host.
+ *
+ * @example
+ * ```ts
+ * import { securityHeaders } from "./http.ts";
+ * securityHeaders("chat.lan:8080")["Content-Security-Policy"]; // "… connect-src 'self' ws://chat.lan:8080 wss://chat.lan:8080; …"
+ * ```
  */
-export function securityHeaders(): Record<string, string> {
+export function securityHeaders(host?: string): Record<string, string> {
+  const name = host?.trim().toLowerCase();
+  const own = name !== undefined && CSP_HOST.test(name) ? ` ws://${name} wss://${name}` : "";
   return {
-    "Content-Security-Policy":
-      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; " +
+    "Content-Security-Policy": `default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'${own}; ` +
       "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -328,8 +375,8 @@ export interface StaticFile {
 
 /** Options of {@linkcode StaticFiles.load}. */
 export interface StaticFilesOptions {
-  /** Headers added to every response (default: {@linkcode securityHeaders}). */
-  headers?: Record<string, string>;
+  /** Headers added to every response, or made for each request (default: {@linkcode securityHeaders} of its Host). */
+  headers?: Record<string, string> | ((request: Pick<HttpRequest, "headers">) => Record<string, string>);
   /** Cache-Control of every file (default "no-cache": the browser revalidates with the ETag). */
   cacheControl?: string;
 }
@@ -375,9 +422,12 @@ const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json|wasm)|image\/sv
  */
 export class StaticFiles {
   readonly #files: Map<string, StaticFile>;
-  readonly #headers: Record<string, string>;
+  readonly #headers: (request: Pick<HttpRequest, "headers">) => Record<string, string>;
 
-  private constructor(files: Map<string, StaticFile>, headers: Record<string, string>) {
+  private constructor(
+    files: Map<string, StaticFile>,
+    headers: (request: Pick<HttpRequest, "headers">) => Record<string, string>,
+  ) {
     this.#files = files;
     this.#headers = headers;
   }
@@ -406,7 +456,11 @@ export class StaticFiles {
       }
     };
     await walk(dir.replace(/\/+$/, "") || "/", "");
-    const headers = { ...(options.headers ?? securityHeaders()), "Cache-Control": options.cacheControl ?? "no-cache" };
+    const given = options.headers ?? ((request) => securityHeaders(request.headers.get("host")));
+    const cacheControl = options.cacheControl ?? "no-cache";
+    const headers = typeof given === "function"
+      ? (request: Pick<HttpRequest, "headers">) => ({ ...given(request), "Cache-Control": cacheControl })
+      : () => ({ ...given, "Cache-Control": cacheControl });
     return new StaticFiles(files, headers);
   }
 
@@ -429,7 +483,7 @@ export class StaticFiles {
   respond(request: Pick<HttpRequest, "method" | "path" | "headers">): Uint8Array | null {
     const file = this.get(request.path);
     if (!file) return null;
-    const headers: Record<string, string> = { ...this.#headers, "Content-Type": file.type, ETag: file.etag };
+    const headers: Record<string, string> = { ...this.#headers(request), "Content-Type": file.type, ETag: file.etag };
     if (file.gzip) headers.Vary = "Accept-Encoding";
     const ifNoneMatch = request.headers.get("if-none-match");
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, file.etag)) return httpResponse(304, headers);

@@ -126,10 +126,8 @@ export class IrcSession extends Session {
     sasl: undefined,
     busy: false,
   };
-  /** When a line last came (performance.now()). */
-  lastHeard: number = performance.now();
-  /** When the unanswered PING was sent; 0 if none is. */
-  pingSent = 0;
+  #lastHeard = performance.now();
+  #pingSent = 0;
   #out: string[] = [];
   #last: ChatEvent | undefined; // the last event received: one sent to several rooms comes once
   #lastQuit = ""; // the nick of the last QUIT: one QUIT however many channels are shared
@@ -361,14 +359,15 @@ export class IrcSession extends Session {
   /** A line past what the reader keeps (8,191 bytes of tags and 512 of message): 417. */
   protected override tooLong(): void {
     this.#lineNo++;
-    this.lastHeard = performance.now();
+    this.#lastHeard = performance.now();
+    this.#pingSent = 0;
     this.numeric(ERR.INPUTTOOLONG, `Input line was too long (at most ${MAX_LINE} bytes, ${MAX_TAGS} more of tags)`);
     this.flush();
   }
 
   protected async handle(line: string): Promise<void> {
-    this.lastHeard = performance.now();
-    this.pingSent = 0;
+    this.#lastHeard = performance.now();
+    this.#pingSent = 0;
     const invalid = this.#utf8.invalid(this.#lineNo++); // its bytes as received when not UTF-8, else -1
     const message = parseMessage(line);
     if (!message) return;
@@ -408,9 +407,27 @@ export class IrcSession extends Session {
     this.flush();
   }
 
+  /**
+   * When a line last came (performance.now()); now while a line is held
+   * back (see `held`): the lines behind it, a PONG among them, are unread,
+   * so the client is not judged silent meanwhile.
+   */
+  get lastHeard(): number {
+    return this.held ? performance.now() : this.#lastHeard;
+  }
+
+  /**
+   * When the unanswered PING was sent; 0 if none is, or while a line is
+   * held back (its answer may wait unread behind it; handling that line
+   * counts as hearing from the client).
+   */
+  get pingSent(): number {
+    return this.held ? 0 : this.#pingSent;
+  }
+
   /** Sends a PING (the client is silent). */
   ping(now: number): void {
-    this.pingSent = now;
+    this.#pingSent = now;
     this.outbox.push(encode(`PING :${SERVER}\r\n`));
   }
 
