@@ -416,8 +416,10 @@ export class Chat implements SessionHost {
 
   /**
    * Sends a private message to a nick: to the user if online (unless they
-   * ignore the sender), else kept as mail for a registered nick. Returns a
-   * notice for the sender when it was not delivered at once, or a refusal.
+   * ignore the sender), else kept as mail for a registered nick. The sender
+   * gets its own copy (`echo`) whenever the message was sent or kept.
+   * Returns a notice for the sender when it was not delivered at once, or a
+   * refusal.
    */
   async tell(
     from: User,
@@ -449,7 +451,11 @@ export class Chat implements SessionHost {
           reply: `${account.nick}'s mailbox is full (${MAILBOX_LIMIT} messages); your message was not kept.`,
         };
       }
-      await this.store.addMail(key, from.nick, text, Date.now(), action);
+      const at = Date.now();
+      await this.store.addMail(key, from.nick, text, at, action);
+      // The sender's own copy, as for a message delivered at once (IRC echo-message, telnet, web).
+      const echo = { type: "private", from: from.nick, to: account.nick, text, at, echo: true } as const;
+      this.journal.tell(from, { ...echo, ...(notice ? { notice } : {}), ...(action ? { action } : {}) });
       return {
         sent: false,
         reply: `${account.nick} is offline; your message will be delivered when they next log in.`,

@@ -3,12 +3,15 @@
  * say up to `--max-line` bytes, an IRC line carries at most 512 bytes with
  * its source and command. The text is cut into pieces of at most `budget`
  * UTF-8 bytes, at the last space that keeps a piece at least half full, else
- * between two characters (never inside one).
+ * between two characters (never inside one). A list of words (the nicks of
+ * a NAMES or ISON reply, the channels of a WHOIS) is cut between words
+ * instead, by {@linkcode splitWords}.
  *
  * @example
  * ```ts
- * import { splitText } from "./split.ts";
+ * import { splitText, splitWords } from "./split.ts";
  * splitText("one two three", 8); // ["one two", "three"]
+ * splitWords(["#a", "#bb", "#c"], 6); // ["#a #bb", "#c"]
  * ```
  * @module
  */
@@ -44,4 +47,31 @@ export function splitText(text: string, budget: number): string[] {
   }
   if (rest !== "" || pieces.length === 0) pieces.push(rest);
   return pieces;
+}
+
+/**
+ * Joins `words` with spaces into lines of at most `budget` UTF-8 bytes, in
+ * order, never cutting a word (a word longer than `budget` has a line of
+ * its own). No words: no lines.
+ */
+export function splitWords(words: Iterable<string>, budget: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  let bytes = 0;
+  for (const word of words) {
+    const size = byteLength(word);
+    if (line !== "" && bytes + 1 + size > budget) {
+      lines.push(line);
+      line = "";
+    }
+    if (line === "") {
+      line = word;
+      bytes = size;
+    } else {
+      line += " " + word;
+      bytes += 1 + size;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }

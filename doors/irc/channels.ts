@@ -37,7 +37,7 @@ import { CHANLIMIT, hostmask, KICKLEN, MODES, SERVER, TOPICLEN } from "../../irc
 import { channel, fit, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
-import { byteLength, MAX_LINE } from "../../irc/message.ts";
+import { listReplies } from "./users.ts";
 import { splitText } from "../../irc/split.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { isAddress } from "../../moderation.ts";
@@ -55,37 +55,19 @@ function prefixed(user: { nick: string; operator?: boolean }): string {
   return user.operator ? "@" + user.nick : user.nick;
 }
 
-/** 353 lines for some members, then 366. */
+/** 353 lines for some members (you first, when not all are listed), then 366. */
 export function namesReply(s: IrcSession, room: Room, limit = Infinity): void {
   const chan = channel(room.name);
-  const head = `:${SERVER} 353 ${s.me} = ${chan} :`;
-  const budget = MAX_LINE - 2 - byteLength(head);
-  let line = "";
-  let bytes = 0;
-  let shown = 0;
-  const add = (member: User) => {
-    const name = prefixed(member);
-    const size = byteLength(name) + (line ? 1 : 0);
-    if (bytes + size > budget && line) {
-      s.line(head + line);
-      line = "";
-      bytes = 0;
-    }
-    line = line ? `${line} ${name}` : name;
-    bytes += line === name ? byteLength(name) : size;
-  };
+  const names: string[] = [];
   const me = s.user;
-  if (me && room.members.has(me) && limit < room.members.size) {
-    add(me);
-    shown++;
-  }
+  const some = limit < room.members.size;
+  if (me && room.members.has(me) && some) names.push(prefixed(me));
   for (const m of room.members) {
-    if (shown >= limit) break;
-    if (m === me && limit < room.members.size) continue;
-    add(m as User);
-    shown++;
+    if (names.length >= limit) break;
+    if (m === me && some) continue;
+    names.push(prefixed(m as User));
   }
-  if (line) s.line(head + line);
+  listReplies(s, RPL.NAMREPLY, ["=", chan], names);
   s.numeric(RPL.ENDOFNAMES, chan, "End of /NAMES list");
 }
 

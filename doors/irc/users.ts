@@ -28,8 +28,11 @@ import type { User } from "../../user.ts";
 import { ERR, RPL } from "../../irc/numerics.ts";
 import { AWAYLEN, MAX_TARGETS, SERVER, USER_HOST } from "../../irc/isupport.ts";
 import { channel } from "../../dialects/irc.ts";
+import { roomKey } from "../../room_name.ts";
 import { checkNick, foldNick } from "../../nick.ts";
-import { splitText } from "../../irc/split.ts";
+import { splitText, splitWords } from "../../irc/split.ts";
+import { nickMask } from "../../irc/mask.ts";
+import { byteLength, MAX_LINE } from "../../irc/message.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
 import { hasVisible } from "../../text.ts";
 
@@ -39,6 +42,25 @@ export function realnameOf(user: User): string {
   if (typeof link.realname === "string") return link.realname || user.nick;
   if (link instanceof Session) return `${link.door} user`;
   return "teaparty user";
+}
+
+/**
+ * A numeric whose last parameter is a list of words (nicks, channels): as
+ * many `code` lines as it takes for each to fit 512 bytes, cut between words
+ * ({@linkcode splitWords}). No words: no line, unless `always` (ISON and
+ * USERHOST answer with an empty list).
+ */
+export function listReplies(
+  s: IrcSession,
+  code: string,
+  params: string[],
+  words: Iterable<string>,
+  always = false,
+): void {
+  const head = `:${SERVER} ${code} ${[s.me, ...params].join(" ")} :`;
+  const lines = splitWords(words, MAX_LINE - 2 - byteLength(head));
+  if (lines.length === 0 && always) lines.push("");
+  for (const line of lines) s.numeric(code, ...params, line);
 }
 
 /** A message's kind and text, from CTCP: ACTION is an action; other CTCP is `undefined` (not relayed). */
@@ -70,7 +92,15 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
     if (!notice) s.numeric(ERR.NOTEXTTOSEND, "No text to send");
     return;
   }
-  const targets = params[0].split(",").filter((t) => t !== "");
+  // Each target once (`#main,#MAIN` or `bob,Bob` is one), named as first given.
+  const seen = new Set<string>();
+  const targets = params[0].split(",").filter((t) => {
+    if (t === "") return false;
+    const key = t.startsWith("#") ? `#${roomKey(t)}` : foldNick(t);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   for (const target of targets.slice(0, MAX_TARGETS)) {
     if (target.startsWith("#")) {
       const room = chat.rooms.get(target);
@@ -129,13 +159,6 @@ function whoLine(s: IrcSession, chan: string, user: User): void {
   s.numeric(RPL.WHOREPLY, chan, user.nick, USER_HOST, SERVER, user.nick, whoFlags(user), `0 ${realnameOf(user)}`);
 }
 
-/** A glob (`*`, `?`) as a test of folded nicks. */
-function glob(mask: string): (nick: string) => boolean {
-  const source = foldNick(mask).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  const re = new RegExp(`^${source}$`, "u");
-  return (nick) => re.test(nick);
-}
-
 /** Most users one WHO with a mask lists. */
 export const WHO_LIMIT = 200;
 
@@ -152,7 +175,7 @@ function who(s: IrcSession, params: string[]): void {
     const first = [...exact.rooms][0];
     whoLine(s, first ? channel(first.name) : "*", exact);
   } else if (mask === "0" || /[*?]/.test(mask)) { // RFC 2812: "0" is everyone, as "*" is
-    const test = glob(mask === "0" ? "*" : mask);
+    const test = nickMask(mask === "0" ? "*" : mask);
     let n = 0;
     for (const u of chat.nicks.values()) {
       if (!test(u.key)) continue;
@@ -174,7 +197,7 @@ function whois(s: IrcSession, params: string[]): void {
   const n = other.nick;
   s.numeric(RPL.WHOISUSER, n, n, USER_HOST, "*", realnameOf(other));
   const rooms = [...other.rooms].map((r) => (other.operator ? "@" : "") + channel(r.name));
-  if (rooms.length) s.numeric(RPL.WHOISCHANNELS, n, rooms.join(" "));
+  listReplies(s, RPL.WHOISCHANNELS, [n], rooms);
   const link = other.link as { door?: string; ip?: string };
   s.numeric(RPL.WHOISSERVER, n, SERVER, `${chat.options.name} (through the ${link.door ?? "?"} door)`);
   if (other.operator) s.numeric(RPL.WHOISOPERATOR, n, "is a teaparty operator");
@@ -196,7 +219,7 @@ function ison(s: IrcSession, params: string[]): void {
       }
     }
   }
-  s.numeric(RPL.ISON, present.join(" "));
+  listReplies(s, RPL.ISON, [], present, true);
 }
 
 function userhost(s: IrcSession, params: string[]): void {
@@ -205,7 +228,7 @@ function userhost(s: IrcSession, params: string[]): void {
     const u = s.chat.find(nick);
     if (u) out.push(`${u.nick}${u.operator ? "*" : ""}=${u.away ? "-" : "+"}${u.nick}@${USER_HOST}`);
   }
-  s.numeric(RPL.USERHOST, out.join(" "));
+  listReplies(s, RPL.USERHOST, [], out, true);
 }
 
 /** The messaging and user commands. */
