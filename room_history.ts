@@ -2,7 +2,10 @@
  * Room history kept in memory: the in-memory store's lines, in plain arrays
  * rather than an in-memory SQLite table. Each room keeps its newest `keep`
  * lines (trimmed in steps of a quarter, so a trim is rare); ids rise across
- * all rooms, as SQLite's `INTEGER PRIMARY KEY` does. Storing a line costs an
+ * all rooms, as SQLite's `INTEGER PRIMARY KEY` does, and across restarts: the
+ * store starts them at {@linkcode idFloor}, above any id an earlier run gave,
+ * so that a client that kept a line's id (a page that reconnects, an IRC
+ * client's msgid) never takes a new line for it. Storing a line costs an
  * array push instead of an SQL insert (in the burst benchmark the insert and
  * its trims took a fifth of the server's user time).
  *
@@ -37,15 +40,32 @@ export interface HistoryBounds {
   beforeAt?: number;
 }
 
+/**
+ * Where the ids of a history made now start (the first line gets one more):
+ * a hundred per millisecond of the clock. Lines are kept in memory only, so a
+ * restarted server has no record of the ids it gave before; starting here puts
+ * its ids above all of them as long as the earlier run stored fewer than
+ * 100,000 lines a second on average over its life (the server stores far
+ * fewer) and the clock did not go back. The ids stay within 15 digits (what
+ * an IRC `msgid=` reference takes) until the year 2286.
+ */
+export function idFloor(now: number = Date.now()): number {
+  return Math.floor(now) * 100;
+}
+
 /** The lines of every room, newest last, each room capped at `keep` lines. */
 export class RoomHistory {
   #keep: number;
   #rooms = new Map<string, StoredMessage[]>(); // each room's lines, in id order
-  #lastId = 0;
+  #lastId: number;
 
-  /** @param keep lines kept per room (0: all) */
-  constructor(keep: number) {
+  /**
+   * @param keep lines kept per room (0: all)
+   * @param after the ids start after this one (the store gives {@linkcode idFloor}; 0: from 1, as SQLite)
+   */
+  constructor(keep: number, after = 0) {
     this.#keep = keep;
+    this.#lastId = after;
   }
 
   /** Stores lines and sets their ids (the objects are kept: they must not change afterwards). */

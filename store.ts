@@ -18,7 +18,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { type HistoryBounds, RoomHistory, type StoredMessage } from "./room_history.ts";
+import { type HistoryBounds, idFloor, RoomHistory, type StoredMessage } from "./room_history.ts";
 
 export type { StoredMessage } from "./room_history.ts";
 
@@ -300,7 +300,7 @@ export class Store implements ChatStore {
     this.#run("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)", [new Date().toISOString()]);
     if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
     this.#keep = options.keep ?? (this.path ? 0 : MEMORY_KEEP);
-    if (!this.path) this.#history = new RoomHistory(this.#keep);
+    if (!this.path) this.#history = new RoomHistory(this.#keep, idFloor()); // ids above a previous run's
   }
 
   #value(sql: string): unknown {

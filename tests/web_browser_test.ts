@@ -406,6 +406,45 @@ Deno.test("when the server restarts, the page logs in again by itself and return
   }
 });
 
+Deno.test("after a restart of a server without a database, the page shows the lines said while it reconnected", async () => {
+  // The lines are kept in memory only: the restarted server has none of the old ones, and
+  // its new lines must not be taken for lines the page showed before (same ids).
+  let web = await startWeb();
+  try {
+    await using browser = await launchBrowser();
+    const page = await open(browser, web.url);
+    await logIn(page, "alice");
+    for (const text of ["one", "two", "three"]) {
+      await say(page, text);
+      await seeLine(page, `alice: ${text}`);
+    }
+
+    await web.close();
+    await page.waitForFunction(() =>
+      document.body.dataset.conn === "reconnecting" || document.body.dataset.conn === "offline"
+    );
+    await page.setOfflineMode(true); // the page stays away until the lines are said
+    web = await startWeb({ httpPort: web.httpPort });
+    const bob = await web.chat.login("bob");
+    const carol = await web.chat.login("carol");
+    bob.send("said while alice was away 1");
+    bob.send("said while alice was away 2");
+    await carol.waitFor("bob: said while alice was away 2");
+    await page.setOfflineMode(false);
+
+    await until(page, () => document.body.dataset.conn === "online", 15_000);
+    await seeLine(page, "Reconnected.");
+    await seeLine(page, "bob: said while alice was away 2");
+    const shown = await lines(page);
+    for (const text of ["alice: one", "alice: two", "alice: three", "bob: said while alice was away 1"]) {
+      assert.equal(shown.filter((l) => l.endsWith(text)).length, 1, `"${text}" once in:\n${shown.join("\n")}`);
+    }
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await web.close();
+  }
+});
+
 Deno.test("a page kicked off the server stays off until its user reconnects; Log out goes back to the login form", async () => {
   await using dir = await tempDir();
   await using web = await startWeb({ db: `${dir.path}/chat.db`, op: ["op"] }, { op: "op-password" });
