@@ -24,7 +24,7 @@ import type { ServerOptions } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { type Room, Rooms } from "./rooms.ts";
 import { Journal, type JournalWatcher } from "./journal.ts";
-import { type ChatStore, explain } from "./store.ts";
+import { type Ban, type ChatStore, explain } from "./store.ts";
 import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
 import { foldNick, LookAlikes } from "./nick.ts";
@@ -293,6 +293,14 @@ export class Chat implements SessionHost {
   opAccount(key: string): boolean {
     const created = this.ops.get(key);
     return created !== undefined && this.store.account(key)?.created === created;
+  }
+
+  /**
+   * The ban in force on a nick, if any (see {@linkcode Moderation.banned}):
+   * a registered nick made before a look-alike's ban is not kept out by it.
+   */
+  bannedNick(nick: string): Ban | undefined {
+    return this.moderation.banned("nick", nick, Date.now(), this.store.account(foldNick(nick))?.created);
   }
 
   /** Whether a user may use operator commands. */

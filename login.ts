@@ -275,7 +275,7 @@ function refusalWords(result: LoginOutcome): string | undefined {
 
 /** Refuses a banned nick. */
 function banned(chat: Chat, session: Session, nick: string): RefusalOf<"banned"> | undefined {
-  const ban = chat.moderation.banned("nick", nick);
+  const ban = chat.bannedNick(nick);
   if (!ban) return undefined;
   chat.log.warn("login refused", { id: session.id, nick, reason: "banned" });
   return { kind: "banned", nick, until: ban.until, reason: ban.reason };

@@ -331,16 +331,19 @@ export class Moderation {
    * The ban in force on a nick (its key, or the nick as shown) or an
    * address, if any (expired ones are dropped). An address is matched
    * against single addresses and ranges; a nick also against nicks that
-   * look the same. Never throws.
+   * look the same, except the nick of an account made (`made`, its
+   * `created` time) before that ban: that account is someone else, and is
+   * kept out only by a ban of its own nick. Never throws.
    */
-  banned(kind: "nick" | "ip", value: string, now = Date.now()): Ban | undefined {
+  banned(kind: "nick" | "ip", value: string, now = Date.now(), made?: number): Ban | undefined {
     if (kind === "nick") {
       const key = foldNick(value); // a nick as shown is checked as shown too (a capital I looks like an l)
       const ban = this.#live(this.#bans.get(`nick:${key}`), now);
       if (ban || this.#lookalikes.size === 0) return ban;
       const skeleton = nickSkeleton(key);
       const shown = shownSkeleton(value);
-      return this.#lookalike(skeleton, now) ?? (shown === skeleton ? undefined : this.#lookalike(shown, now));
+      const like = this.#lookalike(skeleton, now) ?? (shown === skeleton ? undefined : this.#lookalike(shown, now));
+      return like && made !== undefined && made < like.at ? undefined : like;
     }
     const exact = this.#live(this.#bans.get(`ip:${value}`), now);
     // Cheap for every connection: a plain IPv4 address is its own normal form, so without ranges that was all.

@@ -671,7 +671,7 @@ export class ClusterNode implements Peers {
     if (!ban) return;
     const range = ban.kind === "ip" ? parseAddress(ban.value) : undefined;
     for (const s of [...chat.sessions]) {
-      const hit = range ? !("error" in range) && covers(range, s.ip) : s.user?.key === ban.value;
+      const hit = range ? !("error" in range) && covers(range, s.ip) : s.user && chat.bannedNick(s.user.nick);
       if (hit) s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`);
     }
   }
@@ -681,7 +681,7 @@ export class ClusterNode implements Peers {
     const chat = this.#chat;
     chat.reload();
     for (const s of [...chat.sessions]) {
-      const ban = (s.user && chat.moderation.banned("nick", s.user.key)) || chat.moderation.banned("ip", s.ip);
+      const ban = (s.user && chat.bannedNick(s.user.nick)) || chat.moderation.banned("ip", s.ip);
       if (ban) {
         s.end(`banned by ${ban.by}`, `You are banned ${describeBan(ban)}`, undefined, sentAway("Banned", ban.by));
       }

@@ -103,11 +103,12 @@ export const moderationCommands: Command[] = [
         by: user.nick,
         at: Date.now(),
       });
-      // A nick ban also sends away the look-alikes online (b0b for bob), as it keeps them from logging in.
+      // A nick ban also sends away the look-alikes online that it keeps from logging in (b0b for bob; not an
+      // account b0b made before the ban).
       const victims = [...chat.sessions].filter((s) =>
         range
           ? covers(range, s.ip)
-          : s.key === value || (s !== session && s.user !== undefined && chat.moderation.banned("nick", s.user.nick))
+          : s.key === value || (s !== session && s.user !== undefined && chat.bannedNick(s.user.nick) !== undefined)
       );
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
       announce(

@@ -101,6 +101,32 @@ Deno.test("a nick ban sends away the look-alikes online, not the operator", asyn
   assert.ok(!other.ended);
 });
 
+Deno.test("a nick ban spares an account made before it that looks like the nick: it stays online and logs in again", async () => {
+  const chat = await startOpServer({ op: ["root"], rate: 0 }, { root: "rootpass1", b0bby: "b0bbypass" });
+  await using _ = chat;
+  const root = await loginWithPassword(chat, "root", "rootpass1");
+  const account = await loginWithPassword(chat, "b0bby", "b0bbypass");
+  root.send("/ban bobby 1h");
+  await account.waitFor(/bobby is banned/);
+  account.send("still here");
+  await root.waitFor("b0bby: still here");
+  assert.ok(!account.ended);
+  account.send("/quit");
+  await account.closed();
+  await loginWithPassword(chat, "b0bby", "b0bbypass");
+});
+
+Deno.test("a look-alike ban does not hold an account made before it, and holds one made after it", () => {
+  const store = Store.open("");
+  const moderation = new Moderation(store);
+  moderation.ban({ kind: "nick", value: "bob", until: null, reason: "", by: "root", at: 5_000 });
+  assert.equal(moderation.banned("nick", "b0b", 6_000, 4_999), undefined, "made before the ban");
+  assert.equal(moderation.banned("nick", "b0b", 6_000, 5_000)?.value, "bob", "made as the ban was given");
+  assert.equal(moderation.banned("nick", "b0b", 6_000)?.value, "bob", "a guest");
+  assert.equal(moderation.banned("nick", "bob", 6_000, 1)?.value, "bob", "the banned nick's own account");
+  store.close();
+});
+
 Deno.test("a look-alike of a nick banned for good stays out after a shorter ban on another spelling ends", () => {
   const store = Store.open("");
   const moderation = new Moderation(store);
