@@ -5,7 +5,9 @@
  * the chat reads them at once as it does from SQLite; a write goes to Redis
  * first and then to the copy. Room history is a capped stream per room
  * (`XADD … MAXLEN ~ keep`), with ids from one cluster-wide counter, so a line
- * has the same id on every node. Offline mail is a hash of messages (JSON:
+ * has the same id on every node; the counter is kept no lower than the
+ * in-memory store's `idFloor()`, so ids go on rising even after Redis and
+ * every node restarted empty together. Offline mail is a hash of messages (JSON:
  * sender, time, the bare text and whether it is an action) and a sorted set
  * of ids per recipient.
  *
@@ -37,6 +39,7 @@ import {
   unfoldLegacyMail,
   UNREACHABLE,
 } from "../store.ts";
+import { idFloor } from "../room_history.ts";
 import type { Redis, RedisWatcher } from "./redis.ts";
 
 /** Lines kept per room by default (the stream is trimmed near this). */
@@ -91,14 +94,19 @@ export type StoreChange =
   | { w: "mute"; k: string; v: Mute | null }
   | { w: "topic"; k: string; v: Topic | null };
 
-// Stores room lines: each gets the next cluster-wide id, which is also its stream id. ARGV[3] is the
-// highest id this node has seen: a Redis that came back empty counts on from there, never from 1 again.
+// Ids in the scripts: Lua 5.1 turns a number into a string with %.14g, so an id of 15 digits (they start
+// at idFloor(), about 1.8e14) would become "1.8e+14". So a floor comes in as a string of digits (ARGV),
+// is compared with tonumber (exact: doubles hold every integer below 2^53) and stored as that string;
+// an id from INCR is written with string.format('%d') (exact to 2^53 in Redis 7's Lua) and returned as
+// that string. No number is ever joined with `..` or stored as it is.
+
+// Stores room lines: each gets the next cluster-wide id, which is also its stream id. ARGV[3] is the floor
+// (see RedisStore.idsAbove): a Redis that came back empty counts on from above it, never from 1 again.
 const ADD = `
 local out = {}
-local floor = tonumber(ARGV[3])
-if tonumber(redis.call('GET', KEYS[1]) or '0') < floor then redis.call('SET', KEYS[1], floor) end
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[3]) then redis.call('SET', KEYS[1], ARGV[3]) end
 for i = 4, #ARGV, 5 do
-  local id = redis.call('INCR', KEYS[1])
+  local id = string.format('%d', redis.call('INCR', KEYS[1]))
   redis.call('XADD', ARGV[1] .. ARGV[i], 'MAXLEN', '~', ARGV[2], id .. '-0',
     'at', ARGV[i + 1], 'kind', ARGV[i + 2], 'nick', ARGV[i + 3], 'text', ARGV[i + 4])
   out[#out + 1] = id
@@ -106,14 +114,14 @@ end
 return out`;
 
 /**
- * Raises the cluster-wide id counter (KEYS[1]) to at least ARGV[1], never
- * lowering it: what a node runs as soon as Redis is back (it may have
- * restarted empty), so that a node which saw none of the lines before does
- * not give ids again from 1, lower than what users elsewhere have seen.
+ * Raises the cluster-wide id counter (KEYS[1]) to at least ARGV[1] (a string
+ * of digits, stored as it is), never lowering it: what a node runs as soon
+ * as Redis is back (it may have restarted empty), so that a node which saw
+ * none of the lines before does not give ids again from 1, lower than what
+ * users elsewhere have seen.
  */
 export const RAISE_IDS = `
-local floor = tonumber(ARGV[1])
-if tonumber(redis.call('GET', KEYS[1]) or '0') < floor then redis.call('SET', KEYS[1], floor) end
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
 
 /** The key of the cluster-wide message id counter. */
@@ -143,6 +151,7 @@ export class RedisStore implements ChatStore {
   #copy: Store = Store.open("");
   #keep: number;
   #highestId = 0; // the highest message id seen here (see sawId)
+  #floor = 0; // the idFloor() of the last raise: ids given here are above it (see idsAbove)
   #cmd: Redis | undefined;
   #sub: Redis | undefined;
   #watcher: RedisWatcher;
@@ -161,7 +170,7 @@ export class RedisStore implements ChatStore {
       down: this.#watcher.down,
       up: () => {
         this.#watcher.up?.();
-        this.raiseIds().catch(() => {}); // Redis may have come back empty: ids go on from the highest seen here
+        this.raiseIds().catch(() => {}); // Redis may have come back empty: ids go on above the highest seen here
       },
     }, "teaparty-store");
     try {
@@ -178,6 +187,7 @@ export class RedisStore implements ChatStore {
     }
     await this.#sub.subscribe(STORE_CHANNEL, (message: string) => this.#changed(message));
     await this.reread();
+    await this.raiseIds(); // Redis and every node may have restarted empty together: ids above any given before
   }
 
   /** Reads accounts, bans, mutes and topics from Redis into the copy again. */
@@ -269,7 +279,7 @@ export class RedisStore implements ChatStore {
   /** Stores room lines (one script: atomic, ids in order) and sets their ids. */
   async addMessages(messages: StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const args: string[] = [history(""), String(this.#keep), String(this.#highestId)];
+    const args: string[] = [history(""), String(this.#keep), digits(this.idsAbove)];
     for (const m of messages) args.push(m.room, String(m.at), m.kind, m.nick, m.text);
     const ids = await reach(() => this.#redis.eval(ADD, { keys: [MESSAGE_ID], arguments: args })) as number[];
     messages.forEach((m, i) => m.id = Number(ids[i]));
@@ -282,13 +292,26 @@ export class RedisStore implements ChatStore {
   }
 
   /**
-   * Raises the cluster-wide id counter to at least {@linkcode RedisStore.highestId}
-   * (done by itself whenever the connection is back): lines stored anywhere
-   * after a Redis that restarted empty get higher ids than any seen here.
+   * What the ids given here start above: the highest id seen here, or the
+   * {@linkcode idFloor} of the clock at the last raise (at connecting, and
+   * whenever the connection is back) if higher, as in the in-memory store:
+   * even when Redis and every node restarted empty together, ids go on above
+   * the ones clients kept (a page's seen lines, an IRC client's msgid).
+   */
+  get idsAbove(): number {
+    return Math.max(this.#highestId, this.#floor);
+  }
+
+  /**
+   * Raises the cluster-wide id counter (never lowering it) to at least
+   * {@linkcode RedisStore.idsAbove}, with the floor taken from the clock now
+   * (done by itself at connecting and whenever the connection is back):
+   * lines stored anywhere after a Redis that restarted empty get higher ids
+   * than any seen here, or given before by a cluster that restarted whole.
    */
   async raiseIds(): Promise<void> {
-    if (this.#highestId === 0) return;
-    const floor = String(this.#highestId);
+    this.#floor = Math.max(this.#floor, idFloor());
+    const floor = digits(this.idsAbove);
     await reach(() => this.#redis.eval(RAISE_IDS, { keys: [MESSAGE_ID], arguments: [floor] }));
   }
 
@@ -494,6 +517,11 @@ export class RedisStore implements ChatStore {
     this.#cmd = this.#sub = undefined;
     this.#copy.close();
   }
+}
+
+/** An id as the Lua scripts take it: the digits of a whole number (String() has no exponent below 1e21). */
+function digits(id: number): string {
+  return String(Math.floor(id));
 }
 
 function message(room: string, entry: { id: string; message: Record<string, string> }): StoredMessage {
