@@ -98,6 +98,42 @@ const LF = 10;
 const CR = 13;
 const NUL = 0;
 
+/**
+ * Where the line that goes on at `from` ends in `buf[from, end)`: the index
+ * of its LF or CR, or `end` when its end has not come yet. With
+ * {@linkcode lineEndSize} and {@linkcode crTail}, this is the line-end rule
+ * (LF, CR LF, CR NUL or a lone CR) every reader of these lines follows: the
+ * line reader, and the IRC door's UTF-8 check (irc/utf8.ts), which must
+ * number the lines as the reader does.
+ */
+export function findLineEnd(buf: Uint8Array, from: number, end: number): number {
+  let i = from;
+  while (i < end) {
+    const b = buf[i];
+    if (b === LF || b === CR) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * How many bytes the line end at `buf[at]` (an LF or CR that
+ * {@linkcode findLineEnd} found) takes: 2 for CR LF or CR NUL, 1 for LF or
+ * a lone CR, 0 for a CR that is the last byte of `buf[…, end)`: whether the
+ * next byte, in a later read, belongs to it is for {@linkcode crTail} to
+ * say then.
+ */
+export function lineEndSize(buf: Uint8Array, at: number, end: number): number {
+  if (buf[at] !== CR) return 1;
+  if (at + 1 === end) return 0;
+  return crTail(buf[at + 1]) ? 2 : 1;
+}
+
+/** Whether byte `b`, right after the CR that ended a line (even in a later read), belongs to that line end (LF, NUL). */
+export function crTail(b: number): boolean {
+  return b === LF || b === NUL;
+}
+
 /** Told by a {@linkcode LineSource} when a read is done. */
 export interface LineListener {
   /** A read is done: take lines with `next()` until it returns undefined (at the end of input too). */
@@ -197,33 +233,19 @@ export class LineReader implements LineSource {
     while (scan < end) {
       if (this.#afterCr) {
         this.#afterCr = false;
-        if (buf[scan] === LF || buf[scan] === NUL) {
+        if (crTail(buf[scan])) {
           this.#start = scan = scan + 1;
           continue;
         }
       }
-      let i = scan;
-      while (i < end) {
-        const b = buf[i];
-        if (b === LF || b === CR) break;
-        i++;
-      }
+      const i = findLineEnd(buf, scan, end);
       if (i === end) {
         scan = end;
         break;
       }
-      let next: number;
-      if (buf[i] === CR) {
-        if (i + 1 === end) { // the next read decides whether an LF or NUL belongs to this line end
-          this.#afterCr = true;
-          next = i + 1;
-        } else {
-          const after = buf[i + 1];
-          next = after === LF || after === NUL ? i + 2 : i + 1;
-        }
-      } else {
-        next = i + 1;
-      }
+      const size = lineEndSize(buf, i, end);
+      if (size === 0) this.#afterCr = true; // a CR last: the next read decides whether an LF or NUL belongs to it
+      const next = i + (size || 1);
       const start = this.#start;
       this.#start = this.#scan = next;
       if (this.#skipping) {

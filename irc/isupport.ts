@@ -69,7 +69,7 @@ export function isupportTokens(network: string): string[] {
     `NETWORK=${escapeValue(network)}`,
     `NICKLEN=${MAX_NICK}`,
     "PREFIX=(o)@",
-    `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},JOIN:,PART:,NAMES:1,WHOIS:1,ISON:,USERHOST:5`,
+    `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},JOIN:,PART:,KICK:,NAMES:1,WHOIS:1,ISON:,USERHOST:5`,
     `TOPICLEN=${TOPICLEN}`,
     "UTF8ONLY",
   ];

@@ -4,7 +4,8 @@
  * (line_reader.ts) hands lines over decoded, each bad byte already turned
  * into U+FFFD (which a client may also send on purpose, as valid UTF-8).
  * {@linkcode Utf8Check} is a byte filter for the reader: it sees the bytes
- * as they are read, splits them into lines exactly as the reader does (LF,
+ * as they are read, splits them into lines with the reader's own line-end
+ * rule (`findLineEnd`, `lineEndSize` and `crTail` of line_reader.ts: LF,
  * CR LF, CR NUL or a lone CR, also across reads), checks each line's UTF-8
  * (no overlong forms, surrogates or code points past U+10FFFF) and keeps,
  * for the lines that fail, their number and their length in bytes as
@@ -22,11 +23,7 @@
  * ```
  * @module
  */
-import type { ByteFilter } from "../line_reader.ts";
-
-const LF = 10;
-const CR = 13;
-const NUL = 0;
+import { type ByteFilter, crTail, findLineEnd, lineEndSize } from "../line_reader.ts";
 
 /** Finds the lines that are not valid UTF-8 (see the module documentation). */
 export class Utf8Check implements ByteFilter {
@@ -42,19 +39,29 @@ export class Utf8Check implements ByteFilter {
 
   /** Looks at `buf[start, end)` as it was read; changes nothing and returns `end`. */
   filter(buf: Uint8Array, start: number, end: number): number {
-    for (let i = start; i < end; i++) {
+    // The line ends are the line reader's own (line_reader.ts), so the lines are numbered as it gives them.
+    let i = start;
+    if (this.#afterCr && i < end) {
+      this.#afterCr = false;
+      if (crTail(buf[i])) i++;
+    }
+    while (i < end) {
+      const at = findLineEnd(buf, i, end);
+      this.#check(buf, i, at);
+      if (at === end) break;
+      this.#endLine();
+      const size = lineEndSize(buf, at, end);
+      if (size === 0) this.#afterCr = true; // a CR last: an LF or NUL at the start of the next read is its end
+      i = at + (size || 1);
+    }
+    return end;
+  }
+
+  /** Checks `buf[from, to)`, bytes of the line being read (no line end among them). */
+  #check(buf: Uint8Array, from: number, to: number): void {
+    this.#bytes += to - from;
+    for (let i = from; i < to && !this.#bad; i++) {
       const b = buf[i];
-      if (this.#afterCr) {
-        this.#afterCr = false;
-        if (b === LF || b === NUL) continue;
-      }
-      if (b === LF || b === CR) {
-        this.#endLine();
-        this.#afterCr = b === CR;
-        continue;
-      }
-      this.#bytes++;
-      if (this.#bad) continue;
       if (this.#need > 0) {
         if (b < this.#lo || b > this.#hi) {
           this.#bad = true;
@@ -76,7 +83,6 @@ export class Utf8Check implements ByteFilter {
         } else this.#bad = true;
       }
     }
-    return end;
   }
 
   #endLine(): void {

@@ -1,6 +1,7 @@
 /**
  * IRC channel commands on teaparty's rooms: `JOIN` (several at once, and
- * `JOIN 0`), `PART`, `NAMES`, `TOPIC`, `LIST`, `KICK`, `MODE` and `INVITE`.
+ * `JOIN 0`), `PART`, `NAMES` (with no channel: each channel the client is
+ * in, then `366 nick *`), `TOPIC`, `LIST`, `KICK`, `MODE` and `INVITE`.
  *
  * - A JOIN reply lists at most `--crowd` names: in a crowded room entries
  *   and leaves are summed up once a second rather than sent one by one, so
@@ -12,10 +13,11 @@
  *   (`*!*@1.2.3.4`) server-wide, as /ban does; `+q`/`-q` mute or unmute a
  *   nick, as /mute does. Other modes are refused with the reason. One
  *   MODE command applies at most `MODES` (4) changes with a parameter.
- * - KICK follows teaparty's rule: out of a side room, out of the server
- *   from the main room (its channels see it QUIT with the kick's reason);
- *   a line-protocol user kicked out of a side room is moved to the main
- *   room.
+ * - KICK takes one channel and several nicks, or as many channels as nicks
+ *   (pairwise, RFC 2812). Each kick follows teaparty's rule: out of a side
+ *   room, out of the server from the main room (its channels see it QUIT
+ *   with the kick's reason); a line-protocol user kicked out of a side room
+ *   is moved to the main room.
  * - INVITE tells the invited user (IRC users get an INVITE line); rooms are
  *   open to all, so it only points the way.
  *
@@ -156,7 +158,11 @@ function leave(s: IrcSession, room: Room, reason?: string): void {
 }
 
 function names(s: IrcSession, params: string[]): void {
-  if (params.length === 0 || params[0] === "") return s.numeric(RPL.ENDOFNAMES, "*", "End of /NAMES list");
+  if (params.length === 0 || params[0] === "") {
+    // No channel: the lists of the channels the client is in (what irssi and WeeChat show), then the end of all.
+    for (const room of s.user!.rooms) namesReply(s, room);
+    return s.numeric(RPL.ENDOFNAMES, "*", "End of /NAMES list");
+  }
   const name = params[0].split(",")[0];
   const room = name.startsWith("#") ? s.chat.rooms.get(name) : undefined;
   if (!room) return s.numeric(RPL.ENDOFNAMES, name, "End of /NAMES list");
@@ -208,19 +214,34 @@ async function list(s: IrcSession, params: string[]): Promise<void> {
   s.numeric(RPL.LISTEND, "End of /LIST");
 }
 
+/**
+ * `KICK #a nick1,nick2` (one channel, several users) or `KICK #a,#b nick1,nick2`
+ * (as many channels as users, taken pairwise: RFC 2812 3.2.8); other counts
+ * get 461. Each pair goes the way of a single KICK ({@linkcode kickFrom}).
+ */
 async function kick(s: IrcSession, params: string[]): Promise<void> {
+  const chans = params[0].split(",").filter((c) => c !== "");
+  const nicks = params[1].split(",").filter((n) => n !== "");
+  const reason = params[2] ? splitText(cleanIrcText(params[2]).trim(), KICKLEN)[0] : "";
+  if (chans.length === 1) return kickFrom(s, chans[0], nicks, reason);
+  if (chans.length === 0 || chans.length !== nicks.length) {
+    return s.numeric(ERR.NEEDMOREPARAMS, "KICK", "Not enough parameters (one channel, or one per nick)");
+  }
+  for (let i = 0; i < chans.length && !s.closed; i++) await kickFrom(s, chans[i], [nicks[i]], reason);
+}
+
+/** Kicks `nicks` out of the channel `name`: 403, 442 or 482 once for the channel, 441 for each nick not in it. */
+async function kickFrom(s: IrcSession, name: string, nicks: string[], reason: string): Promise<void> {
   const user = s.user!;
   const chat = s.chat;
-  const room = roomFor(s, params[0]);
+  const room = roomFor(s, name);
   if (!room) return;
   const chan = channel(room.name);
   if (!user.rooms.has(room)) return s.numeric(ERR.NOTONCHANNEL, chan, "You're not on that channel");
   if (!s.chat.isOperator(user)) {
     return s.numeric(ERR.CHANOPRIVSNEEDED, chan, "You're not a channel operator (teaparty operators are --op nicks)");
   }
-  const reason = params[2] ? splitText(cleanIrcText(params[2]).trim(), KICKLEN)[0] : "";
-  for (const nick of params[1].split(",")) {
-    if (nick === "") continue;
+  for (const nick of nicks) {
     const other = chat.find(nick);
     if (!other || !other.rooms.has(room)) {
       s.numeric(ERR.USERNOTINCHANNEL, nick, chan, "They aren't on that channel");
@@ -419,7 +440,12 @@ export const channelCommands: IrcCommand[] = [
     run: (s, m) => join(s, m.params),
   },
   { name: "PART", params: 1, help: "PART #a,#b [:reason]: leave rooms", run: (s, m) => part(s, m.params) },
-  { name: "NAMES", params: 0, help: "NAMES #room: who is in a room", run: (s, m) => names(s, m.params) },
+  {
+    name: "NAMES",
+    params: 0,
+    help: "NAMES [#room]: who is in a room (no room: each you are in)",
+    run: (s, m) => names(s, m.params),
+  },
   {
     name: "TOPIC",
     params: 1,
@@ -435,7 +461,7 @@ export const channelCommands: IrcCommand[] = [
   {
     name: "KICK",
     params: 2,
-    help: "KICK #room nick [:reason]: (operators) send someone out",
+    help: "KICK #room nick[,nick] [:reason] | KICK #a,#b nick1,nick2: (operators) send someone out",
     run: (s, m) => kick(s, m.params),
   },
   {

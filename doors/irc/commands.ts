@@ -86,10 +86,13 @@ function help(s: IrcSession, params: string[]): void {
 const serverCommands: IrcCommand[] = [
   {
     name: "PING",
-    params: 1,
+    params: 0, // checked here: an empty token (`PING :`) is a token, answered `PONG teaparty :`
     before: true,
     help: "PING <token>: the server answers PONG",
-    run: (s, m) => s.reply("PONG", SERVER, m.params[0]),
+    run: (s, m) => {
+      if (m.params.length === 0) return s.numeric(ERR.NEEDMOREPARAMS, "PING", "Not enough parameters");
+      s.reply("PONG", SERVER, m.params[0]);
+    },
   },
   { name: "PONG", params: 0, before: true, help: "PONG <token>: the answer to the server's PING", run: () => {} },
   { name: "QUIT", params: 0, before: true, help: "QUIT [:reason]: leave the server", run: (s, m) => quit(s, m.params) },
