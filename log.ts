@@ -131,18 +131,39 @@ function join(chunks: Uint8Array[]): Uint8Array {
 
 let stderrBuffer: LogBuffer | undefined;
 
+/**
+ * Lines a second that {@linkcode Logger.often} prints of one event (a
+ * refusal, a connection closed to make room): a flood of connections must not
+ * become a flood of log lines. The rest are counted, and one line tells how
+ * many were left out.
+ */
+export const OFTEN_LINES_PER_SECOND = 20;
+
+// One event's lines in the current second of Logger.often.
+interface OftenWindow {
+  since: number; // when the second began
+  lines: number; // lines printed in it
+  left: number; // lines left out in it
+  level: number;
+  name: string;
+}
+
 /** A logger that writes one line per event (to stderr unless told otherwise). */
 export class Logger {
   #level: number;
   #write: (line: string) => void;
   #writer: LogBuffer | undefined;
+  #clock: () => number;
+  #often = new Map<string, OftenWindow>();
 
   /**
    * @param level the lowest level printed: debug, info, warn, error or silent
    * @param write where lines go (stderr, buffered and never blocking, by default)
+   * @param clock the time in ms, for {@linkcode Logger.often} (default `Date.now`)
    */
-  constructor(level = "info", write?: (line: string) => void) {
+  constructor(level = "info", write?: (line: string) => void, clock: () => number = Date.now) {
     this.#level = order[level] ?? 1;
+    this.#clock = clock;
     if (write) this.#write = write;
     else {
       const writer = this.#writer = stderrBuffer ??= new LogBuffer();
@@ -150,9 +171,56 @@ export class Logger {
     }
   }
 
-  /** Resolves when the lines logged so far are written (or given up). */
+  /** Resolves when the lines logged so far are written (or given up); first tells the lines left out so far. */
   flush(): Promise<void> {
+    for (const [event, window] of this.#often) this.#leftOut(event, window);
+    this.#often.clear();
     return this.#writer?.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * Logs an event that an attacker can make happen at will, at most
+   * {@linkcode OFTEN_LINES_PER_SECOND} lines of it a second; the next line
+   * of it after that second (or {@linkcode Logger.flush}) says how many
+   * were left out: `WARN refused lines left out count=480 since=…`.
+   *
+   * @example
+   * ```ts
+   * import { Logger } from "./log.ts";
+   * const lines: string[] = [];
+   * let now = 0;
+   * const log = new Logger("info", (line) => lines.push(line), () => now);
+   * for (let i = 0; i < 25; i++) log.often("warn", "refused", { ip: "10.0.0.1" });
+   * now = 1000;
+   * log.often("warn", "refused", { ip: "10.0.0.1" });
+   * lines.length; // 22: twenty, "refused lines left out count=5 …", and the new one
+   * ```
+   */
+  often(level: "info" | "warn", event: string, fields?: LogFields): void {
+    const n = order[level];
+    if (n < this.#level) return;
+    const now = this.#clock();
+    let window = this.#often.get(event);
+    if (!window || now - window.since >= 1000 || now < window.since) {
+      if (window) this.#leftOut(event, window);
+      window = { since: now, lines: 0, left: 0, level: n, name: level.toUpperCase() };
+      this.#often.set(event, window);
+    }
+    if (window.lines >= OFTEN_LINES_PER_SECOND) {
+      window.left++;
+      return;
+    }
+    window.lines++;
+    this.#log(n, window.name, event, fields);
+  }
+
+  #leftOut(event: string, window: OftenWindow): void {
+    if (window.left === 0) return;
+    this.#log(window.level, window.name, `${event} lines left out`, {
+      count: window.left,
+      since: new Date(window.since).toISOString(),
+    });
+    window.left = 0;
   }
 
   /** Logs a debug event. */

@@ -208,8 +208,8 @@ export class Outbox {
   /**
    * @param sink where bytes go
    * @param limit most bytes queued behind a write still waiting on the client (each queued chunk counting
-   *   {@linkcode CHUNK_OVERHEAD} more; {@linkcode TURN_SLACK} times that while no write waits); the push that
-   *   passes it calls `owner.overflowed()`
+   *   {@linkcode CHUNK_OVERHEAD} more; {@linkcode TURN_SLACK} times that while no write waits, and never more
+   *   than that with the write's bytes); the push that passes it calls `owner.overflowed()`
    * @param owner told about overflow and write errors
    */
   constructor(sink: ByteSink, limit: number, owner: OutboxOwner) {
@@ -234,9 +234,11 @@ export class Outbox {
     // Behind a write still waiting on the client the queue may hold `limit`;
     // with no write waiting, the client took everything so far, and one
     // turn's output (many senders at once) may reach TURN_SLACK times that
-    // before the next flush hands it over.
+    // before the next flush hands it over. What waits in all, the write
+    // included, never passes TURN_SLACK times the limit.
     const cost = this.#queued + (this.#count + 1) * CHUNK_OVERHEAD + bytes.length;
-    if (cost > (this.#writing ? this.#limit : this.#limit * TURN_SLACK)) {
+    const most = this.#limit * TURN_SLACK;
+    if (cost > (this.#writing ? Math.min(this.#limit, most - this.#inFlight) : most)) {
       this.close();
       this.#owner.overflowed();
       return false;

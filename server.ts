@@ -224,7 +224,7 @@ export class ChatServer extends EventTarget implements DoorHost {
       ? "origin"
       : "other";
     this.#refusals.labels(why).inc();
-    this.log.warn("refused", { ip, door, reason });
+    this.log.often("warn", "refused", { ip, door, reason });
     this.#emit("refuse", { ip, door, reason });
   }
 

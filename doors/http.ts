@@ -167,7 +167,7 @@ export class HttpDoor implements Door {
     }
     this.#heads.delete(victim[0]);
     this.#evicted.add(victim[0]);
-    this.host.log.info("http request closed to make room", { ip: most, reason: "head unfinished" });
+    this.host.log.often("info", "http request closed to make room", { ip: most, reason: "head unfinished" });
     closeQuietly(victim[0]); // its request ends: the slot is free
   }
 

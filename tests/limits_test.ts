@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startServer } from "./helpers.ts";
+import { OFTEN_LINES_PER_SECOND } from "../log.ts";
 
 const encoder = new TextEncoder();
 
@@ -112,6 +113,25 @@ Deno.test("max-clients refuses a connection beyond the limit with one line, then
   await closed;
   const fourth = await chat.connect();
   await fourth.waitFor(/Log in with/);
+});
+
+Deno.test("a flood of refused connections logs at most OFTEN_LINES_PER_SECOND refusals a second, then how many were left out", async () => {
+  await using chat = await startServer({ maxClients: 1, maxPerIp: 0 });
+  await chat.login("alice");
+  const started = performance.now();
+  const flood = 3 * OFTEN_LINES_PER_SECOND;
+  for (let i = 0; i < flood; i++) {
+    const refused = await chat.connect();
+    await refused.closed();
+  }
+  const seconds = Math.ceil((performance.now() - started) / 1000);
+  await chat.server.log.flush();
+  const printed = chat.logs.filter((l) => /WARN refused ip=/.test(l)).length;
+  const left = chat.logs.map((l) => / WARN refused lines left out count=(\d+) /.exec(l)).filter((m) => m !== null)
+    .reduce((sum, m) => sum + Number(m[1]), 0);
+  assert.equal(printed + left, flood, chat.logs.join("\n"));
+  assert.ok(printed <= OFTEN_LINES_PER_SECOND * (seconds + 1), `${printed} lines in ${seconds} s`);
+  if (seconds <= 2) assert.ok(left > 0, chat.logs.join("\n")); // a slower host spreads the flood over more seconds
 });
 
 Deno.test("max-per-ip refuses a connection beyond the limit with one line, then closes it", async () => {

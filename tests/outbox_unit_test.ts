@@ -246,6 +246,20 @@ Deno.test("behind a write still waiting on the client, the queue may hold only t
   assert.equal(events.overflows, 1);
 });
 
+Deno.test("a turn's output taken by a write that then waits leaves room behind it only up to TURN_SLACK times the limit in all", async () => {
+  const sink = new GatedSink();
+  const limit = 1000;
+  const { box, events } = outbox(sink, limit);
+  const big = new Uint8Array(3500 - CHUNK_OVERHEAD);
+  assert.equal(box.push(big), true, "3.5 limits in one turn, no write waiting");
+  await settle();
+  assert.equal(sink.writes.length, 1); // the write waits: the client is not reading
+  assert.equal(box.push(new Uint8Array(300 - CHUNK_OVERHEAD)), true, "3.8 limits in all");
+  assert.equal(events.overflows, 0);
+  assert.equal(box.push(new Uint8Array(300 - CHUNK_OVERHEAD)), false, "4.1 limits in all");
+  assert.equal(events.overflows, 1);
+});
+
 Deno.test("tiny chunks count their own memory: a flood of 3-byte chunks meets the limit long before 3 bytes each would", () => {
   const sink = new GatedSink();
   const limit = 64 * 1024;
