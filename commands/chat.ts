@@ -172,6 +172,7 @@ export const chatCommands: Command[] = [
     name: "say",
     bare: "leading",
     where: "member",
+    talk: true,
     args: "<text...>",
     help: "say something to the room (a plain line does the same)",
     run(ctx, [text]) {
@@ -181,6 +182,7 @@ export const chatCommands: Command[] = [
   {
     name: "me",
     where: "member",
+    talk: true,
     args: "<action...>",
     help: "act: /me waves shows * <you> waves",
     run(ctx, [text]) {
@@ -191,6 +193,7 @@ export const chatCommands: Command[] = [
     name: "emote",
     bare: "leading",
     where: "member",
+    talk: true,
     args: "<action...>",
     help: "the same as /me, without a slash (for clients such as TinyFugue that keep /commands)",
     run(ctx, [text]) {

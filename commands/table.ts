@@ -69,6 +69,12 @@ export interface Command {
   /** Its arguments are secret (passwords): never repeated in replies or logs. */
   secret?: boolean;
   /**
+   * It only talks to the room (`say`, `/me`) and reads no account: the
+   * store is not first asked whether another program changed the accounts,
+   * so `say hi` costs what a plain line does.
+   */
+  talk?: boolean;
+  /**
    * Argument shape, shown in usage lines: `<x>` a required word, `[x]` an
    * optional word, `<x...>` / `[x...]` the rest of the line. Empty: none.
    */
@@ -263,7 +269,7 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   if (command.where === "guest" && session.loggedIn) {
     return fail(`You are already logged in as ${session.nick}.`);
   }
-  if (parsed.kind === "command") chat.refreshAccounts(); // an account removed meanwhile shows at once
+  if (parsed.kind === "command" && !command.talk) chat.refreshAccounts(); // an account removed meanwhile shows at once
   if (command.op && !chat.isOperator(session.user)) {
     return fail(`Only operators may use /${command.name}.`);
   }

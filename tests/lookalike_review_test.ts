@@ -203,3 +203,22 @@ Deno.test("an account the account tool makes while a guest holds the nick (as Iv
   assert.equal(await tryLogin(chat, "\u0131van"), refused("\u0131van", "ivan"), "the new account");
   assert.equal(await tryLogin(chat, "lvan"), entered("lvan"), "the guest's spelling left with the guest");
 });
+
+Deno.test("a line said (plain, say, /me, emote) does not ask the store whether the account tool changed accounts; a command does", async () => {
+  const database = Store.open("");
+  let asked = 0;
+  const changedElsewhere = database.changedElsewhere.bind(database);
+  database.changedElsewhere = () => {
+    asked++;
+    return changedElsewhere();
+  };
+  await using chat = await startDbServer({ database, rate: 0 });
+  const alice = await chat.login("alice");
+  const before = asked;
+  for (const line of ["hello", "say hi", "/me waves", "emote nods"]) alice.send(line);
+  await alice.waitFor("* alice nods");
+  assert.equal(asked, before, "talking reads no account");
+  alice.send("/whois alice");
+  await alice.waitFor(/^\*\*\* alice: in main, .*not registered/);
+  assert.ok(asked > before, "a command sees the account tool's changes first");
+});
