@@ -10,15 +10,28 @@
  */
 import { helpText, parseOptions } from "./config.ts";
 import { ChatServer } from "./server.ts";
-import { dirname } from "node:path";
+import { dirname, normalize } from "node:path";
 import { ACCOUNT_DB } from "./account.ts";
 import { heapSlack, heapUsed, lastResortGc, MemoryTrim } from "./memory_trim.ts";
 import { bytesSent } from "./outbox.ts";
+import { explain, StoreError } from "./store.ts";
 
 /** The account tool's command line that creates `nick` in the database `db`. */
 function accountCommand(nick: string, db: string): string {
   const quote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-  return `npm run account -- add ${quote(nick)}${db === ACCOUNT_DB ? "" : ` --db ${quote(db)}`}`;
+  if (db === ACCOUNT_DB) return `npm run account -- add ${quote(nick)}`;
+  // The task may write only in data/: a database elsewhere needs deno with permissions for its folder.
+  if (insideData(db)) return `npm run account -- add ${quote(nick)} --db ${quote(db)}`;
+  const dir = quote(dirname(db));
+  return `node_modules/.bin/deno run --allow-read=${dir} --allow-write=${dir} account.ts add ${quote(nick)} --db ${
+    quote(db)
+  }`;
+}
+
+/** Whether a database path is inside ./data, where the npm tasks may read and write. */
+function insideData(db: string): boolean {
+  const parts = normalize(db).split("/");
+  return parts.length > 1 && parts[0] === "data";
 }
 
 /** Runs the server with command-line arguments; resolves with the exit code. */
@@ -44,8 +57,12 @@ export async function main(args: string[]): Promise<number> {
   }
   let server: ChatServer;
   try {
-    const dir = parsed.options.db ? dirname(parsed.options.db) : "";
-    if (dir && dir !== ".") Deno.mkdirSync(dir, { recursive: true });
+    const dir = db ? dirname(db) : "";
+    try {
+      if (dir && dir !== ".") Deno.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new StoreError(`cannot open database ${db}: ${explain(error)}`); // its folder, made if missing
+    }
     server = new ChatServer(parsed.options);
   } catch (error) {
     console.error(`teaparty: ${(error as Error).message}`);

@@ -827,7 +827,11 @@ export function explain(error: unknown): string {
   if (code === 11 || /malformed/.test(text)) return "the database file is corrupt (database disk image is malformed)";
   if (code === 8 || /readonly/.test(text)) return "the database is read-only; teaparty must be able to write to it";
   if (code === 13 || /disk is full/.test(text)) return "the disk is full";
-  if (/Requires (read|write) access/.test(text)) return `${text} (grant it with --allow-read/--allow-write)`;
+  const denied = /Requires (read|write) access to "([^"]*)"/.exec(text);
+  if (denied) {
+    return `Deno may not ${denied[1]} ${denied[2]}: run it with --allow-read and --allow-write for that folder ` +
+      `(the npm tasks allow only data/)`;
+  }
   // The Redis client's own words for a connection that is down (cluster mode).
   if (/client is offline|socket closed unexpectedly|ECONNREFUSED/i.test(text)) return UNREACHABLE;
   return text;

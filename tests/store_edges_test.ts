@@ -212,7 +212,10 @@ Deno.test("--op without --db is refused: the in-memory database has no accounts"
 Deno.test("--op with an account missing from another database file names that file in the command to run", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/chat.db`;
-  await refusesToStart(serverOn(file, ["--op", "root"]), new RegExp(`npm run account -- add root --db ${file}$`));
+  await refusesToStart(
+    serverOn(file, ["--op", "root"]),
+    new RegExp(`deno run --allow-read=${dir.path} --allow-write=${dir.path} account\\.ts add root --db ${file}$`),
+  );
 });
 
 Deno.test("the account tool works before the first start: it creates the database's folder", async () => {
