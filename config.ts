@@ -12,17 +12,19 @@
  */
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./room_name.ts";
-import { checkNick } from "./nick.ts";
+import { checkNick, codePoint } from "./nick.ts";
 import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing.ts";
 import { originProblem } from "./wire/http.ts";
+import { parseAddress } from "./moderation.ts";
+import { cleanLine, hasVisible } from "./text.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
   /** Address to listen on. */
   host: string;
-  /** TCP port; 0 picks a free one. */
+  /** Port of the telnet door (also for MUD clients and nc); 0 picks a free one. */
   port: number;
-  /** Server name shown in the greeting. */
+  /** Server name shown in the greeting (and the IRC door's NETWORK); see {@linkcode nameProblem}. */
   name: string;
   /** The main room, where users arrive after login. */
   room: string;
@@ -70,7 +72,7 @@ export interface ServerOptions {
   tlsKey: string;
   /** Origins besides the page's own that may open the WebSocket (`*` for any). */
   allowOrigin: string[];
-  /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For). */
+  /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For), in normal form. */
   trustProxy: string[];
   /** Port of the IRC door; 0 picks a free one; -1: no such door. */
   ircPort: number;
@@ -137,7 +139,7 @@ export const flags: readonly Flag[] = [
     flag: "port",
     kind: "number",
     arg: "N",
-    help: "TCP port (0 picks a free port)",
+    help: "telnet port, also for MUD clients and nc (0 picks a free port)",
     min: 0,
     integer: true,
   },
@@ -288,7 +290,7 @@ export const flags: readonly Flag[] = [
     flag: "trust-proxy",
     kind: "list",
     arg: "ADDR",
-    help: "a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+    help: "the IP address of a reverse proxy whose X-Forwarded-For names the client (repeatable)",
   },
   {
     key: "ircPort",
@@ -363,6 +365,9 @@ export function parseOptions(args: string[]): ParsedOptions {
     else if (f.kind === "number") record[f.key] = toNumber(f, value as string);
     else record[f.key] = value;
   }
+  const nameIssue = nameProblem(options.name);
+  if (nameIssue) throw new Error(`--name ${shown(options.name)}: ${nameIssue}`);
+  options.trustProxy = options.trustProxy.map(trustedProxy);
   if (values.db === "") throw new Error("--db needs a file name (leave --db out to keep everything in memory)");
   for (const nick of options.op) {
     const problem = checkNick(nick);
@@ -420,6 +425,69 @@ export function parseOptions(args: string[]): ParsedOptions {
   const roomProblem = checkRoomName(options.room);
   if (roomProblem) throw new Error(`--room: ${roomProblem}, not "${options.room}"`);
   return { options, help: values.help === true };
+}
+
+/** Longest server name, in characters: it is shown in every greeting and in the IRC door's 001 and 005 lines. */
+export const MAX_NAME = 50;
+
+/**
+ * Why `name` cannot be the server name (`--name`), or undefined if it can:
+ * it must show something, have no control characters (nor the invisible or
+ * direction-changing ones that users' lines lose, see `cleanLine`) and be
+ * at most {@linkcode MAX_NAME} characters. Spaces are fine (the IRC door
+ * escapes them in its NETWORK token).
+ *
+ * @example
+ * ```ts
+ * import { nameProblem } from "./config.ts";
+ * nameProblem("Tea Party"); // undefined
+ * nameProblem(""); // "a server name cannot be empty"
+ * ```
+ */
+export function nameProblem(name: string): string | undefined {
+  if (name === "") return "a server name cannot be empty";
+  const chars = [...name];
+  const control = chars.find(isControl);
+  if (control) return `a server name may not contain control characters (${codePoint(control)})`;
+  if (cleanLine(name) !== name) {
+    // Name the first character that users' lines would lose: joiners and flag tags only count where they are out of place.
+    const lost = (c: string) => cleanLine(c) !== c;
+    const hidden = chars.find((c) => lost(c) && !/^[\u200c\u200d\u{e0000}-\u{e007f}]$/u.test(c)) ?? chars.find(lost)!;
+    return `a server name may not contain ${codePoint(hidden)}: it does not show, or changes the text around it`;
+  }
+  if (!hasVisible(name)) return "a server name needs something visible, not only spaces";
+  if (chars.length > MAX_NAME) return `a server name has at most ${MAX_NAME} characters; this one has ${chars.length}`;
+  return undefined;
+}
+
+/**
+ * A `--trust-proxy` value in the normal form that the HTTP door compares
+ * with the connection's address (IPv6 compressed lower case, an
+ * IPv4-mapped address as IPv4): one IP address, not a range or a name,
+ * since the door trusts exact addresses only. Throws naming the value.
+ */
+function trustedProxy(value: string): string {
+  const flag = `--trust-proxy ${shown(value)}`;
+  const example = "such as 127.0.0.1 or ::1";
+  if (value.includes("/")) {
+    throw new Error(`${flag}: ranges are not supported; give each proxy's own address (repeat the flag), ${example}`);
+  }
+  const parsed = parseAddress(value);
+  if ("error" in parsed) {
+    throw new Error(`${flag}: not an IP address (names are not looked up); give the proxy's address, ${example}`);
+  }
+  return parsed.text;
+}
+
+function isControl(c: string): boolean {
+  const code = c.codePointAt(0)!;
+  return code < 0x20 || (code >= 0x7f && code < 0xa0);
+}
+
+/** A value in quotes for an error line, with what would not show (or would upset the terminal) as `\u{…}`. */
+function shown(text: string): string {
+  const safe = [...text].map((c) => isControl(c) || cleanLine(c) !== c ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c);
+  return `"${safe.join("")}"`;
 }
 
 /**
@@ -505,7 +573,7 @@ export function helpText(): string {
     return `${left.padEnd(28)}${f.help} (default: ${shown})`;
   });
   return [
-    "teaparty: a multi-user chat server for telnet, MUD clients and nc",
+    "teaparty: a multi-user chat server for telnet (MUD clients, nc), web browsers and IRC, each also over TLS",
     "",
     "Usage: deno run --allow-net main.ts [options]",
     "",

@@ -505,11 +505,11 @@ export class ClusterNode implements Peers {
 
   // ---- faults: Redis away, a subscription cut
 
-  /** A connection to Redis broke: the users here are told once per outage. */
+  /** A connection to Redis broke: the users here are told once per outage. While stopping it is no fault. */
   #down(connection: string, why: string): void {
+    if (this.#stopped) return; // the node is closing the connections itself (see stop)
     this.#log.warn("redis down", { connection, error: why });
     this.#broken.add(connection);
-    if (this.#stopped) return;
     if (this.#outage) {
       if (connection === "subscriptions") this.#outage.subscriptions = true;
       return;
@@ -849,7 +849,8 @@ export class ClusterNode implements Peers {
   /**
    * Leaves the cluster (after the chat has let its users go): waits for
    * what is being sent (a second at most), gives up the lease, says goodbye
-   * and closes the connections.
+   * and closes the connections, which logs one `redis closed` line (no
+   * `redis down`: that is for a Redis lost while the node runs).
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -871,6 +872,7 @@ export class ClusterNode implements Peers {
         client.destroy();
       } catch { /* closed */ }
     }
+    this.#log.info("redis closed", { node: this.id });
   }
 }
 

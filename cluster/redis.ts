@@ -25,7 +25,10 @@ export const REDIS_ENV = ["REDIS_DEBUG_MAINTENANCE", "REDIS_EMIT_DIAGNOSTICS"] a
 /** Tries at start-up before giving up. */
 export const START_TRIES = 4;
 
-/** What a connection reports after it first connected. */
+/**
+ * What a connection reports after it first connected. Closing it here
+ * (`close()`, `destroy()`) is not an outage and reports nothing.
+ */
 export interface RedisWatcher {
   /** The connection broke (called once per outage). */
   down?(error: string): void;
@@ -45,7 +48,7 @@ export function checkPermissions(): void {
 /**
  * Connects to `url`, giving up with a one-line Error after
  * {@linkcode START_TRIES} tries; afterwards it reconnects by itself and
- * tells `watcher`.
+ * tells `watcher` of outages (not of its own `close()`).
  */
 export async function openRedis(url: string, watcher: RedisWatcher = {}, name = "teaparty"): Promise<Redis> {
   checkPermissions();
@@ -73,12 +76,8 @@ export async function openRedis(url: string, watcher: RedisWatcher = {}, name = 
       watcher.down?.(error.message);
     }
   });
-  client.on("end", () => {
-    if (connected && !down) {
-      down = true;
-      watcher.down?.("connection closed");
-    }
-  });
+  // No "end" handler: the client ends only when closed here (close(), destroy()), since once connected the
+  // reconnect strategy never gives up; a connection that Redis drops or loses is an "error", then reconnected.
   client.on("ready", () => {
     if (connected && down) {
       down = false;

@@ -41,6 +41,9 @@ Deno.test("--help lists every flag with its default and exits 0", async () => {
   assert.match(stdout, /--name TEXT .*\(default: TestChat\)/);
   assert.match(stdout, /--max-line BYTES .*\(default: 4096\)/);
   assert.match(stdout, /-h, --help/);
+  // The intro names every door, and --port is the telnet one.
+  assert.match(lines[0], /^teaparty: .*telnet.*web.*IRC.*TLS/);
+  assert.match(stdout, /^ {2}--port N +telnet port/m);
   assert.equal((await runCli(["-h"])).stdout, stdout);
 });
 
@@ -140,6 +143,43 @@ Deno.test("bad flag values give a clear error and a nonzero exit", async () => {
     assert.notEqual(code, 0, what);
     assert.match(stderr, mention, what);
     assert.doesNotMatch(stderr, /^\s+at /m, `a stack trace instead of a message: ${what}`);
+  }
+});
+
+Deno.test("a bad --trust-proxy or --name gets one line naming it and exit code 2, before listening", async () => {
+  const cases: [string[], string][] = [
+    [
+      ["--trust-proxy", "bogus"],
+      'teaparty: --trust-proxy "bogus": not an IP address (names are not looked up); give the proxy\'s address, ' +
+      "such as 127.0.0.1 or ::1",
+    ],
+    [
+      ["--trust-proxy", "127.0.0.1", "--trust-proxy", "10.0.0.0/8"],
+      'teaparty: --trust-proxy "10.0.0.0/8": ranges are not supported; give each proxy\'s own address ' +
+      "(repeat the flag), such as 127.0.0.1 or ::1",
+    ],
+    [["--name", ""], 'teaparty: --name "": a server name cannot be empty'],
+    [["--name", "  "], 'teaparty: --name "  ": a server name needs something visible, not only spaces'],
+    [
+      ["--name", "Tea\x1b[2J"],
+      'teaparty: --name "Tea\\u{1b}[2J": a server name may not contain control characters (U+001B)',
+    ],
+  ];
+  const results = await Promise.all(
+    cases.map(([args]) =>
+      runCli(["--host", "127.0.0.1", "--port", "0", "--http-port", "0", ...args], 15000, [
+        "--allow-net",
+        "--allow-read=web",
+      ])
+    ),
+  );
+  for (const [i, [args, line]] of cases.entries()) {
+    const { code, stdout, stderr, started } = results[i];
+    const what = `${JSON.stringify(args)}: exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}`;
+    assert.equal(started, false, `started listening with ${what}`);
+    assert.equal(code, 2, what);
+    assert.equal(stdout, "", what);
+    assert.deepEqual(stderr.split("\n").filter((l) => l !== ""), [line, "Try --help for the list of options."], what);
   }
 });
 

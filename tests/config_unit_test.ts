@@ -260,7 +260,10 @@ Deno.test("helpText lists every flag with its argument, help and default", () =>
 
 Deno.test("helpText starts with usage and ends with --help", () => {
   const lines = helpText().split("\n");
-  assert.equal(lines[0], "teaparty: a multi-user chat server for telnet, MUD clients and nc");
+  assert.equal(
+    lines[0],
+    "teaparty: a multi-user chat server for telnet (MUD clients, nc), web browsers and IRC, each also over TLS",
+  );
   assert.equal(lines[2], "Usage: deno run --allow-net main.ts [options]");
   assert.equal(lines[4], "Options:");
   assert.equal(lines.length, 5 + flags.length + 1);
@@ -289,5 +292,85 @@ Deno.test("--reuse-port is a switch: no value, and only with fixed ports", () =>
   });
   assert.throws(() => parseOptions(["--name", "--reuse-port"]), {
     message: "--name needs a value, not the flag --reuse-port",
+  });
+});
+
+Deno.test("the help names every door, and --port as the telnet one", () => {
+  const text = helpText();
+  const intro = text.split("\n")[0];
+  for (const door of ["telnet", "web", "IRC", "TLS"]) assert.ok(intro.includes(door), `${door} in: ${intro}`);
+  const port = text.split("\n").find((line) => line.startsWith("  --port "))!;
+  assert.match(port, /--port N +telnet port/);
+  assert.doesNotMatch(port, /TCP port/);
+});
+
+Deno.test("--trust-proxy takes IP addresses, stored as the HTTP door compares them", () => {
+  assert.deepEqual(parseOptions(["--trust-proxy", "127.0.0.1", "--trust-proxy", "::1"]).options.trustProxy, [
+    "127.0.0.1",
+    "::1",
+  ]);
+  // The door compares exact addresses as the socket gives them: IPv6 compressed lower case, IPv4-mapped as IPv4.
+  assert.deepEqual(
+    parseOptions(["--trust-proxy", "2001:DB8:0:0::1", "--trust-proxy", "::ffff:10.0.0.2", "--trust-proxy", "0:0::1"])
+      .options.trustProxy,
+    ["2001:db8::1", "10.0.0.2", "::1"],
+  );
+});
+
+Deno.test("a --trust-proxy that is not an IP address is refused in one line naming it", () => {
+  const notAddress = (value: string) =>
+    `--trust-proxy "${value}": not an IP address (names are not looked up); ` +
+    "give the proxy's address, such as 127.0.0.1 or ::1";
+  for (
+    const bad of ["bogus", "", "localhost", "10.0.0.256", "10.0.0", "010.0.0.1", "1:2:3", "::1::2", "fe80::1%eth0"]
+  ) {
+    assert.throws(() => parseOptions(["--trust-proxy", bad]), { message: notAddress(bad) }, bad);
+  }
+  assert.throws(() => parseOptions(["--trust-proxy", "127.0.0.1", "--trust-proxy", "proxy.lan"]), {
+    message: notAddress("proxy.lan"),
+  });
+  for (const range of ["10.0.0.0/8", "fd00::/8", "10.0.0.1/33"]) {
+    assert.throws(() => parseOptions(["--trust-proxy", range]), {
+      message: `--trust-proxy "${range}": ranges are not supported; give each proxy's own address (repeat the flag), ` +
+        "such as 127.0.0.1 or ::1",
+    });
+  }
+  assert.throws(() => parseOptions(["--trust-proxy", "1.2.3.4\x1b[2J"]), {
+    message: /^--trust-proxy "1\.2\.3\.4\\u\{1b\}\[2J": not an IP address/,
+  });
+});
+
+Deno.test("an empty or blank server name is refused in one line", () => {
+  assert.throws(() => parseOptions(["--name", ""]), { message: '--name "": a server name cannot be empty' });
+  assert.throws(() => parseOptions(["--name="]), { message: '--name "": a server name cannot be empty' });
+  for (const blank of [" ", "   ", "\u3000", "\u2800"]) {
+    assert.throws(() => parseOptions(["--name", blank]), {
+      message: `--name "${blank}": a server name needs something visible, not only spaces`,
+    });
+  }
+});
+
+Deno.test("a server name with control or invisible characters is refused naming the character", () => {
+  assert.throws(() => parseOptions(["--name", "Tea\tParty"]), {
+    message: '--name "Tea\\u{9}Party": a server name may not contain control characters (U+0009)',
+  });
+  assert.throws(() => parseOptions(["--name", "Tea\x1b[31m"]), {
+    message: '--name "Tea\\u{1b}[31m": a server name may not contain control characters (U+001B)',
+  });
+  assert.throws(() => parseOptions(["--name", "Tea\r\nParty"]), { message: /control characters \(U\+000D\)$/ });
+  assert.throws(() => parseOptions(["--name", "Tea\x85"]), { message: /control characters \(U\+0085\)$/ });
+  assert.throws(() => parseOptions(["--name", "Tea\u202eytraP"]), {
+    message:
+      '--name "Tea\\u{202e}ytraP": a server name may not contain U+202E: it does not show, or changes the text around it',
+  });
+  assert.throws(() => parseOptions(["--name", "Tea\u200b"]), { message: /may not contain U\+200B/ });
+});
+
+Deno.test("a server name may have spaces, punctuation and emoji, up to 50 characters", () => {
+  for (const name of ["Tea Party", "Tea=Party", "Tea \\ Party", "-tea-", "Чайная", "👩‍💻 Hackers", "x".repeat(50)]) {
+    assert.equal(parseOptions(["--name", name]).options.name, name);
+  }
+  assert.throws(() => parseOptions(["--name", "x".repeat(51)]), {
+    message: `--name "${"x".repeat(51)}": a server name has at most 50 characters; this one has 51`,
   });
 });
