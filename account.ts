@@ -17,7 +17,6 @@
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { type ChatStore, explain, Store, StoreError } from "./store.ts";
 import { RedisStore } from "./cluster/store.ts";
@@ -93,38 +92,94 @@ async function newPassword(): Promise<string> {
   return first;
 }
 
+/** The commands, in the order the usage lists them; true for those that take a nick. */
+const COMMANDS: Record<string, boolean> = { add: true, passwd: true, remove: true, list: false };
+
+/** What the command line asks for: the words (command, nick) and the options. */
+interface ToolArgs {
+  positionals: string[];
+  db?: string;
+  redis?: string;
+  help: boolean;
+}
+
+/**
+ * Reads the command line, wording each mistake as one line of our own (as
+ * the server's flags are), not node:util's. Throws an Error naming the argument.
+ */
+function readArgs(args: string[]): ToolArgs {
+  const result: ToolArgs = { positionals: [], help: false };
+  const valued = ["db", "redis"] as const;
+  const isFlag = (arg: string) => /^--(db|redis|help)(=|$)|^-h$/.test(arg);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      result.positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const at = arg.indexOf("=");
+      const name = at < 0 ? arg.slice(2) : arg.slice(2, at);
+      const flag = valued.find((v) => v === name);
+      if (name === "help") {
+        if (at >= 0) throw new Error("--help takes no value");
+        result.help = true;
+      } else if (!flag) {
+        throw new Error(`there is no option --${name}`);
+      } else if (at >= 0) {
+        result[flag] = arg.slice(at + 1);
+      } else {
+        const next = args[i + 1];
+        if (next === undefined) throw new Error(`--${name} needs a value`);
+        if (isFlag(next)) throw new Error(`--${name} needs a value, not the flag ${next.split("=")[0]}`);
+        result[flag] = next;
+        i++;
+      }
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      for (const c of arg.slice(1)) {
+        if (c !== "h") throw new Error(`there is no option -${c}`);
+      }
+      result.help = true;
+    } else {
+      result.positionals.push(arg);
+    }
+  }
+  return result;
+}
+
+/** Why the words are not a command the tool runs, or undefined if they are. */
+function commandProblem(words: string[]): string | undefined {
+  const [command, ...nicks] = words;
+  if (command === undefined) return `no command (${Object.keys(COMMANDS).join(", ")})`;
+  if (!Object.hasOwn(COMMANDS, command)) {
+    return `unknown command "${command}" (${Object.keys(COMMANDS).join(", ")})`;
+  }
+  if (!COMMANDS[command]) return nicks.length > 0 ? `"${command}" takes no nick` : undefined;
+  if (nicks.length !== 1) return `"${command}" needs one nick${nicks.length > 1 ? `, not ${nicks.length}` : ""}`;
+  return undefined;
+}
+
 /** Runs the account tool; resolves with the exit code (0 done, 1 refused, 2 bad usage). */
 export async function account(args: string[]): Promise<number> {
-  let parsed;
+  let parsed: ToolArgs;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        db: { type: "string" },
-        redis: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = readArgs(args);
   } catch (error) {
-    console.error(`account: ${(error as Error).message.split("\n")[0]}\n${USAGE}`);
+    console.error(`account: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
-  const [command, nick, ...extra] = parsed.positionals;
-  if (parsed.values.help) {
+  if (parsed.help) {
     console.log(USAGE);
     return 0;
   }
-  const needsNick = command === "add" || command === "passwd" || command === "remove";
-  if (!command || !(needsNick || command === "list") || (needsNick && !nick) || extra.length > 0) {
-    console.error(
-      `account: ${command ? `"${command}" needs ${needsNick ? "one nick" : "no nick"}` : "no command"}\n${USAGE}`,
-    );
+  const problem = commandProblem(parsed.positionals);
+  if (problem) {
+    console.error(`account: ${problem}\n${USAGE}`);
     return 2;
   }
-  const { redis } = parsed.values;
-  const db = parsed.values.db ?? (redis === undefined ? ACCOUNT_DB : undefined);
+  const [command, nick] = parsed.positionals;
+  const { redis } = parsed;
+  const db = parsed.db ?? (redis === undefined ? ACCOUNT_DB : undefined);
   if (db !== undefined && redis !== undefined) {
     console.error(`account: --db and --redis do not go together: a cluster keeps its accounts in Redis\n${USAGE}`);
     return 2;
@@ -165,9 +220,9 @@ export async function account(args: string[]): Promise<number> {
       if (accounts.length === 0) console.error("account: no accounts yet");
       return 0;
     }
-    const problem = checkNick(nick);
-    if (problem) {
-      console.error(`account: "${nick}" is not a valid nick: ${problem}`);
+    const nickProblem = checkNick(nick);
+    if (nickProblem) {
+      console.error(`account: "${nick}" is not a valid nick: ${nickProblem}`);
       return 1;
     }
     const key = foldNick(nick);
