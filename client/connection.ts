@@ -1,8 +1,9 @@
 /**
  * The connection to the chat server, kept up: it connects, reads (telnet
  * negotiation answered and removed, bytes cut into lines), and when the
- * link is lost says so and connects again after a growing delay. Writes
- * keep their order. Everything it meets is told to its
+ * link is lost says so and connects again after a growing delay (but not
+ * after a failure that connecting again cannot mend: {@linkcode isFinal}).
+ * Writes keep their order. Everything it meets is told to its
  * {@linkcode ConnectionEvents}; the link, the clock and the waiting are
  * injected, so the unit tests drive it without sockets or real time.
  *
@@ -87,6 +88,16 @@ export const PROMPT_QUIET_MS = 400;
 
 const encoder = new TextEncoder();
 
+/**
+ * Whether connecting again cannot mend `error`, an error of `open`: it says
+ * so with `final: true`, as a TLS refusal does (`TlsRefused` in link.ts: a
+ * certificate refused, a port that does not speak TLS). Such a failure is
+ * told with no retry, even with `reconnect`, and `run` ends.
+ */
+export function isFinal(error: unknown): boolean {
+  return error instanceof Error && (error as { final?: unknown }).final === true;
+}
+
 /** Plain wording for a network error: the OS error number left out. */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -138,7 +149,10 @@ export class Connection {
     return this.#link !== undefined;
   }
 
-  /** Connects and reads until stopped (or, without reconnect, until the first loss or failure). */
+  /**
+   * Connects and reads until stopped (or, without reconnect, until the first
+   * loss or failure; with it, until a failure that is {@linkcode isFinal}).
+   */
   async run(): Promise<void> {
     const { events, reconnect } = this.#options;
     while (!this.#stopped) {
@@ -147,7 +161,7 @@ export class Connection {
         link = await this.#options.open();
       } catch (error) {
         if (this.#stopped) return;
-        const retry = reconnect ? this.#backoff.next() : undefined;
+        const retry = reconnect && !isFinal(error) ? this.#backoff.next() : undefined;
         events.failed(describeError(error), retry);
         if (retry === undefined) return;
         await this.#sleep(retry, this.#abort.signal);

@@ -1,6 +1,8 @@
 /**
  * The client on a terminal: keys go to the line editor, received lines to
- * the screen above it, the connection comes back when lost. The terminal
+ * the screen above it, the connection comes back when lost (unless the
+ * server sent the user away: {@linkcode stayAway}; a TLS refusal is not
+ * tried again either: `isFinal` in connection.ts). The terminal
  * (raw mode, size, signals) is injected as a {@linkcode Tty}, so everything
  * here runs the same in a test terminal (tmux) as in the user's.
  *
@@ -42,6 +44,56 @@ const ESCAPE_WAIT_MS = 50;
 
 const LOGIN = /^\/?login\s+(\S+)/i;
 const LOGOUT = /^\s*(?:\/?logout|\/quit)\s*$/i;
+/**
+ * The server's last word when the nick was logged in from another
+ * connection (the right password takes a registered nick back).
+ */
+const TAKEN_OVER = /^\*\*\* You \(.+\) logged in from another connection; this one is closed\.$/;
+/**
+ * The server's last word to a banned user (`You are banned for good.`,
+ * `You are banned until 2025-06-01 12:00:00 UTC (1h from now): spam`), and
+ * its refusal of a banned address at connect (`Your address is banned …`).
+ */
+const BANNED = /^\*\*\* (You are|Your address is) banned (for good|until .+? UTC)\b/;
+/**
+ * The server's last word to a user kicked out of the main room, so out of
+ * the server (`You were kicked by opal.`, `… by opal: spam`). A kick from a
+ * side room says `You were kicked from den by opal.` and only moves the
+ * user to the main room: the connection stays.
+ */
+const KICKED = /^\*\*\* You were kicked by (\S+?)(?:\.|: .*)$/s;
+
+/** Why the client does not connect again, and the exit code it ends with. */
+export interface StayAway {
+  /** Said as `Not connecting again: <why>`. */
+  why: string;
+  code: number;
+}
+
+/**
+ * Whether `line` from the server is a last word after which connecting
+ * again would undo what was done or be refused, so the client stays away as
+ * the web client does: the nick logged in from another connection (exit 0:
+ * the user is there now, and connecting again would take the nick back),
+ * a ban of the nick or of the address, told when it is given or at connect,
+ * and a kick out of the server (exit 1: the session ended, not by the
+ * user's choice, as a lost connection with `--no-reconnect` does).
+ *
+ * @example
+ * ```ts
+ * import { stayAway } from "./interactive.ts";
+ * stayAway("*** You were kicked by opal: spam"); // { why: "you were kicked out of the server by opal.", code: 1 }
+ * stayAway("*** You were kicked from den by opal."); // undefined (moved to the main room, still connected)
+ * ```
+ */
+export function stayAway(line: string): StayAway | undefined {
+  if (TAKEN_OVER.test(line)) return { why: "you are logged in from another connection.", code: 0 };
+  const ban = BANNED.exec(line);
+  if (ban) return { why: `${ban[1] === "You are" ? "you are" : "your address is"} banned ${ban[2]}.`, code: 1 };
+  const kick = KICKED.exec(line);
+  if (kick) return { why: `you were kicked out of the server by ${kick[1]}.`, code: 1 };
+  return undefined;
+}
 
 /** Runs the client on a terminal until the user quits; resolves with the exit code. */
 export function runInteractive(
@@ -63,6 +115,7 @@ export function runInteractive(
   const done = Promise.withResolvers<number>();
   let finished = false;
   let leaving = false;
+  let away: StayAway | undefined; // the server's last word says not to connect again
   let relogin = options.nick; // the nick to log in again with after a reconnect
   let login: { nick: string; passwordAsked: boolean } | undefined;
   let draft = ""; // what was typed before a password prompt hid the input
@@ -89,6 +142,7 @@ export function runInteractive(
     backoff: new Backoff(),
     events: {
       connected() {
+        away = undefined;
         say(`Connected to ${address}.`);
         if (relogin) sendLogin(relogin);
       },
@@ -96,6 +150,7 @@ export function runInteractive(
         const before = roster.me;
         const styled = lines.map((line) => {
           roster.learn(line);
+          away = stayAway(line) ?? away;
           return styleLine(line, context());
         });
         if (roster.me && roster.me !== before && login) {
@@ -125,6 +180,10 @@ export function runInteractive(
       lost(reason, retry) {
         roster.loggedOut();
         if (leaving) return finish(0);
+        if (away) {
+          say(`Not connecting again: ${away.why}`);
+          return finish(away.code);
+        }
         say(`Connection to ${address} lost: ${reason}.` + again(retry));
         if (retry === undefined) finish(1);
       },

@@ -5,6 +5,8 @@
  * self-signed certificate). Deno's own TLS API cannot skip verification
  * (only the `--unsafely-ignore-certificate-errors` runtime flag can), so the
  * insecure case goes through `node:tls` with `rejectUnauthorized: false`.
+ * A refused certificate is told in plain words, with what to do
+ * ({@linkcode tlsReason}), and is final: not tried again ({@linkcode TlsRefused}).
  *
  * @example
  * ```ts
@@ -42,13 +44,102 @@ export interface LinkOptions {
 /** Opens a link; rejects with an error that says what failed. */
 export async function openLink(options: LinkOptions): Promise<Link> {
   const { host: hostname, port } = options;
-  if (options.tls && options.insecure) return await openInsecure(hostname, port);
-  const conn = options.tls
-    ? await Deno.connectTls({ hostname, port, caCerts: options.caCerts })
-    : await Deno.connect({ hostname, port });
-  if (!options.tls) (conn as Deno.TcpConn).setNoDelay(true);
-  if (options.tls) await (conn as Deno.TlsConn).handshake();
+  const plain = (error: unknown) => plainTlsError(error, { host: hostname, ca: (options.caCerts?.length ?? 0) > 0 });
+  if (options.tls && options.insecure) {
+    return await openInsecure(hostname, port).catch((error) => Promise.reject(plain(error)));
+  }
+  if (!options.tls) {
+    const conn = await Deno.connect({ hostname, port });
+    conn.setNoDelay(true);
+    return new ConnLink(conn);
+  }
+  let conn: Deno.TlsConn | undefined;
+  try {
+    conn = await Deno.connectTls({ hostname, port, caCerts: options.caCerts });
+    await conn.handshake();
+  } catch (error) {
+    try {
+      conn?.close();
+    } catch {
+      // closed already
+    }
+    throw plain(error);
+  }
   return new ConnLink(conn);
+}
+
+/**
+ * A TLS connection refused for a reason that connecting again cannot
+ * change (one of {@linkcode tlsReason}'s: a certificate refused, a port that
+ * does not speak TLS): its `final` tells the connection (connection.ts) not
+ * to try again, as it would be refused the same way until someone changes the
+ * certificate or the command line.
+ */
+export class TlsRefused extends Error {
+  /** Connecting again would be refused the same way (see `isFinal` in connection.ts). */
+  readonly final = true;
+}
+
+/**
+ * The error of a TLS connection that failed: one {@linkcode tlsReason} puts
+ * in plain words is a {@linkcode TlsRefused}; any other is left as it is
+ * (a refused or reset connection may well work the next time).
+ */
+function plainTlsError(error: unknown, context: { host: string; ca: boolean }): unknown {
+  if (!(error instanceof Error)) return error;
+  const reason = tlsReason(error.message, context);
+  return reason === error.message ? error : new TlsRefused(reason, { cause: error });
+}
+
+/**
+ * A TLS failure in plain words: the errors of Deno's TLS stack (rustls)
+ * that a user meets most (a self-signed certificate, a CA not trusted, a
+ * certificate for another name, an expired one, a port that does not speak
+ * TLS) say what is wrong and what to do; any other message is returned as
+ * it is. `host` is the name connected to; `ca` whether `--ca` was given.
+ *
+ * @example
+ * ```ts
+ * import { tlsReason } from "./link.ts";
+ * tlsReason("invalid peer certificate: UnknownIssuer", { host: "chat.example", ca: false });
+ * // "the server's certificate is not signed by a CA this computer trusts (a private CA, or self-signed?); ..."
+ * ```
+ */
+export function tlsReason(message: string, { host, ca }: { host: string; ca: boolean }): string {
+  const peer = /^invalid peer certificate: (.*)$/s.exec(message.trim());
+  if (!peer) {
+    if (/received corrupt message|InvalidContentType|WrongVersion|corrupt message of type/i.test(message)) {
+      return "the server did not answer in TLS (is this a plain port? leave out --tls for it)";
+    }
+    return message;
+  }
+  const what = peer[1];
+  const unverified = "or use --insecure to connect without verifying it";
+  if (/CaUsedAsEndEntity/.test(what)) {
+    return "the server's certificate is a CA certificate used as its own (self-signed); sign the server's " +
+      "certificate with a separate CA and give that CA with --ca, or use --insecure";
+  }
+  if (/UnknownIssuer/.test(what)) {
+    return ca
+      ? "the server's certificate is signed neither by the CA given with --ca nor by one this computer trusts; " +
+        `give the CA that signed it with --ca, ${unverified}`
+      : "the server's certificate is not signed by a CA this computer trusts (a private CA, or self-signed?); " +
+        `give that CA with --ca FILE, ${unverified}`;
+  }
+  if (/NotValidForName|not valid for name/.test(what)) {
+    const names = [...what.matchAll(/(?:DnsName|IpAddress)\("?([^")]*)"?\)/g)].map((m) => m[1]);
+    const only = names.length ? ` (it is for ${names.join(", ")})` : "";
+    return `the server's certificate is not valid for the name ${host}${only}; ` +
+      `connect with a name it is for, ${unverified}`;
+  }
+  if (/^(Expired|ExpiredContext)\b|^certificate expired/i.test(what)) {
+    return `the server's certificate has expired (or this computer's clock is wrong); ` +
+      `the server needs a new certificate, ${unverified}`;
+  }
+  if (/^(NotValidYet|NotValidYetContext)\b|^certificate not valid yet/i.test(what)) {
+    return `the server's certificate is not valid yet (is this computer's clock right?), ${unverified}`;
+  }
+  return `the server's certificate was refused: ${what}`;
 }
 
 class ConnLink implements Link {

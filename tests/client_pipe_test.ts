@@ -3,9 +3,11 @@
  * teaparty, a raw server speaking telnet, the C limit_server, and TLS.
  */
 import assert from "node:assert/strict";
-import { startServer, TestClient, WAIT_MS } from "./helpers.ts";
+import { doorPort, startServer, TestClient, WAIT_MS } from "./helpers.ts";
 import { DO, DONT, IAC, SB, SE, WILL, WONT } from "../client/telnet.ts";
 import { LimitServer } from "./limit_server.ts";
+import { tempDir } from "./db_helpers.ts";
+import { makeCertificates as makeTestCertificates } from "./tls_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const encoder = new TextEncoder();
@@ -326,4 +328,91 @@ Deno.test("--tls connects with TLS: verified with --ca, unverified with --insecu
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Runs openssl in `dir`; throws with what it said if it fails. */
+async function openssl(dir: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`openssl ${args[0]}: ${decoder.decode(out.stderr)}`);
+}
+
+Deno.test("--tls refusals of teaparty's certificate say why in plain words, and what to do", async (t) => {
+  await using dir = await tempDir();
+  const certs = await makeTestCertificates(dir.path);
+  // A self-signed certificate, the CA and the server's certificate in one (what openssl req -x509 makes).
+  await openssl(dir.path, [
+    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+    ...["-keyout", "self-key.pem", "-out", "self.pem", "-days", "1", "-subj", "/CN=localhost"],
+    ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+  ]);
+  const self = `${dir.path}/self.pem`;
+  // A certificate the test CA signed for another name.
+  await Deno.writeTextFile(
+    `${dir.path}/other.ext`,
+    "subjectAltName=DNS:elsewhere.example\nbasicConstraints=critical,CA:FALSE\n" +
+      "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl(dir.path, [
+    ...["x509", "-req", "-in", "cert.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial"],
+    ...["-out", "other.pem", "-days", "2", "-extfile", "other.ext"],
+  ]);
+  const readable = ["--allow-net", `--allow-read=${dir.path}`];
+  /** Starts teaparty with this certificate, connects with `args`; checks the one line it refuses with. */
+  const refused = async (cert: string, key: string, args: string[], reason: string) => {
+    await using chat = await startServer({ tlsPort: 0, tlsCert: cert, tlsKey: key });
+    const address = `127.0.0.1:${doorPort(chat, "telnets")}`;
+    const run = await runClient(["--tls", ...args, address], "hello\n", { permissions: readable });
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.equal(run.stderr, `teaparty client: cannot connect to ${address}: ${reason}\n`);
+  };
+  const selfSigned = "the server's certificate is a CA certificate used as its own (self-signed); sign the " +
+    "server's certificate with a separate CA and give that CA with --ca, or use --insecure";
+  await t.step("a self-signed certificate, given with --ca or not", async () => {
+    await refused(self, `${dir.path}/self-key.pem`, ["--ca", self], selfSigned);
+    await refused(self, `${dir.path}/self-key.pem`, [], selfSigned);
+  });
+  await t.step("--insecure, which the reason offers, connects to it", async () => {
+    await using chat = await startServer({ tlsPort: 0, tlsCert: self, tlsKey: `${dir.path}/self-key.pem` });
+    const run = await runClient(["--tls", "--insecure", `127.0.0.1:${doorPort(chat, "telnets")}`], "");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Log in with/);
+  });
+  await t.step("a CA this computer does not trust, without --ca and with another CA", async () => {
+    await refused(
+      certs.cert,
+      certs.key,
+      [],
+      "the server's certificate is not signed by a CA this computer trusts (a private CA, or self-signed?); " +
+        "give that CA with --ca FILE, or use --insecure to connect without verifying it",
+    );
+    await refused(
+      certs.cert,
+      certs.key,
+      ["--ca", self],
+      "the server's certificate is signed neither by the CA given with --ca nor by one this computer trusts; " +
+        "give the CA that signed it with --ca, or use --insecure to connect without verifying it",
+    );
+  });
+  await t.step("a certificate for another name", async () => {
+    await refused(
+      `${dir.path}/other.pem`,
+      certs.key,
+      ["--ca", certs.ca],
+      "the server's certificate is not valid for the name 127.0.0.1 (it is for elsewhere.example); " +
+        "connect with a name it is for, or use --insecure to connect without verifying it",
+    );
+  });
+  await t.step("a port that does not speak TLS (teaparty's telnet port), verified or not", async () => {
+    await using chat = await startServer({ rate: 0 });
+    for (const args of [[], ["--insecure"]]) {
+      const run = await runClient(["--tls", ...args, `127.0.0.1:${chat.port}`], "hello\n");
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(
+        run.stderr,
+        `teaparty client: cannot connect to 127.0.0.1:${chat.port}: ` +
+          "the server did not answer in TLS (is this a plain port? leave out --tls for it)\n",
+      );
+    }
+  });
 });

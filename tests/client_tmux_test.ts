@@ -4,7 +4,9 @@
  * the screen, and the terminal is given back as it was.
  */
 import assert from "node:assert/strict";
-import { startServer, TestClient, type TestServer } from "./helpers.ts";
+import { doorPort, startServer, TestClient, type TestServer } from "./helpers.ts";
+import { connectTo, loginWithPassword, logout, register, startOpServer, tempDir } from "./db_helpers.ts";
+import { makeCertificates } from "./tls_helpers.ts";
 import { LimitServer } from "./limit_server.ts";
 import { hasTmux, shellQuote, TmuxPane } from "./tmux.ts";
 import { stringWidth } from "../term/width.ts";
@@ -269,6 +271,159 @@ Deno.test({
     await chat.close();
     await pane.waitForRow(/^-!- Connection to 127\.0\.0\.1:\d+ lost: the server closed the connection\.$/);
     assert.deepEqual(await terminalState(pane), GIVEN_BACK);
+  },
+});
+
+Deno.test({
+  name: "logged in to the nick from another connection: said plainly, not connected again, exit 0, terminal given back",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ rate: 0 });
+    await logout(await register(chat, "dave2", "dave2-secret"));
+    await using pane = await TmuxPane.start("sh");
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(`${TmuxPane.client(["--nick", "dave2", `127.0.0.1:${chat.port}`])}; echo exit=$?`);
+    await pane.keys("Enter");
+    await pane.waitForRow("*** dave2 is a registered nick. Password:");
+    await pane.waitFor((rows) => bottom(rows) === "(hidden)", "the hidden input row");
+    await pane.type("dave2-secret");
+    await pane.keys("Enter");
+    await pane.waitForRow("*** dave2 has entered the room.");
+    // The same nick, with its password, from a second connection takes it over.
+    const elsewhere = await loginWithPassword(chat, "dave2", "dave2-secret");
+    await pane.waitForRow("*** You (dave2) logged in from another connection; this one is closed.");
+    await pane.waitForRow("-!- Not connecting again: you are logged in from another connection.");
+    await pane.waitForRow("exit=0");
+    assert.deepEqual(await terminalState(pane), GIVEN_BACK);
+    const history = await pane.history();
+    assert.equal(history.filter((r) => r.startsWith("-!- Connected to")).length, 1, history.join("\n"));
+    assert.ok(!history.some((r) => /Connecting again|lost:/.test(r)), history.join("\n"));
+    // The nick stays with the other connection: nothing came back to take it or ask for its password.
+    elsewhere.send("still mine");
+    await elsewhere.waitFor("dave2: still mine");
+    assert.equal([...chat.server.sessions].filter((s) => s.nick === "dave2").length, 1);
+  },
+});
+
+/** Starts a shell in a pane and runs the client there with `args`, then `echo exit=$?`. */
+async function clientInShell(args: string[]): Promise<TmuxPane> {
+  const pane = await TmuxPane.start("sh");
+  try {
+    await pane.waitForRow(/^[$#]$/);
+    await pane.type(`${TmuxPane.client(args)}; echo exit=$?`);
+    await pane.keys("Enter");
+  } catch (error) {
+    await pane.close();
+    throw error;
+  }
+  return pane;
+}
+
+/**
+ * After the client exited with `code`: the terminal is given back, and the
+ * client connected `connections` times (and never said it would connect again).
+ */
+async function endedOnce(pane: TmuxPane, code: number, connections = 1): Promise<void> {
+  await pane.waitForRow(`exit=${code}`);
+  assert.deepEqual(await terminalState(pane), GIVEN_BACK);
+  const history = await pane.history();
+  assert.equal(history.filter((r) => r.startsWith("-!- Connected to")).length, connections, history.join("\n"));
+  assert.ok(!history.some((r) => /Connecting again|lost:/.test(r)), history.join("\n"));
+}
+
+const UNTIL = "until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC";
+
+Deno.test({
+  name: "banned by an operator: said plainly, not connected again, exit 1, terminal given back",
+  ignore,
+  async fn() {
+    await using chat = await startOpServer({ op: ["root"], rate: 0 }, { root: "root-secret" });
+    const root = await loginWithPassword(chat, "root", "root-secret");
+    await using pane = await clientInShell(["--nick", "zed", `127.0.0.1:${chat.port}`]);
+    await pane.waitForRow("*** zed has entered the room.");
+    root.send("/ban zed 1h spam");
+    await pane.waitForRow(new RegExp(`^\\*\\*\\* You are banned ${UNTIL} \\(1h from now\\): spam$`));
+    await pane.waitForRow(new RegExp(`^-!- Not connecting again: you are banned ${UNTIL}\\.$`));
+    await endedOnce(pane, 1);
+    assert.equal(chat.server.store.bans().length, 1);
+  },
+});
+
+Deno.test({
+  name: "kicked from a side room: still connected; from the main room: said plainly, not connected again, exit 1",
+  ignore,
+  async fn() {
+    await using chat = await startOpServer({ op: ["root"], rate: 0 }, { root: "root-secret" });
+    const root = await loginWithPassword(chat, "root", "root-secret");
+    await using pane = await clientInShell(["--nick", "kim", `127.0.0.1:${chat.port}`]);
+    await pane.waitForRow("*** kim has entered the room.");
+    await pane.type("/join den");
+    await pane.keys("Enter");
+    await root.waitFor("*** kim has left the room.");
+    // A kick from a side room only moves kim back to the main room: the connection stays.
+    root.send("/kick kim too loud");
+    await pane.waitForRow("*** You were kicked from den by root: too loud");
+    await root.waitFor("*** kim has entered the room.");
+    await pane.type("still here");
+    await pane.keys("Enter");
+    await root.waitFor("kim: still here");
+    // A kick from the main room is a kick out of the server.
+    root.send("/kick kim enough");
+    await pane.waitForRow("*** You were kicked by root: enough");
+    await pane.waitForRow("-!- Not connecting again: you were kicked out of the server by root.");
+    await endedOnce(pane, 1);
+    assert.ok(![...chat.server.sessions].some((s) => s.nick === "kim"));
+  },
+});
+
+Deno.test({
+  name: "an address ban sends the client away, and a banned address is refused at connect: not connected again, exit 1",
+  ignore,
+  async fn() {
+    // Dual-stack: the operator comes over IPv6 (::1), the client over IPv4, so the operator may ban the client's address.
+    await using chat = await startOpServer({ op: ["root"], rate: 0, host: "::" }, { root: "root-secret" });
+    const root = await connectTo("::1", chat.port);
+    try {
+      root.send("login root root-secret");
+      await root.waitFor("*** You are an operator here.");
+      await using pane = await clientInShell(["--nick", "ada", `127.0.0.1:${chat.port}`]);
+      await pane.waitForRow("*** ada has entered the room.");
+      const v4 = [...chat.server.sessions].find((s) => s.nick === "ada")!.ip;
+      root.send(`/ban ${v4} 30m flood`);
+      await pane.waitForRow(new RegExp(`^\\*\\*\\* You are banned ${UNTIL} \\(30m from now\\): flood$`));
+      await pane.waitForRow(new RegExp(`^-!- Not connecting again: you are banned ${UNTIL}\\.$`));
+      await endedOnce(pane, 1);
+      // Started again while the ban holds: refused at connect, and not tried again.
+      await clearShell(pane);
+      await pane.type(`${TmuxPane.client(["--nick", "ada", `127.0.0.1:${chat.port}`])}; echo exit=$?`);
+      await pane.keys("Enter");
+      await pane.waitForRow(new RegExp(`^\\*\\*\\* Your address is banned ${UNTIL} \\(30m from now\\): flood$`));
+      await pane.waitForRow(new RegExp(`^-!- Not connecting again: your address is banned ${UNTIL}\\.$`));
+      await endedOnce(pane, 1);
+    } finally {
+      root.close();
+      await root.done;
+    }
+  },
+});
+
+Deno.test({
+  name: "a TLS certificate refused: the reason said once, not tried again, exit 1, terminal given back",
+  ignore,
+  async fn() {
+    await using dir = await tempDir();
+    const certs = await makeCertificates(dir.path);
+    await using chat = await startServer({ rate: 0, tlsPort: 0, tlsCert: certs.cert, tlsKey: certs.key });
+    const address = `127.0.0.1:${doorPort(chat, "telnets")}`;
+    await using pane = await clientInShell(["--tls", address]); // the test CA is not given with --ca
+    await pane.waitForRow(
+      `-!- Cannot connect to ${address}: the server's certificate is not signed by a CA this computer trusts ` +
+        "(a private CA, or self-signed?); give that CA with --ca FILE, or use --insecure to connect without " +
+        "verifying it.",
+    );
+    await endedOnce(pane, 1, 0);
+    const history = await pane.history();
+    assert.equal(history.filter((r) => r.startsWith("-!- Cannot connect")).length, 1, history.join("\n"));
   },
 });
 

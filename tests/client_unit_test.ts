@@ -5,9 +5,9 @@ import { clockTime, mentions, nickColor, plainText, styleLine } from "../client/
 import { Screen, wrapSegments } from "../client/screen.ts";
 import { Backoff } from "../client/backoff.ts";
 import { CLIENT_HELP, formatAddress, parseAddress, parseClientArgs } from "../client/args.ts";
-import { Connection, type ConnectionEvents, describeError } from "../client/connection.ts";
-import { runInteractive, type Tty } from "../client/interactive.ts";
-import type { Link } from "../client/link.ts";
+import { Connection, type ConnectionEvents, describeError, isFinal } from "../client/connection.ts";
+import { runInteractive, stayAway, type Tty } from "../client/interactive.ts";
+import { type Link, tlsReason, TlsRefused } from "../client/link.ts";
 import { LineEditor } from "../term/editor.ts";
 import { codePointWidth } from "../term/width.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
@@ -440,6 +440,170 @@ Deno.test("without reconnect, a failure or a loss ends run(); send() says false 
   assert.deepEqual(log, ["failed No route undefined"]);
   assert.equal(connection.send("x"), false);
   assert.equal(describeError(new Error("Connection reset by peer (os error 104)")), "Connection reset by peer");
+});
+
+Deno.test("TLS errors of Deno's TLS stack are put in plain words; others are left as they are", () => {
+  const none = { host: "localhost", ca: false };
+  const unverified = "or use --insecure to connect without verifying it";
+  // What `--tls --ca c.pem` said for a server whose certificate is self-signed (c.pem is also the CA).
+  assert.equal(
+    tlsReason("invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))", { host: "localhost", ca: true }),
+    "the server's certificate is a CA certificate used as its own (self-signed); sign the server's certificate " +
+      "with a separate CA and give that CA with --ca, or use --insecure",
+  );
+  assert.equal(
+    tlsReason("invalid peer certificate: UnknownIssuer", none),
+    "the server's certificate is not signed by a CA this computer trusts (a private CA, or self-signed?); " +
+      `give that CA with --ca FILE, ${unverified}`,
+  );
+  assert.match(tlsReason("invalid peer certificate: UnknownIssuer", { ...none, ca: true }), /the CA given with --ca/);
+  assert.equal(
+    tlsReason(
+      'invalid peer certificate: certificate not valid for name "127.0.0.2"; certificate is only valid for ' +
+        'IpAddress(127.0.0.1) or DnsName("localhost")',
+      { host: "127.0.0.2", ca: true },
+    ),
+    `the server's certificate is not valid for the name 127.0.0.2 (it is for 127.0.0.1, localhost); ` +
+      `connect with a name it is for, ${unverified}`,
+  );
+  assert.equal(
+    tlsReason("invalid peer certificate: NotValidForName", { host: "chat.example", ca: false }),
+    `the server's certificate is not valid for the name chat.example; connect with a name it is for, ${unverified}`,
+  );
+  for (
+    const expired of [
+      "invalid peer certificate: Expired",
+      "invalid peer certificate: certificate expired: verification time 1700000000 (UNIX), but certificate is not " +
+      "valid after 1600000000 (100000000 seconds ago)",
+    ]
+  ) assert.match(tlsReason(expired, none), /^the server's certificate has expired/);
+  assert.match(tlsReason("invalid peer certificate: NotValidYet", none), /^the server's certificate is not valid yet/);
+  assert.equal(
+    tlsReason("invalid peer certificate: BadSignature", none),
+    "the server's certificate was refused: BadSignature",
+  );
+  assert.equal(
+    tlsReason("received corrupt message of type InvalidContentType", none),
+    "the server did not answer in TLS (is this a plain port? leave out --tls for it)",
+  );
+  assert.equal(tlsReason("Connection refused (os error 111)", none), "Connection refused (os error 111)");
+});
+
+Deno.test("a TLS refusal is final: told once, not retried even with reconnect; other failures are retried", async () => {
+  const refusal = "the server's certificate is not signed by a CA this computer trusts (a private CA, or self-signed?)";
+  assert.equal(isFinal(new TlsRefused(refusal)), true);
+  assert.equal(isFinal(new Error("Connection refused (os error 111)")), false);
+  assert.equal(isFinal("final"), false);
+  const { log, events } = recorder();
+  const failures = [new Error("Connection refused (os error 111)"), new TlsRefused(refusal)];
+  const waits: number[] = [];
+  const connection = new Connection({
+    open: () => Promise.reject(failures.shift() ?? new Error("tried a third time")),
+    events,
+    reconnect: true,
+    sleep: (ms) => {
+      waits.push(ms);
+      if (waits.length > 2) connection.stop(); // (it would try for ever)
+      return Promise.resolve();
+    },
+  });
+  await connection.run();
+  assert.deepEqual(log, ["failed Connection refused 1000", `failed ${refusal} undefined`]);
+  assert.deepEqual(waits, [1000]);
+});
+
+Deno.test("the server's last words after which the client stays away, and the lines that are not such", () => {
+  const taken = { why: "you are logged in from another connection.", code: 0 };
+  assert.deepEqual(stayAway("*** You (dave) logged in from another connection; this one is closed."), taken);
+  assert.deepEqual(stayAway("*** You are banned for good."), { why: "you are banned for good.", code: 1 });
+  assert.deepEqual(stayAway("*** You are banned for good: spam"), { why: "you are banned for good.", code: 1 });
+  assert.deepEqual(stayAway("*** You are banned until 2031-05-06 07:08:09 UTC (1h from now): see: UTC rules"), {
+    why: "you are banned until 2031-05-06 07:08:09 UTC.",
+    code: 1,
+  });
+  assert.deepEqual(stayAway("*** Your address is banned until 2031-05-06 07:08:09 UTC (30m from now)."), {
+    why: "your address is banned until 2031-05-06 07:08:09 UTC.",
+    code: 1,
+  });
+  assert.deepEqual(stayAway("*** Your address is banned for good."), {
+    why: "your address is banned for good.",
+    code: 1,
+  });
+  const kicked = { why: "you were kicked out of the server by opal.", code: 1 };
+  assert.deepEqual(stayAway("*** You were kicked by opal."), kicked);
+  assert.deepEqual(stayAway("*** You were kicked by opal: too loud: really."), kicked);
+  assert.deepEqual(stayAway("*** You were kicked by o.pal."), { ...kicked, why: kicked.why.replace("opal", "o.pal") });
+  for (
+    const line of [
+      "*** You were kicked from den by opal.", // a side room: moved to the main room, still connected
+      "*** You were kicked from den by opal: too loud",
+      "*** bob was kicked from main by opal.", // what the room sees
+      "*** bob is banned for good by opal.",
+      "*** The nick bob is banned for good.", // a login refused: the connection stays
+      "*** The server is full (100 connections); please try again later.",
+      "*** The server is shutting down. Goodbye!",
+      "*** Goodbye!",
+      "bob: *** You are banned for good.",
+      "[private] bob: *** You were kicked by opal.",
+    ]
+  ) assert.equal(stayAway(line), undefined, line);
+});
+
+Deno.test("sent away by the server: said once, not connected again, exit 1 (0 when logged in elsewhere)", async () => {
+  const cases: [string, string, number][] = [
+    ["*** You are banned for good.", "-!- Not connecting again: you are banned for good.", 1],
+    ["*** You were kicked by opal: spam", "-!- Not connecting again: you were kicked out of the server by opal.", 1],
+    ["*** Your address is banned for good.", "-!- Not connecting again: your address is banned for good.", 1],
+    [
+      "*** You (bob) logged in from another connection; this one is closed.",
+      "-!- Not connecting again: you are logged in from another connection.",
+      0,
+    ],
+  ];
+  for (const [last, said, code] of cases) {
+    const tty = new FakeTty(100, 8);
+    let opened = 0;
+    const link = new FakeLink();
+    const running = runInteractive(parseClientArgs(["--no-color"]), tty, () => {
+      if (opened++ === 0) return Promise.resolve(link);
+      tty.close(); // it connects again: the terminal goes away, so the test ends (and fails)
+      return new Promise<Link>(() => {});
+    });
+    link.feed(`*** Welcome to TestChat!\r\n${last}\r\n`);
+    link.feed(null);
+    assert.equal(await running, code, last);
+    assert.deepEqual(tty.term.screen().filter((r) => r !== ""), [
+      "-!- Connected to 127.0.0.1:5005.",
+      "*** Welcome to TestChat!",
+      last,
+      said,
+    ]);
+    assert.equal(opened, 1, last);
+  }
+});
+
+Deno.test("a kick from a side room only moves the user: the connection is lost later, and connected again", async () => {
+  const tty = new FakeTty(140, 8);
+  const [first, second] = [new FakeLink(), new FakeLink()];
+  const links = [first, second];
+  const opened: FakeLink[] = [];
+  const running = runInteractive(parseClientArgs(["--no-color"]), tty, () => {
+    const link = links.shift();
+    if (!link) return new Promise<Link>(() => {}); // a third attempt waits for ever
+    opened.push(link);
+    return Promise.resolve(link);
+  });
+  first.feed("*** You were kicked from den by opal.\r\n*** bob has entered the room.\r\n");
+  first.feed(null);
+  await tty.until(
+    (rows) => rows.some((r) => /^-!- Connection to .* lost: .*Connecting again in 1 s/.test(r)),
+    "a retry",
+  );
+  await tty.until(() => opened.length === 2, "the second connection");
+  second.feed("*** Welcome back\r\n");
+  await tty.until((rows) => rows.includes("*** Welcome back"), "the second connection's line");
+  tty.close();
+  assert.equal(await running, 0);
 });
 
 // ------------------------------------------------------------------ partial lines: prompts or not
