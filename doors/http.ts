@@ -42,14 +42,23 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** HTTP requests (WebSocket upgrades included) handled at once; further connections wait in the listener's backlog. */
 export const MAX_REQUESTS = 256;
 /**
- * How long a request head may have been coming (unfinished) before, with
- * every slot taken, it may be closed to make room: that of the address with
- * the most such heads, oldest first. So one address that holds every slot
- * with half-sent requests (slowloris) cannot shut out the others, while a
- * crowd from one address whose heads come at once (a load test, clients
- * behind one proxy reconnecting) still waits its turn and is served.
+ * How long a request head may have been coming since its first bytes
+ * (unfinished) before, with every slot taken, it may be closed to make room:
+ * that of the address with the most such heads, the one stalled longest
+ * first. So one address that holds every slot with half-sent requests
+ * (slowloris) cannot shut out the others, while a crowd from one address
+ * whose heads come whole (a load test, clients behind one proxy
+ * reconnecting) still waits its turn and is served.
  */
 export const STALLED_HEAD_MS = 1000;
+/**
+ * How long a connection may have sent nothing at all before its head counts
+ * as stalled (as above). Longer than {@linkcode STALLED_HEAD_MS}: a client
+ * that has sent nothing yet may only be slow to start, as each of ten
+ * thousand WebSocket clients connecting at once from one load generator is
+ * (up to 2.7 s measured here), and its head then comes whole.
+ */
+export const SILENT_HEAD_MS = 5000;
 
 /** Options of {@linkcode HttpDoor}. */
 export interface HttpDoorOptions {
@@ -72,7 +81,8 @@ export class HttpDoor implements Door {
   #options: HttpDoorOptions;
   #socket: DoorListener;
   #requests = 0;
-  #heads = new Map<AcceptedConn, { from: string; at: number }>(); // requests whose head is still coming
+  // Requests whose head is still coming: from where, when accepted, when its first bytes came (-1: none yet).
+  #heads = new Map<AcceptedConn, { from: string; at: number; started: number }>();
   #evicted = new WeakSet<AcceptedConn>(); // closed to make room (see STALLED_HEAD_MS)
   #evictTimer: ReturnType<typeof setTimeout> | undefined;
   #free: (() => void) | undefined; // wakes the accept loop when a request slot frees up
@@ -141,23 +151,25 @@ export class HttpDoor implements Door {
     return slot;
   }
 
-  // Every slot is taken: closes the oldest unfinished head of the address with the most, once it is
-  // STALLED_HEAD_MS old (a timer until then); none at all: a slot frees when a request ends.
+  // Every slot is taken: closes an unfinished head of the address with the most, once it is stalled
+  // (STALLED_HEAD_MS after its first bytes, SILENT_HEAD_MS without any; a timer until then); none at all: a slot
+  // frees when a request ends.
   #evict(): void {
+    clearTimeout(this.#evictTimer);
+    this.#evictTimer = undefined;
     if (!this.#free) return;
     const counts = new Map<string, number>();
     for (const { from } of this.#heads.values()) counts.set(from, (counts.get(from) ?? 0) + 1);
     let most: string | undefined;
     for (const [from, n] of counts) if (most === undefined || n > counts.get(most)!) most = from;
-    let victim: [AcceptedConn, number] | undefined;
-    for (const [conn, { from, at }] of this.#heads) {
-      if (from === most) {
-        victim = [conn, at];
-        break; // the map keeps accepting order: the first is the oldest
-      }
+    let victim: [AcceptedConn, number] | undefined; // the head of that address that is (or will be) stalled first
+    for (const [conn, { from, at, started }] of this.#heads) {
+      if (from !== most) continue;
+      const stalled = started < 0 ? at + SILENT_HEAD_MS : started + STALLED_HEAD_MS;
+      if (!victim || stalled < victim[1]) victim = [conn, stalled];
     }
     if (!victim) return;
-    const wait = victim[1] + STALLED_HEAD_MS - Date.now();
+    const wait = victim[1] - Date.now();
     if (wait > 0) {
       this.#evictTimer = setTimeout(() => {
         this.#evictTimer = undefined;
@@ -173,7 +185,18 @@ export class HttpDoor implements Door {
 
   async #serve(conn: AcceptedConn): Promise<void> {
     this.#requests++; // the accept loop waits while MAX_REQUESTS are under way
-    this.#heads.set(conn, { from: socketAddress(conn), at: Date.now() });
+    const head = { from: socketAddress(conn), at: Date.now(), started: -1 };
+    this.#heads.set(conn, head);
+    const source = { // notes when the head's first bytes came
+      read: async (p: Uint8Array) => {
+        const n = await conn.read(p);
+        if (head.started < 0 && n) {
+          head.started = Date.now();
+          if (this.#free) this.#evict(); // it may be the one to close first now
+        }
+        return n;
+      },
+    };
 
     let upgraded = false;
     try {
@@ -182,7 +205,7 @@ export class HttpDoor implements Door {
           (conn as Deno.TcpConn).setNoDelay(true);
         } catch { /* gone */ }
       }
-      const request = await readRequest(conn, { maxHeaderBytes: 8192, timeoutMs: REQUEST_TIMEOUT_MS })
+      const request = await readRequest(source, { maxHeaderBytes: 8192, timeoutMs: REQUEST_TIMEOUT_MS })
         .finally(() => this.#heads.delete(conn));
       const ip = clientAddress(socketAddress(conn), request.headers, this.host.options.trustProxy);
       const head = request.method === "HEAD";

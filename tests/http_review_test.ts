@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { doorPort, startServer, type TestServer, WAIT_MS } from "./helpers.ts";
 import { ircJoin, ircLogin, startIrcServer } from "./irc_helpers.ts";
-import { HttpDoor, MAX_REQUESTS, REQUEST_TIMEOUT_MS } from "../doors/http.ts";
+import { HttpDoor, MAX_REQUESTS, REQUEST_TIMEOUT_MS, SILENT_HEAD_MS, STALLED_HEAD_MS } from "../doors/http.ts";
 import { HttpError, readRequest } from "../wire/http.ts";
 
 const encoder = new TextEncoder();
@@ -116,6 +116,46 @@ Deno.test("300 half-sent requests from one address leave other addresses served 
     );
   } finally {
     for (const conn of slow) conn.close();
+  }
+});
+
+Deno.test("clients from one address that send nothing for a while, then their whole heads, are all served, none closed", async () => {
+  await using chat = await startServer({ httpPort: 0 });
+  const port = doorPort(chat, "http");
+  // Every slot taken by connections that have sent nothing yet (each of ten thousand clients of one load
+  // generator is slow to start), and one more waiting for a slot.
+  const quiet = await Promise.all(Array.from({ length: MAX_REQUESTS + 1 }, () => new From("127.0.0.1", port)));
+  await Promise.all(quiet.map((q) => q.connected));
+  // Silent for longer than a head that has begun may stall, well within SILENT_HEAD_MS: the condition itself.
+  await new Promise((resolve) => setTimeout(resolve, STALLED_HEAD_MS * 1.5));
+  assert.ok(STALLED_HEAD_MS * 1.5 < SILENT_HEAD_MS);
+  for (const q of quiet) q.socket.end(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+  const answers = await Promise.all(quiet.map((q) => q.answer));
+  for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+  assert.ok(!chat.logs.some((l) => /closed to make room/.test(l)), chat.logs.join("\n"));
+});
+
+Deno.test("connections from one address that never send a byte are closed to make room after SILENT_HEAD_MS", async () => {
+  await using chat = await startServer({ httpPort: 0 });
+  const port = doorPort(chat, "http");
+  const silent = await Promise.all(Array.from({ length: MAX_REQUESTS }, () => new From("127.0.0.1", port)));
+  await Promise.all(silent.map((q) => q.connected));
+  try {
+    const started = performance.now();
+    const other = await From.send("127.0.0.2", port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const late = deadline(REQUEST_TIMEOUT_MS, "no answer while the silent connections hold the door");
+    const answer = await Promise.race([other.answer, late.promise]);
+    late.cancel();
+    const took = performance.now() - started;
+    await other.close();
+    assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+    assert.ok(took >= SILENT_HEAD_MS - 1000, `served after ${took} ms: a silent client was taken for a stalled one`);
+    assert.ok(
+      chat.logs.some((l) => /http request closed to make room .*ip=127\.0\.0\.1 /.test(l)),
+      chat.logs.join("\n"),
+    );
+  } finally {
+    for (const q of silent) q.socket.destroy();
   }
 });
 
