@@ -62,6 +62,8 @@ const BANNED = /^\*\*\* (You are|Your address is) banned (for good|until .+? UTC
  * user to the main room: the connection stays.
  */
 const KICKED = /^\*\*\* You were kicked by (\S+?)(?:\.|: .*)$/s;
+/** The server's last word to a connection that did not log in within `--login-timeout`. */
+const LOGIN_TIMED_OUT = /^\*\*\* Login timed out after \d+ seconds\. Goodbye!$/;
 
 /** Why the client does not connect again, and the exit code it ends with. */
 export interface StayAway {
@@ -76,8 +78,9 @@ export interface StayAway {
  * the web client does: the nick logged in from another connection (exit 0:
  * the user is there now, and connecting again would take the nick back),
  * a ban of the nick or of the address, told when it is given or at connect,
- * and a kick out of the server (exit 1: the session ended, not by the
- * user's choice, as a lost connection with `--no-reconnect` does).
+ * a kick out of the server and a login that timed out (exit 1: the session
+ * ended, not by the user's choice, as a lost connection with
+ * `--no-reconnect` does).
  *
  * @example
  * ```ts
@@ -92,6 +95,8 @@ export function stayAway(line: string): StayAway | undefined {
   if (ban) return { why: `${ban[1] === "You are" ? "you are" : "your address is"} banned ${ban[2]}.`, code: 1 };
   const kick = KICKED.exec(line);
   if (kick) return { why: `you were kicked out of the server by ${kick[1]}.`, code: 1 };
+  // Connecting again would only wait for a login again, and time out again (the web client stays away too).
+  if (LOGIN_TIMED_OUT.test(line)) return { why: "you did not log in in time.", code: 1 };
   return undefined;
 }
 

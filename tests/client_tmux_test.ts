@@ -350,6 +350,18 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a login that timed out: said plainly, not connected again, exit 1, terminal given back",
+  ignore,
+  async fn() {
+    await using chat = await startServer({ loginTimeout: 1 });
+    await using pane = await clientInShell([`127.0.0.1:${chat.port}`]);
+    await pane.waitForRow("*** Login timed out after 1 seconds. Goodbye!");
+    await pane.waitForRow("-!- Not connecting again: you did not log in in time.");
+    await endedOnce(pane, 1);
+  },
+});
+
+Deno.test({
   name: "kicked from a side room: still connected; from the main room: said plainly, not connected again, exit 1",
   ignore,
   async fn() {

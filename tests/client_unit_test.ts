@@ -554,6 +554,7 @@ Deno.test("sent away by the server: said once, not connected again, exit 1 (0 wh
     ["*** You are banned for good.", "-!- Not connecting again: you are banned for good.", 1],
     ["*** You were kicked by opal: spam", "-!- Not connecting again: you were kicked out of the server by opal.", 1],
     ["*** Your address is banned for good.", "-!- Not connecting again: your address is banned for good.", 1],
+    ["*** Login timed out after 60 seconds. Goodbye!", "-!- Not connecting again: you did not log in in time.", 1],
     [
       "*** You (bob) logged in from another connection; this one is closed.",
       "-!- Not connecting again: you are logged in from another connection.",
