@@ -290,13 +290,15 @@ export class HttpDoor implements Door {
       await write(conn, httpResponse(upgrade.status, upgrade.headers, `${upgrade.reason}\n`));
       return false;
     }
-    const refusal = this.#banned(ip) ?? gate.admit(ip); // a banned address never enters the gate
+    const ban = this.#banned(ip);
+    const refusal = ban ?? gate.admit(ip); // a banned address never enters the gate
     if (refusal) {
-      // Browsers show no HTTP error for a WebSocket: say it in the protocol, then close.
+      // Browsers show no HTTP error for a WebSocket: say it in the protocol, then close: 1008 (policy) for a ban,
+      // which a page must not retry, 1013 (try again later) for a limit.
       this.host.refused(ip, "websocket", refusal);
       await write(conn, upgrade.bytes);
       await write(conn, textFrame(encoder.encode(eventJson({ type: "error", text: refusal }))));
-      await write(conn, closeFrame(1013, refusal.slice(0, 120)));
+      await write(conn, closeFrame(ban ? 1008 : 1013, refusal.slice(0, 120)));
       return false;
     }
     await write(conn, upgrade.bytes);

@@ -137,13 +137,13 @@ Deno.test("a look-alike of a nick banned for good stays out after a shorter ban 
   store.close();
 });
 
-Deno.test("a banned address opening the WebSocket gets an error event and close 1013, and the refusal is logged", async () => {
+Deno.test("a banned address opening the WebSocket gets an error event and close 1008 (not to be retried), and the refusal is logged", async () => {
   await using chat = await startServer({ httpPort: 0 });
   await chat.server.chat.moderation.ban({ kind: "ip", value: "127.0.0.1", until: null, reason: "", by: "root", at: 0 });
   const page = await RawWebSocket.connect(doorPort(chat, "http"));
   const error = await page.waitForEvent((e) => e.type === "error");
   assert.match(error.text, /banned/);
-  assert.equal((await page.waitForClose()).code, 1013);
+  assert.equal((await page.waitForClose()).code, 1008);
   assert.ok(chat.logs.some((l) => /WARN refused .*door=websocket/.test(l)), chat.logs.join("\n"));
 });
 

@@ -181,9 +181,9 @@ export function mentions(text, nick) {
  * having said `goodbye` ("" if it said none). A lost connection, a server
  * going away (1001, "shutting down") and a line the server found too long
  * (1009: the line is put back in the box, not sent again) are reconnected;
- * a refused page (1003, 1008) and a goodbye of any other kind (a kick, a
- * ban, a logout, a login from elsewhere) are not: reconnecting would undo
- * them.
+ * a refused page (1003; 1008: an origin not allowed, a banned address)
+ * and a goodbye of any other kind (a kick, a ban, a logout, a login from
+ * elsewhere) are not: reconnecting would undo them.
  */
 export function reconnectAfter(goodbye, code = 1006) {
   if (code === 1003 || code === 1008) return false;
