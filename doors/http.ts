@@ -185,13 +185,13 @@ export class HttpDoor implements Door {
 
   async #serve(conn: AcceptedConn): Promise<void> {
     this.#requests++; // the accept loop waits while MAX_REQUESTS are under way
-    const head = { from: socketAddress(conn), at: Date.now(), started: -1 };
-    this.#heads.set(conn, head);
+    const coming = { from: socketAddress(conn), at: Date.now(), started: -1 };
+    this.#heads.set(conn, coming);
     const source = { // notes when the head's first bytes came
       read: async (p: Uint8Array) => {
         const n = await conn.read(p);
-        if (head.started < 0 && n) {
-          head.started = Date.now();
+        if (coming.started < 0 && n) {
+          coming.started = Date.now();
           if (this.#free) this.#evict(); // it may be the one to close first now
         }
         return n;
