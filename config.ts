@@ -72,7 +72,7 @@ export interface ServerOptions {
   tlsKey: string;
   /** Origins besides the page's own that may open the WebSocket (`*` for any). */
   allowOrigin: string[];
-  /** Addresses of reverse proxies trusted to say who the client is (X-Forwarded-For), in normal form. */
+  /** Addresses or ranges (`10.0.0.0/8`) of reverse proxies trusted to say who the client is (X-Forwarded-For), in normal form. */
   trustProxy: string[];
   /** Port of the IRC door; 0 picks a free one; -1: no such door. */
   ircPort: number;
@@ -290,7 +290,8 @@ export const flags: readonly Flag[] = [
     flag: "trust-proxy",
     kind: "list",
     arg: "ADDR",
-    help: "the IP address of a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+    help:
+      "the IP address or network (10.0.0.0/8) of a reverse proxy whose X-Forwarded-For names the client (repeatable)",
   },
   {
     key: "ircPort",
@@ -463,18 +464,25 @@ export function nameProblem(name: string): string | undefined {
 /**
  * A `--trust-proxy` value in the normal form that the HTTP door compares
  * with the connection's address (IPv6 compressed lower case, an
- * IPv4-mapped address as IPv4): one IP address, not a range or a name,
- * since the door trusts exact addresses only. Throws naming the value.
+ * IPv4-mapped address as IPv4): one IP address, or a range with a prefix
+ * length (`10.0.0.0/8`, `fd00::/8`; host bits cleared), not a name, since
+ * names are not looked up. A range of every address (`/0`) is refused:
+ * anyone could then name any address in `X-Forwarded-For`. Throws naming
+ * the value.
  */
 function trustedProxy(value: string): string {
   const flag = `--trust-proxy ${shown(value)}`;
-  const example = "such as 127.0.0.1 or ::1";
-  if (value.includes("/")) {
-    throw new Error(`${flag}: ranges are not supported; give each proxy's own address (repeat the flag), ${example}`);
-  }
+  const example = "such as 127.0.0.1, ::1 or 10.0.0.0/8";
   const parsed = parseAddress(value);
   if ("error" in parsed) {
-    throw new Error(`${flag}: not an IP address (names are not looked up); give the proxy's address, ${example}`);
+    const why = parsed.error.startsWith("/") ? parsed.error : "not an IP address or a range (names are not looked up)";
+    throw new Error(`${flag}: ${why}; give the proxy's address, ${example}`);
+  }
+  if (value.includes("/") && parsed.bits === (value.includes(":") ? 0 : 96)) {
+    throw new Error(
+      `${flag}: this range is every address, so anyone could claim any address in X-Forwarded-For; ` +
+        `give the proxy's address or its network, ${example}`,
+    );
   }
   return parsed.text;
 }

@@ -35,7 +35,7 @@ import {
 } from "../wire/http.ts";
 import { closeFrame, textFrame, upgradeResponse } from "../wire/websocket.ts";
 import { eventJson } from "../dialects/json.ts";
-import { type AddressRange, inRange, parseAddress } from "../moderation.ts";
+import { type AddressRange, covers, inRange, parseAddress } from "../moderation.ts";
 
 /** How long a client may take to send its request headers. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -86,13 +86,25 @@ export class HttpDoor implements Door {
   #evicted = new WeakSet<AcceptedConn>(); // closed to make room (see STALLED_HEAD_MS)
   #evictTimer: ReturnType<typeof setTimeout> | undefined;
   #free: (() => void) | undefined; // wakes the accept loop when a request slot frees up
+  #proxies: AddressRange[]; // --trust-proxy
 
-  /** A door on `options.hostname:options.port`; call `listen` to open it. */
+  /**
+   * A door on `options.hostname:options.port`; call `listen` to open it.
+   * Throws if a `trustProxy` entry is not an address or a range.
+   */
   constructor(host: DoorHost, options: HttpDoorOptions) {
     this.host = host;
     this.#options = options;
     this.#socket = new DoorListener(this.scheme, host.log);
+    this.#proxies = host.options.trustProxy.map((text) => {
+      const range = parseAddress(text);
+      if ("error" in range) throw new Error(`trustProxy "${text}": ${range.error}`);
+      return range;
+    });
   }
+
+  /** Whether `ip` is a reverse proxy named with `--trust-proxy`. */
+  #trusted = (ip: string): boolean => this.#proxies.some((range) => covers(range, ip));
 
   get scheme(): string {
     return this.#options.tls ? "https" : "http";
@@ -207,7 +219,7 @@ export class HttpDoor implements Door {
       }
       const request = await readRequest(source, { maxHeaderBytes: 8192, timeoutMs: REQUEST_TIMEOUT_MS })
         .finally(() => this.#heads.delete(conn));
-      const ip = clientAddress(socketAddress(conn), request.headers, this.host.options.trustProxy);
+      const ip = normalAddress(clientAddress(socketAddress(conn), request.headers, this.#trusted));
       const head = request.method === "HEAD";
       if (request.method !== "GET" && !head) {
         return void await write(conn, httpResponse(405, { Allow: "GET, HEAD" }, "only GET and HEAD\n"));
@@ -272,7 +284,7 @@ export class HttpDoor implements Door {
   /** Upgrades to a WebSocket session; returns whether the connection now belongs to one. */
   async #upgrade(conn: AcceptedConn, ip: string, headers: Map<string, string>, rest: Uint8Array): Promise<boolean> {
     const { options, gate, chat } = this.host;
-    if (reachedPrivately(conn, options.trustProxy) && !hostAllowed(headers.get("host"), options.allowOrigin)) {
+    if (reachedPrivately(conn, this.#trusted) && !hostAllowed(headers.get("host"), options.allowOrigin)) {
       this.host.refused(ip, "websocket", `host name ${headers.get("host")} not allowed`);
       await write(
         conn,
@@ -323,6 +335,16 @@ async function write(conn: AcceptedConn, bytes: Uint8Array): Promise<void> {
   } catch { /* the client went away */ }
 }
 
+/**
+ * An address in the normal form that bans and per-address counts compare
+ * (`2001:DB8::7` and `2001:db8:0::7` are one client): a proxy may write
+ * X-Forwarded-For in any form.
+ */
+function normalAddress(ip: string): string {
+  const parsed = parseAddress(ip);
+  return "error" in parsed ? ip : parsed.text;
+}
+
 function closeQuietly(conn: AcceptedConn): void {
   try {
     conn.close();
@@ -348,8 +370,8 @@ const PRIVATE_RANGES = [
  * against DNS rebinding (see `hostAllowed`). On a public address a page
  * gains nothing by rebinding that a program could not do directly.
  */
-function reachedPrivately(conn: AcceptedConn, trustedProxies: string[]): boolean {
-  if (trustedProxies.includes(socketAddress(conn))) return false;
+function reachedPrivately(conn: AcceptedConn, trusted: (ip: string) => boolean): boolean {
+  if (trusted(socketAddress(conn))) return false;
   const local = parseAddress((conn.localAddr as Deno.NetAddr).hostname ?? "");
   return !("error" in local) && PRIVATE_RANGES.some((range) => inRange(local.bytes, range));
 }

@@ -150,13 +150,13 @@ Deno.test("a bad --trust-proxy or --name gets one line naming it and exit code 2
   const cases: [string[], string][] = [
     [
       ["--trust-proxy", "bogus"],
-      'teaparty: --trust-proxy "bogus": not an IP address (names are not looked up); give the proxy\'s address, ' +
-      "such as 127.0.0.1 or ::1",
+      'teaparty: --trust-proxy "bogus": not an IP address or a range (names are not looked up); ' +
+      "give the proxy's address, such as 127.0.0.1, ::1 or 10.0.0.0/8",
     ],
     [
-      ["--trust-proxy", "127.0.0.1", "--trust-proxy", "10.0.0.0/8"],
-      'teaparty: --trust-proxy "10.0.0.0/8": ranges are not supported; give each proxy\'s own address ' +
-      "(repeat the flag), such as 127.0.0.1 or ::1",
+      ["--trust-proxy", "127.0.0.1", "--trust-proxy", "0.0.0.0/0"],
+      'teaparty: --trust-proxy "0.0.0.0/0": this range is every address, so anyone could claim any address in ' +
+      "X-Forwarded-For; give the proxy's address or its network, such as 127.0.0.1, ::1 or 10.0.0.0/8",
     ],
     [["--name", ""], 'teaparty: --name "": a server name cannot be empty'],
     [["--name", "  "], 'teaparty: --name "  ": a server name needs something visible, not only spaces'],

@@ -304,35 +304,62 @@ Deno.test("the help names every door, and --port as the telnet one", () => {
   assert.doesNotMatch(port, /TCP port/);
 });
 
-Deno.test("--trust-proxy takes IP addresses, stored as the HTTP door compares them", () => {
+Deno.test("--trust-proxy takes IP addresses and ranges, stored as the HTTP door compares them", () => {
   assert.deepEqual(parseOptions(["--trust-proxy", "127.0.0.1", "--trust-proxy", "::1"]).options.trustProxy, [
     "127.0.0.1",
     "::1",
   ]);
-  // The door compares exact addresses as the socket gives them: IPv6 compressed lower case, IPv4-mapped as IPv4.
+  // IPv6 compressed lower case, IPv4-mapped as IPv4, a range's host bits cleared.
   assert.deepEqual(
-    parseOptions(["--trust-proxy", "2001:DB8:0:0::1", "--trust-proxy", "::ffff:10.0.0.2", "--trust-proxy", "0:0::1"])
-      .options.trustProxy,
-    ["2001:db8::1", "10.0.0.2", "::1"],
+    parseOptions([
+      "--trust-proxy",
+      "2001:DB8:0:0::1",
+      "--trust-proxy",
+      "::ffff:10.0.0.2",
+      "--trust-proxy",
+      "0:0::1",
+      "--trust-proxy",
+      "10.1.2.3/8",
+      "--trust-proxy",
+      "FD00::/8",
+    ]).options.trustProxy,
+    ["2001:db8::1", "10.0.0.2", "::1", "10.0.0.0/8", "fd00::/8"],
   );
 });
 
-Deno.test("a --trust-proxy that is not an IP address is refused in one line naming it", () => {
+Deno.test("a --trust-proxy that is not an IP address or a range is refused in one line naming it", () => {
+  const example = "give the proxy's address, such as 127.0.0.1, ::1 or 10.0.0.0/8";
   const notAddress = (value: string) =>
-    `--trust-proxy "${value}": not an IP address (names are not looked up); ` +
-    "give the proxy's address, such as 127.0.0.1 or ::1";
+    `--trust-proxy "${value}": not an IP address or a range (names are not looked up); ${example}`;
   for (
-    const bad of ["bogus", "", "localhost", "10.0.0.256", "10.0.0", "010.0.0.1", "1:2:3", "::1::2", "fe80::1%eth0"]
+    const bad of [
+      "bogus",
+      "",
+      "localhost",
+      "10.0.0.256",
+      "10.0.0",
+      "010.0.0.1",
+      "1:2:3",
+      "::1::2",
+      "fe80::1%eth0",
+      "proxy.lan/24",
+    ]
   ) {
     assert.throws(() => parseOptions(["--trust-proxy", bad]), { message: notAddress(bad) }, bad);
   }
   assert.throws(() => parseOptions(["--trust-proxy", "127.0.0.1", "--trust-proxy", "proxy.lan"]), {
     message: notAddress("proxy.lan"),
   });
-  for (const range of ["10.0.0.0/8", "fd00::/8", "10.0.0.1/33"]) {
-    assert.throws(() => parseOptions(["--trust-proxy", range]), {
-      message: `--trust-proxy "${range}": ranges are not supported; give each proxy's own address (repeat the flag), ` +
-        "such as 127.0.0.1 or ::1",
+  assert.throws(() => parseOptions(["--trust-proxy", "10.0.0.1/33"]), {
+    message: `--trust-proxy "10.0.0.1/33": /33 is not a prefix length of an IPv4 address (0-32); ${example}`,
+  });
+  assert.throws(() => parseOptions(["--trust-proxy", "10.0.0.0/x"]), {
+    message: `--trust-proxy "10.0.0.0/x": /x is not a prefix length of an IPv4 address (0-32); ${example}`,
+  });
+  for (const everyone of ["0.0.0.0/0", "::/0", "1.2.3.4/0"]) {
+    assert.throws(() => parseOptions(["--trust-proxy", everyone]), {
+      message: `--trust-proxy "${everyone}": this range is every address, so anyone could claim any address in ` +
+        "X-Forwarded-For; give the proxy's address or its network, such as 127.0.0.1, ::1 or 10.0.0.0/8",
     });
   }
   assert.throws(() => parseOptions(["--trust-proxy", "1.2.3.4\x1b[2J"]), {

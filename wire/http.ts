@@ -499,30 +499,34 @@ function plainAddress(ip: string): string {
 }
 
 /**
- * The client's address: `socketIp` itself, unless that is one of
- * `trustedProxies` (exact addresses); then the right-most hop of
- * X-Forwarded-For that is not itself a trusted proxy (the proxies append
- * their peer's address, so hops left of an untrusted one could be forged).
- * A hop that is not an IP address stops the walk at the proxy that passed
- * it on.
+ * The client's address: `socketIp` itself, unless `trusted(socketIp)` (a
+ * reverse proxy named with `--trust-proxy`); then the right-most hop of
+ * X-Forwarded-For that is not itself trusted (the proxies append their
+ * peer's address, so hops left of an untrusted one could be forged). A hop
+ * that is not an IP address stops the walk at the proxy that passed it on.
  *
  * @example
  * ```ts
  * import { clientAddress } from "./http.ts";
  * const headers = new Map([["x-forwarded-for", "6.6.6.6, 203.0.113.9"]]);
- * clientAddress("127.0.0.1", headers, ["127.0.0.1"]); // "203.0.113.9"
- * clientAddress("198.51.100.7", headers, ["127.0.0.1"]); // "198.51.100.7"
+ * const loopback = (ip: string) => ip === "127.0.0.1";
+ * clientAddress("127.0.0.1", headers, loopback); // "203.0.113.9"
+ * clientAddress("198.51.100.7", headers, loopback); // "198.51.100.7"
  * ```
  */
-export function clientAddress(socketIp: string, headers: Map<string, string>, trustedProxies: string[]): string {
+export function clientAddress(
+  socketIp: string,
+  headers: Map<string, string>,
+  trusted: (ip: string) => boolean,
+): string {
   let client = plainAddress(socketIp);
-  if (!trustedProxies.includes(client)) return client;
+  if (!trusted(client)) return client;
   const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((hop) => plainAddress(hop.trim()));
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i];
     if (isIP(hop) === 0) break;
     client = hop;
-    if (!trustedProxies.includes(hop)) break;
+    if (!trusted(hop)) break;
   }
   return client;
 }
