@@ -75,10 +75,12 @@ function watchLines(stream: ReadableStream<Uint8Array>, prefix: string, match: R
   return found.promise;
 }
 
-/** Waits (at most `ms`) until something accepts connections on 127.0.0.1:`port`. */
-async function accepting(port: number, ms: number): Promise<boolean> {
+/** Waits (at most `ms`, or until `gone` resolves) until something accepts connections on 127.0.0.1:`port`. */
+async function accepting(port: number, ms: number, gone: Promise<unknown>): Promise<boolean> {
+  let over = false;
+  gone.then(() => over = true);
   const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+  while (!over && Date.now() < deadline) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
       return true;
@@ -87,6 +89,28 @@ async function accepting(port: number, ms: number): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * Starts `redis-server` in a session of its own (`detached`: setsid), out of
+ * the terminal's foreground process group: a Ctrl-C there reaches this tool
+ * and the nodes but not Redis, which this tool stops once the nodes have let
+ * their users go and left the cluster (they need Redis for that). As nothing
+ * else would stop it should this tool be killed, on Linux it is started
+ * through util-linux's `setpriv --pdeathsig TERM` where that is installed:
+ * it is sent SIGTERM when its parent dies.
+ */
+function startRedis(args: string[]): Deno.ChildProcess {
+  const options = { stdin: "null", stdout: "null", stderr: "inherit", detached: true } as const;
+  if (Deno.build.os === "linux") {
+    try {
+      return new Deno.Command("setpriv", { args: ["--pdeathsig", "TERM", "--", "redis-server", ...args], ...options })
+        .spawn();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return new Deno.Command("redis-server", { args, ...options }).spawn();
 }
 
 /** Runs the cluster until Ctrl-C; resolves with the exit code. */
@@ -101,21 +125,19 @@ export async function run(args: string[]): Promise<number> {
   const redisPort = freePort();
   const url = `redis://127.0.0.1:${redisPort}`;
   let redis: Deno.ChildProcess;
+  const install = "install it: apt-get install redis-server";
   try {
-    redis = new Deno.Command("redis-server", {
-      args: ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      stdout: "null",
-      stderr: "inherit",
-      stdin: "null",
-    }).spawn();
+    redis = startRedis(["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
   } catch (error) {
-    console.error(
-      `cluster: cannot start redis-server (${(error as Error).message}); install it: apt-get install redis-server`,
-    );
+    console.error(`cluster: cannot start redis-server (${(error as Error).message}); ${install}`);
     return 1;
   }
-  if (!(await accepting(redisPort, 5000))) {
-    console.error(`cluster: redis-server did not start on port ${redisPort}`);
+  let exit: number | undefined;
+  const exited = redis.status.then((s) => exit = s.code);
+  if (!(await accepting(redisPort, 5000, exited))) {
+    // 127: setpriv found no redis-server to run.
+    if (exit === 127) console.error(`cluster: cannot start redis-server (not found); ${install}`);
+    else console.error(`cluster: redis-server did not start on port ${redisPort}`);
     try {
       redis.kill("SIGTERM");
     } catch { /* exited */ }

@@ -3,7 +3,7 @@
  * port (`--reuse-port`), all stopped by Ctrl-C; and `--reuse-port` itself.
  */
 import assert from "node:assert/strict";
-import { runCli, TestClient } from "./helpers.ts";
+import { runCli, TestClient, WAIT_MS } from "./helpers.ts";
 import { CLUSTER_PERMISSIONS, clusterNode, freePort, redisMissing, RedisServer } from "./redis_helpers.ts";
 import { parseRunArgs } from "../cluster/run.ts";
 
@@ -29,12 +29,12 @@ Deno.test("the cluster tool reads --nodes and --port and passes every other flag
   assert.throws(() => parseRunArgs(["--nodes"]), { message: "--nodes needs a value" });
 });
 
-/** Lines of a child's stdout as they come, with a wait for one that matches. */
+/** Lines of a child's stdout or stderr as they come, with a wait for one that matches. */
 function lineWaiter(stream: ReadableStream<Uint8Array>) {
   const lines: string[] = [];
   let wake: (() => void) | undefined;
   let ended = false;
-  (async () => {
+  const done = (async () => {
     let rest = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       rest += chunk;
@@ -48,6 +48,8 @@ function lineWaiter(stream: ReadableStream<Uint8Array>) {
   })();
   return {
     lines,
+    /** Resolves when the stream has ended. */
+    done,
     async waitFor(match: RegExp, ms = 20_000): Promise<string> {
       const deadline = Date.now() + ms;
       for (let seen = 0;;) {
@@ -162,5 +164,85 @@ Deno.test({
       result.stderr,
       /^teaparty: cannot listen for telnet on 127\.0\.0\.1: --reuse-port needs deno run --unstable-net$/m,
     );
+  },
+});
+
+/** What a command prints. */
+async function output(command: string, ...args: string[]): Promise<string> {
+  return new TextDecoder().decode((await new Deno.Command(command, { args, stdout: "piped" }).output()).stdout);
+}
+
+/** A process's state letter and process group, from /proc (Linux; read with cat: Deno lets only -A read /proc/PID). */
+async function procStat(pid: number): Promise<{ state: string; pgid: number }> {
+  const fields = (await output("cat", `/proc/${pid}/stat`)).replace(/^.*\) /s, "").split(" ");
+  return { state: fields[0], pgid: Number(fields[2]) };
+}
+
+/** The signals sent to a process and not yet delivered (its own and its threads' masks), from /proc (Linux). */
+async function pendingSignals(pid: number): Promise<bigint> {
+  const status = await output("cat", `/proc/${pid}/status`);
+  return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].reduce((all, m) => all | BigInt(`0x${m[1]}`), 0n);
+}
+
+Deno.test({
+  name: "a terminal's Ctrl-C (SIGINT to the whole process group) does not reach Redis: the nodes stop politely first",
+  ignore: ignore || Deno.build.os !== "linux",
+  async fn() {
+    const port = freePort();
+    // detached: the tool leads a process group of its own, as a shell runs a command in the foreground.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-run", "--allow-net", "--allow-read", "cluster/run.ts", "--nodes", "2"]
+        .concat(["--port", String(port), "--host", "127.0.0.1", "--rate", "0"]),
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      detached: true,
+    }).spawn();
+    const out = lineWaiter(child.stdout);
+    const err = lineWaiter(child.stderr);
+    try {
+      const ready = await out.waitFor(/^cluster ready: 2 nodes on port \d+ \(Redis at redis:\/\/127\.0\.0\.1:\d+/);
+      const redisPort = Number(/127\.0\.0\.1:(\d+)/.exec(ready)![1]);
+      assert.equal((await procStat(child.pid)).pgid, child.pid);
+      const client = await TestClient.connect(port);
+      await client.waitFor(/Log in with/);
+      await client.send("login ann");
+      await client.waitFor("*** ann has entered the room.");
+      const info = await output("redis-cli", "-p", String(redisPort), "INFO", "server");
+      const redisPid = Number(/^process_id:(\d+)/m.exec(info)![1]);
+      // Redis is held still for a moment, so that a signal sent to it stays pending, to be seen.
+      Deno.kill(redisPid, "SIGSTOP");
+      let pending: bigint;
+      try {
+        // Until it has stopped a signal could still be delivered (SIGINT before the SIGSTOP).
+        for (const deadline = Date.now() + WAIT_MS; (await procStat(redisPid)).state !== "T";) {
+          assert.ok(Date.now() < deadline, "redis-server did not stop on SIGSTOP");
+          await new Promise((resolve) => setTimeout(resolve, 1)); // no event says it: the state is read again
+        }
+        Deno.kill(-child.pid, "SIGINT"); // what the terminal does on Ctrl-C
+        pending = await pendingSignals(redisPid);
+      } finally {
+        Deno.kill(redisPid, "SIGCONT");
+      }
+      // SIGINT, signal 2, is bit 1 of the mask: Redis must not have been sent it, only the tool and the nodes.
+      assert.equal(pending & 2n, 0n, `redis-server got the SIGINT (pending signals 0x${pending.toString(16)})`);
+      await out.waitFor(/^cluster: stopping \(Ctrl-C\); stopping every node and Redis$/);
+      await client.closed();
+      assert.equal((await child.status).code, 0);
+      await err.done;
+      // Each node left the cluster itself, Redis still there.
+      const log = err.lines.filter((l) => l !== "");
+      assert.ok(!log.some((l) => /redis down/.test(l)), log.join("\n"));
+      assert.equal(log.filter((l) => / INFO redis closed node=/.test(l)).length, 2, log.join("\n"));
+      assert.ok(await refused(port), "the nodes are gone");
+      assert.ok(await refused(redisPort), "Redis is gone");
+    } finally {
+      try {
+        Deno.kill(-child.pid, "SIGKILL");
+      } catch { /* exited */ }
+      await child.status;
+    }
   },
 });
