@@ -126,20 +126,16 @@ export async function readRequest(source: ByteSource, options: ReadRequestOption
   let end = 0;
   let head = -1;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = options.timeoutMs === undefined ? undefined : new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(408, "request timeout")), options.timeoutMs);
-  });
-  expired?.catch(() => {}); // raced with every read: never left unhandled
-  try {
-    while (head === -1) {
+  let over = false; // timed out: the reading stops at its next read
+  const reading = (async () => {
+    while (head === -1 && !over) {
       if (end === buf.length) {
         if (buf.length >= max + 3) throw new HttpError(431, `request head too big: at most ${max} bytes`);
         const bigger = new Uint8Array(Math.min(buf.length * 2, max + 3)); // + 3: room to see the blank line
         bigger.set(buf);
         buf = bigger;
       }
-      const read = source.read(buf.subarray(end));
-      const n = await (expired ? Promise.race([read, expired]) : read);
+      const n = await source.read(buf.subarray(end));
       if (n === null) {
         throw new HttpError(
           400,
@@ -160,6 +156,22 @@ export async function readRequest(source: ByteSource, options: ReadRequestOption
       if (head > max || (head === -1 && end > max)) {
         throw new HttpError(431, `request head too big: at most ${max} bytes`);
       }
+    }
+  })();
+  try {
+    if (options.timeoutMs === undefined) await reading;
+    else {
+      // One race for the whole head (not one per read, which would leave a handler per read on the timer).
+      reading.catch(() => {}); // after a timeout its read fails when the connection is closed
+      await Promise.race([
+        reading,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            over = true;
+            reject(new HttpError(408, "request timeout"));
+          }, options.timeoutMs);
+        }),
+      ]);
     }
     const request = parseHead(decoder.decode(buf.subarray(0, head)));
     request.rest = buf.slice(head, end);
