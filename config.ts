@@ -15,7 +15,7 @@ import { checkRoomName } from "./room_name.ts";
 import { checkNick, codePoint } from "./nick.ts";
 import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing.ts";
 import { originProblem } from "./wire/http.ts";
-import { parseAddress } from "./moderation.ts";
+import { covers, parseAddress } from "./moderation.ts";
 import { cleanLine, hasVisible } from "./text.ts";
 
 /** Every setting of a teaparty server. */
@@ -466,7 +466,7 @@ export function nameProblem(name: string): string | undefined {
  * with the connection's address (IPv6 compressed lower case, an
  * IPv4-mapped address as IPv4): one IP address, or a range with a prefix
  * length (`10.0.0.0/8`, `fd00::/8`; host bits cleared), not a name, since
- * names are not looked up. A range of every address (`/0`) is refused:
+ * names are not looked up. A range holding every IPv4 address (`/0`) is refused:
  * anyone could then name any address in `X-Forwarded-For`. Throws naming
  * the value.
  */
@@ -478,9 +478,9 @@ function trustedProxy(value: string): string {
     const why = parsed.error.startsWith("/") ? parsed.error : "not an IP address or a range (names are not looked up)";
     throw new Error(`${flag}: ${why}; give the proxy's address, ${example}`);
   }
-  if (value.includes("/") && parsed.bits === (value.includes(":") ? 0 : 96)) {
+  if (covers(parsed, "0.0.0.0") && covers(parsed, "255.255.255.255")) { // 0.0.0.0/0, ::/0, ::ffff:0:0/96, ::/1…
     throw new Error(
-      `${flag}: this range is every address, so anyone could claim any address in X-Forwarded-For; ` +
+      `${flag}: this range holds every IPv4 address, so anyone could claim any address in X-Forwarded-For; ` +
         `give the proxy's address or its network, ${example}`,
     );
   }

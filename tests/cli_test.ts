@@ -155,7 +155,7 @@ Deno.test("a bad --trust-proxy or --name gets one line naming it and exit code 2
     ],
     [
       ["--trust-proxy", "127.0.0.1", "--trust-proxy", "0.0.0.0/0"],
-      'teaparty: --trust-proxy "0.0.0.0/0": this range is every address, so anyone could claim any address in ' +
+      'teaparty: --trust-proxy "0.0.0.0/0": this range holds every IPv4 address, so anyone could claim any address in ' +
       "X-Forwarded-For; give the proxy's address or its network, such as 127.0.0.1, ::1 or 10.0.0.0/8",
     ],
     [["--name", ""], 'teaparty: --name "": a server name cannot be empty'],

@@ -356,9 +356,10 @@ Deno.test("a --trust-proxy that is not an IP address or a range is refused in on
   assert.throws(() => parseOptions(["--trust-proxy", "10.0.0.0/x"]), {
     message: `--trust-proxy "10.0.0.0/x": /x is not a prefix length of an IPv4 address (0-32); ${example}`,
   });
-  for (const everyone of ["0.0.0.0/0", "::/0", "1.2.3.4/0"]) {
+  for (const everyone of ["0.0.0.0/0", "::/0", "1.2.3.4/0", "::ffff:0.0.0.0/96", "::ffff:0:0/96", "::/1"]) {
     assert.throws(() => parseOptions(["--trust-proxy", everyone]), {
-      message: `--trust-proxy "${everyone}": this range is every address, so anyone could claim any address in ` +
+      message:
+        `--trust-proxy "${everyone}": this range holds every IPv4 address, so anyone could claim any address in ` +
         "X-Forwarded-For; give the proxy's address or its network, such as 127.0.0.1, ::1 or 10.0.0.0/8",
     });
   }
