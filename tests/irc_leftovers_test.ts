@@ -147,7 +147,7 @@ Deno.test("IRC: KICK with as many channels as nicks answers 403, 442, 482 and 44
   assert.deepEqual([...chat.server.find("ian")!.rooms].map((r) => r.name), ["den", "attic"]);
 });
 
-Deno.test("IRC: KICK with more than one channel and a different number of nicks gets 461 and kicks no one", async () => {
+Deno.test("IRC: KICK with more than one channel and a different number of nicks, or none, gets 461 and kicks no one", async () => {
   await using chat = await opServer();
   const op = await ircLogin(chat, "olga", { pass: "olga-password" });
   await ircJoin(op, "olga", "#den");
@@ -157,8 +157,15 @@ Deno.test("IRC: KICK with more than one channel and a different number of nicks 
   await ircJoin(h, "hal", "#attic");
   op.send("KICK #den,#attic hal");
   op.send("KICK #den,#attic hal,hal,hal");
+  op.send("KICK #den ,");
+  op.send("KICK , hal");
   const seen = await upTo(op, "mismatch");
-  assert.equal(seen.filter((l) => /^:teaparty 461 olga KICK :/.test(l)).length, 2, seen.join("\n"));
+  assert.deepEqual(seen.filter((l) => /^:teaparty 461 /.test(l)), [
+    ":teaparty 461 olga KICK :Give one channel, or as many channels as nicks (2 channels, 1 nick)",
+    ":teaparty 461 olga KICK :Give one channel, or as many channels as nicks (2 channels, 3 nicks)",
+    ":teaparty 461 olga KICK :Not enough parameters (no nick)",
+    ":teaparty 461 olga KICK :Not enough parameters (no channel)",
+  ]);
   assert(!seen.some((l) => / KICK #/.test(l)), seen.join("\n"));
   assert.deepEqual([...chat.server.find("hal")!.rooms].map((r) => r.name), ["den", "attic"]);
 });

@@ -223,9 +223,18 @@ async function kick(s: IrcSession, params: string[]): Promise<void> {
   const chans = params[0].split(",").filter((c) => c !== "");
   const nicks = params[1].split(",").filter((n) => n !== "");
   const reason = params[2] ? splitText(cleanIrcText(params[2]).trim(), KICKLEN)[0] : "";
+  if (chans.length === 0 || nicks.length === 0) {
+    return s.numeric(ERR.NEEDMOREPARAMS, "KICK", `Not enough parameters (no ${chans.length ? "nick" : "channel"})`);
+  }
   if (chans.length === 1) return kickFrom(s, chans[0], nicks, reason);
-  if (chans.length === 0 || chans.length !== nicks.length) {
-    return s.numeric(ERR.NEEDMOREPARAMS, "KICK", "Not enough parameters (one channel, or one per nick)");
+  if (chans.length !== nicks.length) {
+    return s.numeric(
+      ERR.NEEDMOREPARAMS,
+      "KICK",
+      `Give one channel, or as many channels as nicks (${chans.length} channels, ${nicks.length} nick${
+        nicks.length === 1 ? "" : "s"
+      })`,
+    );
   }
   for (let i = 0; i < chans.length && !s.closed; i++) await kickFrom(s, chans[i], [nicks[i]], reason);
 }
