@@ -146,7 +146,20 @@ interface OftenWindow {
   left: number; // lines left out in it
   level: number;
   name: string;
+  timer?: unknown; // set when a line is first left out: tells the count when the second is over
 }
+
+/** Runs `fn` after `ms` without keeping the process alive; returns what {@linkcode CancelTimer} takes. */
+export type StartTimer = (fn: () => void, ms: number) => unknown;
+/** Cancels what a {@linkcode StartTimer} returned. */
+export type CancelTimer = (timer: unknown) => void;
+
+const unrefTimeout: StartTimer = (fn, ms) => {
+  const id = setTimeout(fn, ms);
+  Deno.unrefTimer(id);
+  return id;
+};
+const cancelTimeout: CancelTimer = (timer) => clearTimeout(timer as number);
 
 /** A logger that writes one line per event (to stderr unless told otherwise). */
 export class Logger {
@@ -154,16 +167,24 @@ export class Logger {
   #write: (line: string) => void;
   #writer: LogBuffer | undefined;
   #clock: () => number;
+  #timers: { start: StartTimer; cancel: CancelTimer };
   #often = new Map<string, OftenWindow>();
 
   /**
    * @param level the lowest level printed: debug, info, warn, error or silent
    * @param write where lines go (stderr, buffered and never blocking, by default)
    * @param clock the time in ms, for {@linkcode Logger.often} (default `Date.now`)
+   * @param timers for {@linkcode Logger.often}'s count at the end of a second (default: unref'd `setTimeout`)
    */
-  constructor(level = "info", write?: (line: string) => void, clock: () => number = Date.now) {
+  constructor(
+    level = "info",
+    write?: (line: string) => void,
+    clock: () => number = Date.now,
+    timers: { start: StartTimer; cancel: CancelTimer } = { start: unrefTimeout, cancel: cancelTimeout },
+  ) {
     this.#level = order[level] ?? 1;
     this.#clock = clock;
+    this.#timers = timers;
     if (write) this.#write = write;
     else {
       const writer = this.#writer = stderrBuffer ??= new LogBuffer();
@@ -173,16 +194,22 @@ export class Logger {
 
   /** Resolves when the lines logged so far are written (or given up); first tells the lines left out so far. */
   flush(): Promise<void> {
+    this.tellLeftOut();
+    return this.#writer?.flush() ?? Promise.resolve();
+  }
+
+  /** Logs now how many lines {@linkcode Logger.often} left out so far, and stops its timers. */
+  tellLeftOut(): void {
     for (const [event, window] of this.#often) this.#leftOut(event, window);
     this.#often.clear();
-    return this.#writer?.flush() ?? Promise.resolve();
   }
 
   /**
    * Logs an event that an attacker can make happen at will, at most
-   * {@linkcode OFTEN_LINES_PER_SECOND} lines of it a second; the next line
-   * of it after that second (or {@linkcode Logger.flush}) says how many
-   * were left out: `WARN refused lines left out count=480 since=…`.
+   * {@linkcode OFTEN_LINES_PER_SECOND} lines of it a second; when that
+   * second is over (or at the next line of it after that, or at
+   * {@linkcode Logger.flush}) a line says how many were left out:
+   * `WARN refused lines left out count=480 since=…`.
    *
    * @example
    * ```ts
@@ -207,7 +234,15 @@ export class Logger {
       this.#often.set(event, window);
     }
     if (window.lines >= OFTEN_LINES_PER_SECOND) {
-      window.left++;
+      if (window.left++ === 0) {
+        const over = window;
+        over.timer = this.#timers.start(() => {
+          over.timer = undefined;
+          if (this.#often.get(event) !== over) return;
+          this.#leftOut(event, over);
+          this.#often.delete(event);
+        }, over.since + 1000 - now);
+      }
       return;
     }
     window.lines++;
@@ -215,6 +250,8 @@ export class Logger {
   }
 
   #leftOut(event: string, window: OftenWindow): void {
+    if (window.timer !== undefined) this.#timers.cancel(window.timer);
+    window.timer = undefined;
     if (window.left === 0) return;
     this.#log(window.level, window.name, `${event} lines left out`, {
       count: window.left,

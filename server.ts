@@ -327,6 +327,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
     await this.cluster?.stop();
     this.store.close();
+    this.log.tellLeftOut();
   }
 }
 
