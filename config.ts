@@ -17,6 +17,7 @@ import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing
 import { originProblem } from "./wire/http.ts";
 import { covers, parseAddress } from "./moderation.ts";
 import { cleanLine, hasVisible } from "./text.ts";
+import { clip } from "./format.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -492,9 +493,14 @@ function isControl(c: string): boolean {
   return code < 0x20 || (code >= 0x7f && code < 0xa0);
 }
 
-/** A value in quotes for an error line, with what would not show (or would upset the terminal) as `\u{…}`. */
+/**
+ * A value in quotes for an error line: its first 60 characters (then "…"), with what would not show (or would
+ * upset the terminal) as `\u{…}`.
+ */
 function shown(text: string): string {
-  const safe = [...text].map((c) => isControl(c) || cleanLine(c) !== c ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c);
+  const safe = [...clip(text, 60)].map((c) =>
+    isControl(c) || cleanLine(c) !== c ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c
+  );
   return `"${safe.join("")}"`;
 }
 

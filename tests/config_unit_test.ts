@@ -401,4 +401,8 @@ Deno.test("a server name may have spaces, punctuation and emoji, up to 50 charac
   assert.throws(() => parseOptions(["--name", "x".repeat(51)]), {
     message: `--name "${"x".repeat(51)}": a server name has at most 50 characters; this one has 51`,
   });
+  // A long value is shown by its first 60 characters: the error stays one readable line.
+  assert.throws(() => parseOptions(["--name", "y".repeat(10_000)]), {
+    message: `--name "${"y".repeat(60)}…": a server name has at most 50 characters; this one has 10000`,
+  });
 });
