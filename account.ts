@@ -23,6 +23,7 @@ import { RedisStore } from "./cluster/store.ts";
 import { checkNick, foldNick, LookAlikes } from "./nick.ts";
 import { checkPassword, hashPassword } from "./accounts.ts";
 import { formatTime } from "./format.ts";
+import { readFlags } from "./command_line.ts";
 
 /** The database the tool uses without `--db`: the one `npm start` uses. */
 export const ACCOUNT_DB = "data/teaparty.db";
@@ -108,42 +109,9 @@ interface ToolArgs {
  * the server's flags are), not node:util's. Throws an Error naming the argument.
  */
 function readArgs(args: string[]): ToolArgs {
-  const result: ToolArgs = { positionals: [], help: false };
-  const valued = ["db", "redis"] as const;
-  const isFlag = (arg: string) => /^--(db|redis|help)(=|$)|^-h$/.test(arg);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      result.positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const at = arg.indexOf("=");
-      const name = at < 0 ? arg.slice(2) : arg.slice(2, at);
-      const flag = valued.find((v) => v === name);
-      if (name === "help") {
-        if (at >= 0) throw new Error("--help takes no value");
-        result.help = true;
-      } else if (!flag) {
-        throw new Error(`there is no option --${name}`);
-      } else if (at >= 0) {
-        result[flag] = arg.slice(at + 1);
-      } else {
-        const next = args[i + 1];
-        if (next === undefined) throw new Error(`--${name} needs a value`);
-        if (isFlag(next)) throw new Error(`--${name} needs a value, not the flag ${next.split("=")[0]}`);
-        result[flag] = next;
-        i++;
-      }
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      for (const c of arg.slice(1)) {
-        if (c !== "h") throw new Error(`there is no option -${c}`);
-      }
-      result.help = true;
-    } else {
-      result.positionals.push(arg);
-    }
-  }
+  const read = readFlags(args, { valued: ["db", "redis"] });
+  const result: ToolArgs = { positionals: read.positionals, help: read.help };
+  for (const { name, value } of read.flags) result[name as "db" | "redis"] = value; // the last one counts
   return result;
 }
 

@@ -18,6 +18,7 @@ import { originProblem } from "./wire/http.ts";
 import { covers, parseAddress } from "./moderation.ts";
 import { cleanLine, hasVisible } from "./text.ts";
 import { clip } from "./format.ts";
+import { readFlags } from "./command_line.ts";
 
 /** Every setting of a teaparty server. */
 export interface ServerOptions {
@@ -511,42 +512,13 @@ function shown(text: string): string {
  * meets the same rule as the `=` form). Throws an Error naming the argument.
  */
 function normaliseArgs(args: string[]): string[] {
-  const valued = new Set(flags.filter((f) => f.kind !== "switch").map((f) => f.flag));
-  const switches = new Set(flags.filter((f) => f.kind === "switch").map((f) => f.flag));
-  const isFlag = (arg: string) => {
-    const name = arg.slice(2).split("=")[0];
-    return arg === "-h" || arg === "--help" || valued.has(name) || (arg.startsWith("--") && switches.has(name));
-  };
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      if (i + 1 < args.length) throw new Error(unexpected(args[i + 1]));
-      continue;
-    }
-    if (arg.startsWith("--")) {
-      const [name, ...value] = arg.slice(2).split("=");
-      if (name === "help" || switches.has(name)) {
-        if (value.length > 0) throw new Error(`--${name} takes no value`);
-      } else if (!valued.has(name)) {
-        throw new Error(`there is no option --${name}`);
-      } else if (value.length === 0) {
-        const next = args[i + 1];
-        if (next === undefined) throw new Error(`--${name} needs a value`);
-        if (isFlag(next)) {
-          throw new Error(`--${name} needs a value, not the flag ${next.split("=")[0]}`);
-        }
-        out.push(`${arg}=${next}`);
-        i++;
-        continue;
-      }
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      for (const c of arg.slice(1)) if (c !== "h") throw new Error(`there is no option -${c}`);
-    } else {
-      throw new Error(unexpected(arg));
-    }
-    out.push(arg);
-  }
+  const read = readFlags(args, {
+    valued: flags.filter((f) => f.kind !== "switch").map((f) => f.flag),
+    switches: flags.filter((f) => f.kind === "switch").map((f) => f.flag),
+  });
+  if (read.positionals.length > 0) throw new Error(unexpected(read.positionals[0]));
+  const out = read.flags.map(({ name, value }) => value === undefined ? `--${name}` : `--${name}=${value}`);
+  if (read.help) out.push("--help");
   return out;
 }
 
