@@ -23,6 +23,7 @@ import type { ChatEvent } from "../events.ts";
 import { telnetLines } from "../dialects/telnet.ts";
 import { checkNick, foldNick } from "../nick.ts";
 import {
+  type AddressRange,
   covers,
   describeBan,
   describeUntil,
@@ -39,6 +40,7 @@ function announce(
   event: ChatEvent | string,
   targets: (User | undefined)[] = [],
   fields: Record<string, string> = {},
+  full?: string, // what the operator is told and the log says, when the room is told less (no address)
 ): void {
   const { user, chat } = ctx;
   const rooms = new Set<Room | undefined>([ctx.room ?? user.room, ...targets.map((t) => t?.room)]);
@@ -46,8 +48,14 @@ function announce(
     if (!room) continue;
     chat.journal.announce(room, typeof event === "string" ? { type: "notice", text: event, room: room.name } : event);
   }
-  const text = typeof event === "string" ? event : telnetLines(event).join(" ").replace(/^\*\*\* /, "");
+  const text = full ?? (typeof event === "string" ? event : telnetLines(event).join(" ").replace(/^\*\*\* /, ""));
+  if (full !== undefined) ctx.reply(full);
   chat.log.info("moderation", { op: user.nick, action: text, ...fields });
+}
+
+/** How the room is told of a ban on `range` (no address reaches other users): "An address", "A range of addresses". */
+function someAddress(range: AddressRange): string {
+  return range.bits === 128 ? "An address" : "A range of addresses";
 }
 
 /** The operator commands. */
@@ -111,11 +119,13 @@ export const moderationCommands: Command[] = [
           : s.key === value || (s !== session && s.user !== undefined && chat.bannedNick(s.user.nick) !== undefined)
       );
       const why = parsed.reason ? `: ${parsed.reason}` : ".";
+      const banned = (who: string) => `${who} is banned ${describeUntil(parsed.until)} by ${user.nick}${why}`;
       announce(
         ctx,
-        `${range ? value : target} is banned ${describeUntil(parsed.until)} by ${user.nick}${why}`,
+        banned(range ? someAddress(range) : target),
         victims.map((v) => v.user),
         { target },
+        range ? banned(value) : undefined,
       );
       for (const v of victims) {
         v.end(
@@ -139,7 +149,8 @@ export const moderationCommands: Command[] = [
       if (range && "error" in range) return ctx.fail(`Cannot unban: ${range.error}.`);
       const value = range ? range.text : foldNick(target);
       if (!(await ctx.chat.moderation.unban(kind, value))) return ctx.fail(`${target} is not banned.`);
-      announce(ctx, `${target} is no longer banned (by ${ctx.user.nick}).`, [], { target });
+      const lifted = (who: string) => `${who} is no longer banned (by ${ctx.user.nick}).`;
+      announce(ctx, lifted(range ? someAddress(range) : target), [], { target }, range ? lifted(value) : undefined);
     },
   },
   {

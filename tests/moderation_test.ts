@@ -284,6 +284,28 @@ Deno.test("/ban of an address disconnects everyone from it and refuses new conne
   }
 });
 
+Deno.test("an address ban tells the room that an address was banned, never which: the operator and the log get it", async () => {
+  const { chat, alice, bob, carol } = await room();
+  await using _ = chat;
+  alice.send("/ban 203.0.113.7 1h spam");
+  const told = new RegExp(`^\\*\\*\\* An address is banned ${UNTIL} \\(1h from now\\) by alice: spam$`);
+  for (const c of [bob, carol]) await c.waitFor(told);
+  await alice.waitFor(new RegExp(`^\\*\\*\\* 203\\.0\\.113\\.7 is banned ${UNTIL} \\(1h from now\\) by alice: spam$`));
+  alice.send("/ban 198.51.100.0/24");
+  await bob.waitFor("*** A range of addresses is banned for good by alice.");
+  await alice.waitFor("*** 198.51.100.0/24 is banned for good by alice.");
+  alice.send("/unban 203.0.113.7");
+  await bob.waitFor("*** An address is no longer banned (by alice).");
+  await alice.waitFor("*** 203.0.113.7 is no longer banned (by alice).");
+  for (const c of [bob, carol]) {
+    const seen = await beforeMarker(c);
+    assert.ok(!seen.some((l) => /203\.0\.113|198\.51\.100/.test(l)), seen.join("\n"));
+  }
+  assert.ok(logged(chat, "alice", /^203\.0\.113\.7 is banned until .* by alice: spam$/));
+  assert.ok(logged(chat, "alice", /^198\.51\.100\.0\/24 is banned for good by alice\.$/));
+  assert.ok(logged(chat, "alice", /^203\.0\.113\.7 is no longer banned \(by alice\)\.$/));
+});
+
 // ---- mute and unmute
 
 Deno.test("a muted user's chat is refused with a message and nobody sees it; /unmute lets them talk again", async () => {
