@@ -209,6 +209,22 @@ Deno.test("INVITE points IRC and telnet users to a room", async () => {
   await k.waitFor(/ 401 kay nobody /);
 });
 
+Deno.test("INVITE from a nick the receiver ignores is not delivered; the inviter is answered as usual", async () => {
+  await using chat = await startIrcServer();
+  const k = await ircLogin(chat, "kay");
+  await ircJoin(k, "kay", "#den");
+  const l = await ircLogin(chat, "lou");
+  const tel = await chat.login("mia");
+  tel.send("/ignore kay");
+  await tel.waitFor(/^\*\*\* You now ignore kay/);
+  k.send("INVITE mia #den");
+  await k.waitFor(":teaparty 341 kay mia #den");
+  // The invite, had it been sent, was queued for mia before kay's answer: a later line from lou comes after it.
+  l.send("PRIVMSG mia :marker");
+  const seen = await tel.until(/marker/);
+  assert.ok(!seen.some((line) => /invites you/.test(line)), seen.join("\n"));
+});
+
 Deno.test("in a crowded room the JOIN reply lists at most --crowd names, and entries come as one NOTICE", async () => {
   await using chat = await startIrcServer({ crowd: 3 });
   const first = await ircLogin(chat, "n0");

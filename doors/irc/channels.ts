@@ -430,6 +430,7 @@ function invite(s: IrcSession, params: string[]): void {
   if (other.rooms.has(room)) return s.numeric("443", other.nick, chan, "is already on channel");
   s.numeric(RPL.INVITING, other.nick, chan);
   s.flush();
+  if (other.ignores?.has(user.key)) return; // as a private message to someone who ignores you: not delivered
   const link = other.link as Partial<IrcSession>;
   if (typeof link.line === "function" && typeof link.flush === "function") {
     const head = `${lineTags(link.flags ?? 0, Date.now())}:${hostmask(user.nick)} INVITE ${other.nick} ${chan}`;
