@@ -67,7 +67,35 @@ export function checkNick(nick: string): string | undefined {
       marks = 0;
     }
   }
-  return mixedScripts(nick.normalize("NFKC"));
+  return mixedScripts(nick.normalize("NFKC")) ?? reserved(nick);
+}
+
+/**
+ * Names no user may take, nor a look-alike of them: the IRC door's server
+ * name (its lines come from `teaparty`), and the usual IRC services, which
+ * this server does not have: many IRC clients send `IDENTIFY <password>`
+ * to NickServ on connecting, and whoever held that nick would read it.
+ */
+export const RESERVED_NICKS: readonly string[] = [
+  "teaparty",
+  "NickServ",
+  "ChanServ",
+  "MemoServ",
+  "OperServ",
+  "HostServ",
+  "BotServ",
+  "SaslServ",
+  "Services",
+];
+let reservedSkeletons: Map<string, string> | undefined; // skeleton → the reserved name
+
+function reserved(nick: string): string | undefined {
+  reservedSkeletons ??= new Map(RESERVED_NICKS.map((name) => [nickSkeleton(name), name]));
+  const name = reservedSkeletons.get(nickSkeleton(nick));
+  if (name === undefined) return undefined;
+  return name === "teaparty"
+    ? `a nick may not be (or look like) ${name}: it is the server's own name`
+    : `a nick may not be (or look like) ${name}: it is an IRC service's name, and this server has none`;
 }
 
 function describe(c: string): string {

@@ -85,3 +85,17 @@ Deno.test("foldNick keeps different nicks apart", () => {
   assert.notEqual(foldNick("alice"), foldNick("alicf"));
   assert.notEqual(foldNick("茶友"), foldNick("茶人"));
 });
+
+Deno.test("the server's own name and the IRC services' names, and their look-alikes, are not nicks", () => {
+  for (const nick of ["teaparty", "TEAPARTY", "NickServ", "nickserv", "ChanServ", "B0tServ", "H0stServ", "SaslServ"]) {
+    assert.match(checkNick(nick) ?? "", /^a nick may not be \(or look like\) \w+: it is /, nick);
+  }
+  assert.equal(
+    checkNick("NickServ"),
+    "a nick may not be (or look like) NickServ: it is an IRC service's name, and this server has none",
+  );
+  assert.equal(checkNick("teaparty"), "a nick may not be (or look like) teaparty: it is the server's own name");
+  for (const nick of ["tea", "teapartygoer", "Nick", "Serv", "NickServer", "servant"]) {
+    assert.equal(checkNick(nick), undefined);
+  }
+});
