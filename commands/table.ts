@@ -247,8 +247,11 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   let text = "";
   let typed: string | undefined;
   switch (parsed.kind) {
-    case "empty":
+    case "empty": // an empty line (Enter alone, or spaces) is nothing; a line of what does not show is told so
       if (!session.loggedIn) reply(LOGIN_HINT);
+      else if (/\S/.test(raw)) {
+        fail("Nothing was sent: the line has no visible text (only control or invisible characters).");
+      }
       return;
     case "unknown":
       fail(`Unknown command: /${clip(parsed.name, 20)}. Type /help for the list of commands.`);

@@ -162,7 +162,9 @@ Deno.test("CTCP: ACTION is an action, other requests are not passed on", () => {
   assert.deepEqual(ctcp("hello"), { kind: "chat", text: "hello" });
   assert.deepEqual(ctcp("\x01ACTION waves\x01"), { kind: "action", text: "waves" });
   assert.deepEqual(ctcp("\x01ACTION waves"), { kind: "action", text: "waves" });
-  assert.equal(ctcp("\x01VERSION\x01"), undefined);
+  assert.deepEqual(ctcp("\x01VERSION\x01"), { kind: "ctcp", verb: "VERSION" });
+  assert.deepEqual(ctcp("\x01\x01"), { kind: "ctcp", verb: "" });
+  assert.deepEqual(ctcp("\x01ACTION\x01 waves"), { kind: "action", text: " waves" }, "the verb ends at the \\x01");
 });
 
 Deno.test("the IRC dialect writes room events as IRC lines, tags as its flags ask, personal events as nothing", () => {

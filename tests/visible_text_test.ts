@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { cleanLine } from "../text.ts";
-import { startServer } from "./helpers.ts";
+import { doorPort, startServer } from "./helpers.ts";
+import { RawWebSocket } from "./ws_client.ts";
 import { ircJoin, ircLogin, startIrcServer } from "./irc_helpers.ts";
 
 const FLAG = "\u{1f3f4}";
@@ -153,4 +154,53 @@ Deno.test("a black flag followed by a run of tags that is not a flag sequence re
   const amy = await chat.login("amy");
   eve.send(`flag ${FLAG}${"\u{e0067}".repeat(40)}${CANCEL} and ${SCOTLAND}`);
   await amy.waitFor(`eve: flag ${FLAG} and ${SCOTLAND}`);
+});
+
+Deno.test("a telnet or WebSocket line of only invisible or control characters is answered; Enter alone is not", async () => {
+  await using chat = await startServer({ httpPort: 0 });
+  const eve = await chat.login("eve");
+  const amy = await chat.login("amy");
+  await eve.waitFor("*** amy has entered the room.");
+  const refusal = "*** Nothing was sent: the line has no visible text (only control or invisible characters).";
+  for (const line of ["\u200b", "\u2800", "\x1b[A", "\x07\x07"]) {
+    eve.send(line);
+    assert.equal(await eve.waitFor(/^\*\*\* /), refusal, JSON.stringify(line));
+  }
+  eve.send("");
+  eve.send("   ");
+  eve.send("marker");
+  assert.deepEqual(await eve.until("eve: marker"), ["eve: marker"], "nothing answers an empty line or spaces");
+  assert.deepEqual(await amy.until("eve: marker"), ["eve: marker"], "amy got nothing before the marker");
+  const port = doorPort(chat, "http");
+  const ws = await RawWebSocket.connect(port, { origin: `http://127.0.0.1:${port}` });
+  await ws.sendText("login wes");
+  await ws.waitForEvent((e) => e.type === "entered" && e.nick === "wes");
+  await ws.sendText("\u200b");
+  const error = await ws.waitForEvent((e) => e.type === "error");
+  assert.equal(error.text, refusal.slice(4));
+  ws.close();
+  await ws.done;
+});
+
+Deno.test("IRC: a CTCP request other than ACTION is answered that it is not passed on; \\x01 alone gets 412", async () => {
+  await using chat = await startIrcServer();
+  const ivy = await ircLogin(chat, "ivy");
+  await ircJoin(ivy, "ivy", "#main");
+  const tom = await chat.login("tom");
+  await ivy.waitFor(":tom!tom@teaparty JOIN #main");
+  ivy.send("PRIVMSG tom :\x01VERSION\x01");
+  assert.equal(
+    await ivy.waitFor(/ NOTICE ivy | 4\d\d /),
+    ":teaparty NOTICE ivy :CTCP VERSION is not passed on here: only ACTION (/me) is.",
+  );
+  for (const text of ["\x01", "\x01\x01"]) {
+    ivy.send(`PRIVMSG #main :${text}`);
+    assert.equal(await ivy.waitFor(/ NOTICE ivy | 4\d\d /), ":teaparty 412 ivy :No text to send", JSON.stringify(text));
+  }
+  ivy.send("PRIVMSG #main :\x01ACTION\x01 waves");
+  await tom.waitFor("* ivy waves");
+  ivy.send("NOTICE tom :\x01VERSION\x01"); // a NOTICE is never answered
+  ivy.send("PING :after");
+  await ivy.waitFor(/ PONG teaparty :after$/);
+  assert.equal(ivy.lines.filter((l) => / NOTICE ivy :CTCP /.test(l)).length, 1, ivy.lines.join("\n"));
 });

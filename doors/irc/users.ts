@@ -35,6 +35,7 @@ import { nickMask } from "../../irc/mask.ts";
 import { byteLength, MAX_LINE } from "../../irc/message.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
 import { hasVisible } from "../../text.ts";
+import { clip } from "../../format.ts";
 
 /** The realname shown for a user: an IRC user's own, else the door it came through (`telnet user`). */
 export function realnameOf(user: User): string {
@@ -63,14 +64,20 @@ export function listReplies(
   for (const line of lines) s.numeric(code, ...params, line);
 }
 
-/** A message's kind and text, from CTCP: ACTION is an action; other CTCP is `undefined` (not relayed). */
-export function ctcp(text: string): { kind: "chat" | "action"; text: string } | undefined {
+/**
+ * A message's kind and text, from CTCP: ACTION is an action (its verb ends
+ * at a space or a \x01); another CTCP request (`VERSION`, or none at all) is
+ * `{ kind: "ctcp", verb }`, which is not relayed.
+ */
+export function ctcp(
+  text: string,
+): { kind: "chat" | "action"; text: string } | { kind: "ctcp"; verb: string } {
   if (text.charCodeAt(0) !== 1) return { kind: "chat", text };
   const body = text.slice(1, text.endsWith("\x01") ? -1 : undefined);
-  const space = body.indexOf(" ");
-  const verb = (space === -1 ? body : body.slice(0, space)).toUpperCase();
-  if (verb !== "ACTION") return undefined;
-  return { kind: "action", text: space === -1 ? "" : body.slice(space + 1) };
+  const end = body.search(/[ \x01]/);
+  const verb = (end === -1 ? body : body.slice(0, end)).toUpperCase();
+  if (verb !== "ACTION") return { kind: "ctcp", verb };
+  return { kind: "action", text: end === -1 ? "" : body.slice(end + 1) };
 }
 
 async function message(s: IrcSession, params: string[], notice: boolean): Promise<void> {
@@ -86,7 +93,11 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
     return;
   }
   const said = ctcp(params[1]);
-  if (!said) return; // CTCP other than ACTION: not passed on
+  if (said.kind === "ctcp") { // CTCP other than ACTION: not passed on, and said so
+    if (notice) return;
+    if (!hasVisible(cleanIrcText(said.verb))) return s.numeric(ERR.NOTEXTTOSEND, "No text to send");
+    return s.serverNotice(`CTCP ${clip(cleanIrcText(said.verb), 20)} is not passed on here: only ACTION (/me) is.`);
+  }
   const text = cleanIrcText(said.text).trim(); // colours and bold go, as every control character
   if (!hasVisible(text)) { // nothing that shows (a Braille blank, a lone mark): as no text, on every door
     if (!notice) s.numeric(ERR.NOTEXTTOSEND, "No text to send");
