@@ -29,6 +29,7 @@ export function checkRoomName(name: string): string | undefined {
   if (!/^[\p{L}\p{M}\p{N}_\-.]+$/u.test(bare)) {
     return "a room name may hold only letters, digits, underscores, hyphens and dots";
   }
+  if (!/[\p{L}\p{N}]/u.test(bare)) return "a room name needs a letter or a digit (not only _ - .)";
   return mixedScripts(bare, "a room name"); // "mаin" with a Cyrillic а is not main
 }
 

@@ -127,6 +127,13 @@ Deno.test("/join refuses bad room names and a missing name, and the user stays p
     alice.send(`/join ${name}`);
     assert.match(await alice.waitFor(/^\*\*\* /), /^\*\*\* Cannot join/, name);
   }
+  for (const name of ["..", ".", "_-.", "#..."]) {
+    alice.send(`/join ${name}`);
+    assert.equal(
+      await alice.waitFor(/^\*\*\* /),
+      `*** Cannot join "${name}": a room name needs a letter or a digit (not only _ - .).`,
+    );
+  }
   alice.send("/join");
   assert.match(await alice.waitFor(/^\*\*\* /), /room/);
   alice.send("/look");
