@@ -74,7 +74,9 @@ export function ctcp(
 ): { kind: "chat" | "action"; text: string } | { kind: "ctcp"; verb: string } {
   if (text.charCodeAt(0) !== 1) return { kind: "chat", text };
   const body = text.slice(1, text.endsWith("\x01") ? -1 : undefined);
-  const end = body.search(/[ \x01]/);
+  const space = body.indexOf(" ");
+  const stop = body.indexOf("\x01"); // a CTCP that ends before the text does
+  const end = stop !== -1 && (space === -1 || stop < space) ? stop : space;
   const verb = (end === -1 ? body : body.slice(0, end)).toUpperCase();
   if (verb !== "ACTION") return { kind: "ctcp", verb };
   return { kind: "action", text: end === -1 ? "" : body.slice(end + 1) };
