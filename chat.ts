@@ -24,7 +24,7 @@ import type { ServerOptions } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { type Room, Rooms } from "./rooms.ts";
 import { Journal, type JournalWatcher } from "./journal.ts";
-import { type Ban, type ChatStore, explain } from "./store.ts";
+import { type Ban, type ChatStore, explain, explainToUser } from "./store.ts";
 import { Moderation } from "./moderation.ts";
 import { describeUntil } from "./moderation.ts";
 import { foldNick, LookAlikes } from "./nick.ts";
@@ -181,7 +181,7 @@ export class Chat implements SessionHost {
       ...watcher,
       sent: (room, event, from) => this.peers.roomEvent(room, event, from),
       direct: (to, event) => this.peers.direct(to as User, event),
-    });
+    }, explainToUser);
     this.rooms = new Rooms({
       main: options.room,
       crowd: options.crowd,

@@ -64,6 +64,7 @@ export class Journal implements Post {
   #store: MessageStore;
   #log: Logger;
   #explain: Explain;
+  #explainToUser: Explain;
   #watcher: JournalWatcher;
   #pending: Entry[] = [];
   #said = 0; // "said" entries in #pending
@@ -73,13 +74,21 @@ export class Journal implements Post {
   /**
    * @param store where room lines are stored
    * @param log where failures are logged
-   * @param explain turns a store error into a sentence
+   * @param explain turns a store error into a sentence for the log
    * @param watcher told about writes (metrics)
+   * @param tell turns a store error into what the sender of a line that was not stored is told (default: `explain`)
    */
-  constructor(store: MessageStore, log: Logger, explain: Explain = String, watcher: JournalWatcher = {}) {
+  constructor(
+    store: MessageStore,
+    log: Logger,
+    explain: Explain = String,
+    watcher: JournalWatcher = {},
+    tell: Explain = explain,
+  ) {
     this.#store = store;
     this.#log = log;
     this.#explain = explain;
+    this.#explainToUser = tell;
     this.#watcher = watcher;
   }
 
@@ -193,10 +202,10 @@ export class Journal implements Post {
   #deliver(entries: Entry[], error: unknown): void {
     let why = "";
     if (error !== undefined) {
-      why = this.#explain(error);
+      why = this.#explainToUser(error);
       const count = entries.filter((e) => e.kind === "said").length;
       this.#watcher.failed?.(count);
-      this.#log.error("history write failed", { messages: count, error: why });
+      this.#log.error("history write failed", { messages: count, error: this.#explain(error) });
     }
     for (const e of entries) {
       if (e.kind === "said") {

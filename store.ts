@@ -819,6 +819,25 @@ export function checkSettingName(name: string): void {
 /** Why a store call failed when the cluster's Redis is down. */
 export const UNREACHABLE = "the chat store (Redis) cannot be reached";
 
+/**
+ * What a user may be told of a failure: {@linkcode explain}'s words when it
+ * knows the error (a full disk, Redis unreachable …; never a file's path)
+ * or a {@linkcode StoreError}'s own, else "an unexpected error" (a bug's
+ * words, such as a TypeError's, go to the log, not to users).
+ *
+ * @example
+ * ```ts
+ * import { explainToUser } from "./store.ts";
+ * explainToUser(new TypeError("cannot read properties of undefined")); // "an unexpected error"
+ * ```
+ */
+export function explainToUser(error: unknown): string {
+  const why = explain(error);
+  if (why === message(error) && why !== UNREACHABLE && !(error instanceof StoreError)) return "an unexpected error";
+  if (why.startsWith("Deno may not")) return "the server may not use its database files";
+  return why;
+}
+
 /** Turns an SQLite error into a sentence for the operator. */
 export function explain(error: unknown): string {
   const text = message(error);

@@ -15,7 +15,7 @@
 import type { Command } from "./table.ts";
 import type { Session } from "../session.ts";
 import type { ChatStore } from "../store.ts";
-import { explain } from "../store.ts";
+import { explainToUser } from "../store.ts";
 
 /** The name of the setting that keeps a registered nick's choice. */
 export const REDRAW_SETTING = "redraw";
@@ -77,7 +77,7 @@ export const redrawCommand: Command = {
         await chat.store.saveSetting(user.key, REDRAW_SETTING, choice);
         kept = ` Kept for ${user.nick}.`;
       } catch (error) {
-        kept = ` It could not be kept for ${user.nick}: ${explain(error)}.`;
+        kept = ` It could not be kept for ${user.nick}: ${explainToUser(error)}.`;
       }
     }
     reply((already ? `Redraw mode is ${choice} already.` : on ? ON : OFF) + kept);

@@ -22,7 +22,7 @@ import type { User } from "../user.ts";
 import type { Room } from "../rooms.ts";
 import type { ChatEvent } from "../events.ts";
 import { cleanLine, hasVisible } from "../text.ts";
-import { explain } from "../store.ts";
+import { explain, explainToUser } from "../store.ts";
 import { clip } from "../format.ts";
 
 /** Where a command may be used: before login, after login, or both. */
@@ -296,9 +296,8 @@ export async function dispatch(chat: Chat, commands: CommandTable, session: Sess
   try {
     await command.run(ctx, args);
   } catch (error) {
-    const why = explain(error);
-    chat.log.error("command failed", { command: command.name, nick: session.nick, error: why });
-    fail(`Sorry, ${command.name} failed on the server (${why}); it has been logged.`);
+    chat.log.error("command failed", { command: command.name, nick: session.nick, error: explain(error) });
+    fail(`Sorry, ${command.name} failed on the server (${explainToUser(error)}); it has been logged.`);
   }
 }
 
