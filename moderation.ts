@@ -270,8 +270,14 @@ function formatV6(bytes: Uint8Array): string {
 
 /** True if the address `ip` is `range` or inside it (false if `ip` is not an address). */
 export function covers(range: AddressRange, ip: string): boolean {
+  return coveredBy([range], ip);
+}
+
+/** True if the address `ip` is inside any of `ranges` (false if `ip` is not an address); `ip` is read once. */
+export function coveredBy(ranges: readonly AddressRange[], ip: string): boolean {
+  if (ranges.length === 0) return false;
   const parsed = parseAddress(ip.replace(/%.*$/, ""));
-  return !("error" in parsed) && parsed.bits === 128 && inRange(parsed.bytes, range);
+  return !("error" in parsed) && parsed.bits === 128 && ranges.some((range) => inRange(parsed.bytes, range));
 }
 
 // ---- the bans and mutes in force

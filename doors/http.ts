@@ -35,7 +35,7 @@ import {
 } from "../wire/http.ts";
 import { closeFrame, textFrame, upgradeResponse } from "../wire/websocket.ts";
 import { eventJson } from "../dialects/json.ts";
-import { type AddressRange, inRange, parseAddress } from "../moderation.ts";
+import { type AddressRange, coveredBy, inRange, parseAddress } from "../moderation.ts";
 
 /** How long a client may take to send its request headers. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -104,11 +104,7 @@ export class HttpDoor implements Door {
   }
 
   /** Whether `ip` is a reverse proxy named with `--trust-proxy`. */
-  #trusted = (ip: string): boolean => {
-    if (this.#proxies.length === 0) return false;
-    const address = parseAddress(ip.replace(/%.*$/, "")); // once, for every range
-    return !("error" in address) && this.#proxies.some((range) => inRange(address.bytes, range));
-  };
+  #trusted = (ip: string): boolean => coveredBy(this.#proxies, ip);
 
   get scheme(): string {
     return this.#options.tls ? "https" : "http";
