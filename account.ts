@@ -20,7 +20,7 @@
 import { dirname } from "node:path";
 import { type ChatStore, explain, Store, StoreError } from "./store.ts";
 import { RedisStore } from "./cluster/store.ts";
-import { checkNick, foldNick, LookAlikes } from "./nick.ts";
+import { checkNewNick, checkNick, foldNick, LookAlikes } from "./nick.ts";
 import { checkPassword, hashPassword } from "./accounts.ts";
 import { formatTime } from "./format.ts";
 import { readFlags } from "./command_line.ts";
@@ -188,7 +188,7 @@ export async function account(args: string[]): Promise<number> {
       if (accounts.length === 0) console.error("account: no accounts yet");
       return 0;
     }
-    const nickProblem = checkNick(nick);
+    const nickProblem = command === "add" ? checkNewNick(nick) : checkNick(nick); // an old account can go
     if (nickProblem) {
       console.error(`account: "${nick}" is not a valid nick: ${nickProblem}`);
       return 1;

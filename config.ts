@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { checkRoomName } from "./room_name.ts";
-import { checkNick, codePoint } from "./nick.ts";
+import { checkNewNick, codePoint } from "./nick.ts";
 import { DEFAULT_FLUSH_BUDGET_MS, DEFAULT_FLUSH_CPU_SHARE } from "./flush_pacing.ts";
 import { originProblem } from "./wire/http.ts";
 import { covers, parseAddress } from "./moderation.ts";
@@ -373,7 +373,7 @@ export function parseOptions(args: string[]): ParsedOptions {
   options.trustProxy = options.trustProxy.map(trustedProxy);
   if (values.db === "") throw new Error("--db needs a file name (leave --db out to keep everything in memory)");
   for (const nick of options.op) {
-    const problem = checkNick(nick);
+    const problem = checkNewNick(nick);
     if (problem) throw new Error(`--op: "${nick}" is not a valid nick: ${problem}`);
   }
   for (const origin of options.allowOrigin) {

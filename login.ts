@@ -27,7 +27,7 @@
 import type { Chat } from "./chat.ts";
 import type { Session } from "./session.ts";
 import { User } from "./user.ts";
-import { checkNick, foldNick } from "./nick.ts";
+import { checkNewNick, checkNick, foldNick } from "./nick.ts";
 import { describeBan } from "./moderation.ts";
 import { ServerBusy, verifyPassword } from "./accounts.ts";
 import { LOGIN_LIMITS } from "./login_throttle.ts";
@@ -153,7 +153,7 @@ async function attempt(
   password: string | undefined,
   seat: boolean,
 ): Promise<Attempt> {
-  const problem = checkNick(nick);
+  const problem = checkNewNick(nick);
   if (problem) return { kind: "invalid", nick, problem };
   const key = foldNick(nick);
   const ban = banned(chat, session, nick);
@@ -486,7 +486,7 @@ export async function attemptNickChange(
 ): Promise<NickOutcome> {
   const user = session.user;
   if (!user) return GONE;
-  const problem = checkNick(nick);
+  const problem = checkNewNick(nick);
   if (problem) return { kind: "invalid", nick, problem };
   if (nick === user.nick) return { kind: "same", nick };
   if (chat.moderation.muted(user.key)) return { kind: "muted" };

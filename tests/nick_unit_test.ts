@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkNick, foldNick, MAX_NICK } from "../nick.ts";
+import { checkNewNick, checkNick, foldNick, MAX_NICK } from "../nick.ts";
 
 const RULE = "use letters, digits and _ - . [ ] { } | ^";
 
@@ -88,14 +88,14 @@ Deno.test("foldNick keeps different nicks apart", () => {
 
 Deno.test("the server's own name and the IRC services' names, and their look-alikes, are not nicks", () => {
   for (const nick of ["teaparty", "TEAPARTY", "NickServ", "nickserv", "ChanServ", "B0tServ", "H0stServ", "SaslServ"]) {
-    assert.match(checkNick(nick) ?? "", /^a nick may not be \(or look like\) \w+: it is /, nick);
+    assert.match(checkNewNick(nick) ?? "", /^a nick may not be \(or look like\) \w+: it is /, nick);
   }
   assert.equal(
-    checkNick("NickServ"),
+    checkNewNick("NickServ"),
     "a nick may not be (or look like) NickServ: it is an IRC service's name, and this server has none",
   );
-  assert.equal(checkNick("teaparty"), "a nick may not be (or look like) teaparty: it is the server's own name");
+  assert.equal(checkNewNick("teaparty"), "a nick may not be (or look like) teaparty: it is the server's own name");
   for (const nick of ["tea", "teapartygoer", "Nick", "Serv", "NickServer", "servant"]) {
-    assert.equal(checkNick(nick), undefined);
+    assert.equal(checkNewNick(nick), undefined);
   }
 });

@@ -36,7 +36,7 @@ import {
   verifyAccount,
 } from "../../login.ts";
 import { describeBan } from "../../moderation.ts";
-import { checkNick, foldNick } from "../../nick.ts";
+import { checkNewNick, foldNick } from "../../nick.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
 import { cutBytes } from "../../irc/message.ts";
 
@@ -84,7 +84,7 @@ function cap(s: IrcSession, params: string[]): Promise<void> | void {
 async function nick(s: IrcSession, params: string[]): Promise<void> {
   const wanted = params[0] ?? "";
   if (wanted === "") return s.numeric(ERR.NONICKNAMEGIVEN, "No nickname given");
-  const problem = checkNick(wanted);
+  const problem = checkNewNick(wanted);
   if (problem) return s.numeric(ERR.ERRONEUSNICKNAME, wanted, `Erroneous nickname: ${problem}`);
   if (!s.registered) {
     // While CAP negotiation is open, SASL may still prove the account: the login decides.
