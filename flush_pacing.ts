@@ -16,7 +16,7 @@
  *   so the next one starts no sooner than `c / share` ms after it began;
  * - and never longer than until the oldest waiting byte is
  *   {@linkcode FlushPacing.budgetMs} old (`--flush-budget`);
- * - a hold that did not at least double the waiting output gathered next to
+ * - a hold that did not add at least a quarter to the waiting output gathered next to
  *   nothing (closed-loop clients wait for their own lines before they send
  *   more): holding is then not tried again for {@linkcode BACK_OFF_MS} ms.
  *
@@ -44,8 +44,15 @@ import process from "node:process";
 /** A clock in milliseconds, like `performance.now`. */
 export type Clock = () => number;
 
-/** The default latency budget in milliseconds (`--flush-budget`): the most a hold may add to a line's wait. */
-export const DEFAULT_FLUSH_BUDGET_MS = 14;
+/**
+ * The default latency budget in milliseconds (`--flush-budget`): the most a
+ * hold may add to a line's wait. 16 rather than 14 since flushes poll the
+ * sockets between their turns (2026-12-08): where a write costs 12–13 µs, a
+ * flush to 1,000 receivers takes about 13 ms, and a 14 ms budget ended the
+ * holds before the CPU share was reached (steady-50 at 80–89% of a core);
+ * with 16, 72–74%, p99 within 1.22–1.49× `limit_server`'s.
+ */
+export const DEFAULT_FLUSH_BUDGET_MS = 16;
 /**
  * The default CPU share (`--flush-cpu`, in percent of one core): under
  * sustained load, flushes are spaced so that the process uses about this
@@ -53,7 +60,8 @@ export const DEFAULT_FLUSH_BUDGET_MS = 14;
  * collector. Chosen with the steady-50 benchmark, whose goal is server CPU
  * at most 80%: the process runs a little above the share it keeps to (held
  * flushes start late, and not every flush is held), and 70 measured 75–81%
- * where 80 measured 84–89% (2026-12-03).
+ * where 80 measured 84–89% (2026-12-03); with the 16 ms budget, 72–74%
+ * (2026-12-08; 60 gave 61–72% and no better p99).
  */
 export const DEFAULT_FLUSH_CPU_SHARE = 0.7;
 /**
@@ -87,8 +95,15 @@ export const MAX_LATE_MS = 3;
  * flushes back often enough to show in its p99).
  */
 export const GROWING_FLUSHES = 8;
-/** A hold must at least multiply the waiting output by this to count as having gathered something. */
-export const HOLD_GAIN = 2;
+/**
+ * A hold must at least multiply the waiting output by this to count as having
+ * gathered something. Output waits at a hold's start for the receivers
+ * written before the last lines came (lines read during a flush reach only
+ * the receivers still to be written), often most of them: at steady-50 a
+ * 4 ms hold adds about half again, and a gain of 2 backed off from nearly
+ * every hold (CPU 93–97%). Closed-loop clients add nothing during a hold.
+ */
+export const HOLD_GAIN = 1.25;
 
 /** The CPU time this process has used, in milliseconds (user and system, every thread). */
 export const processCpu: Clock = () => {

@@ -10,9 +10,11 @@
  * each read instead, and under load the server settles into one line per
  * sender per write: measured 0.77M against 2.39M deliveries/s in the burst
  * benchmark. `setTimeout(0)` waits about 2 ms here.) A flush starts at most
- * {@linkcode TURN_WRITES} writes per turn, and while the backlog grows the
- * next flush may wait a little, within a latency budget (`--flush-budget`);
- * see `schedule` and {@linkcode FlushPacing}.
+ * {@linkcode TURN_WRITES} writes per turn and goes on in a turn that comes
+ * after the runtime polled its sockets (see `poll_turn.ts`), so that a line
+ * read meanwhile reaches the receivers still to be written. While the
+ * backlog grows the next flush may wait a little, within a latency budget
+ * (`--flush-budget`); see `schedule` and {@linkcode FlushPacing}.
  *
  * @example
  * ```ts
@@ -33,6 +35,7 @@
 import { setImmediate } from "node:timers";
 import { Counter } from "./metrics.ts";
 import { FlushPacing } from "./flush_pacing.ts";
+import { pollTurn } from "./poll_turn.ts";
 
 /** Bytes written to connections by outboxes. */
 export const bytesSent: Counter = new Counter("teaparty_bytes_sent_total", "Bytes written to connections.");
@@ -112,9 +115,10 @@ export const TURN_SLACK = 4;
 /** Bytes counted for each queued chunk on top of its length (a typed array's own memory, roughly). */
 export const CHUNK_OVERHEAD = 96;
 /**
- * Most writes one turn starts; the rest follow one event-loop turn later, so
- * that reads which came meanwhile are handled and their lines join the
- * writes still to come. 128 rather than 256: at steady-5 (1,000 receivers)
+ * Most writes one turn starts; the rest follow in a later event-loop turn,
+ * after the runtime polled its sockets ({@linkcode pollTurn}), so that reads
+ * which came meanwhile are handled and their lines join the writes still to
+ * come. 128 rather than 256: at steady-5 (1,000 receivers)
  * the later receivers got their line sooner (p50 0.86–1.57× limit_server's
  * over nine runs, all three runs of one bench within 1.15×; with 256,
  * 1.15–1.33×). 64 did no better anywhere and made the crowd slower; 1,024
@@ -143,7 +147,7 @@ function flushAll(): void {
     flushingFrom = end;
     scheduled = true;
     flushPacing.turnEnded(false);
-    setImmediate(flushAll);
+    pollTurn.after(flushAll); // not a setImmediate: the reads that came meanwhile join the writes still to come
     return;
   }
   flushing.length = 0;

@@ -36,6 +36,7 @@ import { StaticFiles } from "./wire/http.ts";
 import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
 import { bytesSent, flushesRun, flushHeldSeconds, flushHolds, flushPacing, writesSent } from "./outbox.ts";
+import { pollTurn } from "./poll_turn.ts";
 import { failedLogins } from "./login.ts";
 import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
@@ -86,6 +87,7 @@ export class ChatServer extends EventTarget implements DoorHost {
   #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
+  #polling = false; // holds one pollTurn.open()
 
   /**
    * Creates a server and opens its database; call {@linkcode ChatServer.listen}
@@ -262,12 +264,20 @@ export class ChatServer extends EventTarget implements DoorHost {
       throw new Error(`cannot listen for telnet on ${this.options.host}: --reuse-port needs deno run --unstable-net`);
     }
     this.log.info("database", { file: this.store.path || ":memory:" });
+    if (!this.#polling) {
+      this.#polling = true;
+      if (!await pollTurn.open()) {
+        this.log.info("flushes go on without polling sockets between turns (no loopback socket)");
+      }
+    }
     for (const door of this.#plannedDoors()) {
       try {
         await door.listen();
       } catch (error) {
         await Promise.all(this.doors.map((d) => d.close()));
         this.doors.length = 0;
+        this.#polling = false;
+        pollTurn.close();
         const { host } = this.options;
         throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error, this.options)}`);
       }
@@ -327,6 +337,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
     await this.cluster?.stop();
     this.store.close();
+    if (this.#polling) pollTurn.close();
     this.log.tellLeftOut();
   }
 }

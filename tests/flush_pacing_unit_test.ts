@@ -6,6 +6,7 @@ import {
   DEFAULT_FLUSH_CPU_SHARE,
   FlushPacing,
   GROWING_FLUSHES,
+  HOLD_GAIN,
   MIN_HOLD_MS,
   processCpu,
 } from "../flush_pacing.ts";
@@ -127,7 +128,7 @@ Deno.test("a hold that gathers next to nothing (closed-loop clients) is not trie
   const p = loaded(10);
   assert.equal(p.next(1, 1000), 10);
   p.clock.now += 10;
-  p.pacing.queued(500); // the hold gathered half as much again: not worth it
+  p.pacing.queued(1000 * (HOLD_GAIN - 1) - 1); // the hold gathered just less than HOLD_GAIN times what waited: not worth it
   const until = p.clock.now + BACK_OFF_MS;
   p.flush(4);
   let flushes = 0;
@@ -137,6 +138,16 @@ Deno.test("a hold that gathers next to nothing (closed-loop clients) is not trie
   }
   assert.ok(flushes > 100, `${flushes} flushes`);
   assert.equal(p.next(1), 10, "then holding is tried again");
+});
+
+Deno.test("a hold that adds a quarter to what waited (open-loop senders during a long flush) is kept up", () => {
+  const p = loaded(10);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(p.next(1, 1000), 10, `hold ${i + 1}`);
+    p.clock.now += 10;
+    p.pacing.queued(250);
+    p.flush(4);
+  }
 });
 
 Deno.test("a hold that gathers more output is kept up", () => {
