@@ -62,6 +62,8 @@ export class PollTurn {
     let listener: Deno.Listener | undefined;
     let writer: Deno.TcpConn | undefined;
     try {
+      // Asked first: a terminal would otherwise be prompted for a permission the operator did not give.
+      if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") return false;
       listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       writer = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
       const mine = (writer.localAddr as Deno.NetAddr).port;

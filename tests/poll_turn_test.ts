@@ -117,3 +117,15 @@ Deno.test("an open closed before the pair is ready leaves nothing open", async (
   assert.equal(await opening, false);
   assert.equal(turns.polling, false);
 });
+
+Deno.test({
+  name: "without net access to 127.0.0.1, open resolves false and turns still run",
+  permissions: { net: ["127.0.0.1:1"] },
+  fn: async () => {
+    const turns = new PollTurn();
+    assert.equal(await turns.open(), false);
+    assert.equal(turns.polling, false);
+    await new Promise<void>((resolve) => turns.after(resolve));
+    turns.close();
+  },
+});
