@@ -337,7 +337,10 @@ export class ChatServer extends EventTarget implements DoorHost {
     await this.chat.stop(Math.min(5000, this.options.shutdownGrace));
     await this.cluster?.stop();
     this.store.close();
-    if (this.#polling) pollTurn.close();
+    if (this.#polling) {
+      this.#polling = false;
+      pollTurn.close();
+    }
     this.log.tellLeftOut();
   }
 }
