@@ -93,10 +93,8 @@ export class PollTurn {
 
   // Keeps one read pending on the reader; unref'd while no turn waits, so the pair never keeps a process alive.
   #arm(reader: Deno.Conn): void {
-    reader.read(this.#sink).then(
-      (n) => n === null ? this.#broken() : this.#arrived(reader),
-      () => this.#broken(),
-    );
+    const failed = () => reader === this.#reader && this.#broken(); // not a pair closed earlier
+    reader.read(this.#sink).then((n) => n === null ? failed() : this.#arrived(reader), failed);
     if (this.#waiting.length === 0) reader.unref();
   }
 
@@ -118,7 +116,7 @@ export class PollTurn {
     this.#waiting.push(callback);
     if (this.#waiting.length > 1) return; // the byte is on its way already
     this.#reader!.ref();
-    writer.write(BYTE).catch(() => this.#broken());
+    writer.write(BYTE).catch(() => writer === this.#writer && this.#broken());
   }
 
   // The pair failed (or was closed): waiting turns run at once, later ones are plain setImmediates.
