@@ -64,7 +64,7 @@ export class Journal implements Post {
   #store: MessageStore;
   #log: Logger;
   #explain: Explain;
-  #explainToUser: Explain;
+  #toUser: Explain; // what the sender of a line that was not stored is told
   #watcher: JournalWatcher;
   #pending: Entry[] = [];
   #said = 0; // "said" entries in #pending
@@ -88,7 +88,7 @@ export class Journal implements Post {
     this.#store = store;
     this.#log = log;
     this.#explain = explain;
-    this.#explainToUser = tell;
+    this.#toUser = tell;
     this.#watcher = watcher;
   }
 
@@ -202,7 +202,7 @@ export class Journal implements Post {
   #deliver(entries: Entry[], error: unknown): void {
     let why = "";
     if (error !== undefined) {
-      why = this.#explainToUser(error);
+      why = this.#toUser(error);
       const count = entries.filter((e) => e.kind === "said").length;
       this.#watcher.failed?.(count);
       this.#log.error("history write failed", { messages: count, error: this.#explain(error) });

@@ -97,8 +97,9 @@ async function message(s: IrcSession, params: string[], notice: boolean): Promis
   const said = ctcp(params[1]);
   if (said.kind === "ctcp") { // CTCP other than ACTION: not passed on, and said so
     if (notice) return;
-    if (!hasVisible(cleanIrcText(said.verb))) return s.numeric(ERR.NOTEXTTOSEND, "No text to send");
-    return s.serverNotice(`CTCP ${clip(cleanIrcText(said.verb), 20)} is not passed on here: only ACTION (/me) is.`);
+    const verb = cleanIrcText(said.verb);
+    if (!hasVisible(verb)) return s.numeric(ERR.NOTEXTTOSEND, "No text to send");
+    return s.serverNotice(`CTCP ${clip(verb, 20)} is not passed on here: only ACTION (/me) is.`);
   }
   const text = cleanIrcText(said.text).trim(); // colours and bold go, as every control character
   if (!hasVisible(text)) { // nothing that shows (a Braille blank, a lone mark): as no text, on every door
