@@ -1,7 +1,9 @@
 /**
  * A session's outgoing queue: bounded in bytes, drained by its own writer,
  * which coalesces everything queued into one `write` per turn of the event
- * loop and loops on partial writes. Pushing never waits, so a broadcast
+ * loop and loops on partial writes. Lines that lie side by side in the line
+ * slab (`byte_slab.ts`) and follow one another in the queue are one chunk,
+ * written as a view of the slab. Pushing never waits, so a broadcast
  * never awaits one receiver.
  *
  * The flush runs with `setImmediate`, one event-loop turn after the first
@@ -154,7 +156,7 @@ function flushAll(): void {
   flushingFrom = 0;
   flushPacing.turnEnded(true);
   joinedFrom = []; // let the chunks go
-  joined = new Uint8Array(0);
+  joined = lastRun = lastRunFrom = new Uint8Array(0);
   if (dirty.length > 0) schedule();
 }
 
@@ -199,6 +201,8 @@ export class Outbox {
   #owner: OutboxOwner;
   #chunks: Uint8Array[] | undefined; // borrowed from the spares while anything is queued
   #count = 0; // chunks queued (the array may be longer: its later slots are empty)
+  #run = 0; // bytes of the last chunk's run: pushes that followed it in memory (see push) make it longer than it is
+  #last: Uint8Array | undefined; // the bytes pushed last, while queued
   #queued = 0; // bytes in #chunks
   #inFlight = 0; // bytes handed to write() and not yet written
   #writing = false;
@@ -229,9 +233,11 @@ export class Outbox {
 
   /**
    * Queues bytes (never copied: the same array may go to many outboxes).
+   * `after`: bytes that these directly follow in memory (see
+   * `Delivery.after`); when they were the last pushed, both go as one view.
    * Returns false if the outbox is closed or the push overflowed it.
    */
-  push(bytes: Uint8Array): boolean {
+  push(bytes: Uint8Array, after?: Uint8Array): boolean {
     if (this.#closed) return false;
     // Each queued chunk costs memory beyond its bytes (its array and slot):
     // a flood of tiny chunks must meet the limit as soon as a few big ones.
@@ -240,14 +246,25 @@ export class Outbox {
     // turn's output (many senders at once) may reach TURN_SLACK times that
     // before the next flush hands it over. What waits in all, the write
     // included, never passes TURN_SLACK times the limit.
-    const cost = this.#queued + (this.#count + 1) * CHUNK_OVERHEAD + bytes.length;
+    // Bytes that follow the last ones pushed in memory (lines rendered one
+    // after another into the line slab) lengthen the last chunk's run: a
+    // receiver of every line of a room queues one chunk a flush, not one a line.
+    const count = this.#count;
+    const extends_ = after !== undefined && after === this.#last;
+    const cost = this.#queued + (extends_ ? count : count + 1) * CHUNK_OVERHEAD + bytes.length;
     const most = this.#limit * TURN_SLACK;
     if (cost > (this.#writing ? Math.min(this.#limit, most - this.#inFlight) : most)) {
       this.close();
       this.#owner.overflowed();
       return false;
     }
-    (this.#chunks ??= spareChunks.pop() ?? [])[this.#count++] = bytes;
+    if (extends_) this.#run += bytes.length;
+    else {
+      if (count > 0) this.#endRun();
+      (this.#chunks ??= spareChunks.pop() ?? [])[this.#count++] = bytes;
+      this.#run = bytes.length;
+    }
+    this.#last = bytes;
     this.#queued += bytes.length;
     flushPacing.queued(bytes.length);
     if (!this.#writing) {
@@ -272,6 +289,7 @@ export class Outbox {
     this.#marked = false;
     if (this.#closed) return 0; // its push overflowed
     const chunks = this.#chunks!;
+    this.#endRun();
     const data = this.#count === 1 ? chunks[0] : join(chunks, this.#count, this.#queued);
     this.#release();
     this.#inFlight = this.#queued;
@@ -279,6 +297,13 @@ export class Outbox {
     this.#queued = 0;
     this.#send(data);
     return data.length;
+  }
+
+  // The last chunk becomes the view of its whole run.
+  #endRun(): void {
+    const chunks = this.#chunks!;
+    const first = chunks[this.#count - 1];
+    if (this.#run !== first.length) chunks[this.#count - 1] = runOf(first, this.#run);
   }
 
   #send(data: Uint8Array): void {
@@ -346,6 +371,7 @@ export class Outbox {
     for (let i = 0; i < this.#count; i++) chunks[i] = EMPTY;
     this.#chunks = undefined;
     this.#count = 0;
+    this.#last = undefined;
     if (spareChunks.length < SPARE_CHUNK_ARRAYS && chunks.length <= SPARE_CHUNK_SLOTS) spareChunks.push(chunks);
   }
 
@@ -355,6 +381,17 @@ export class Outbox {
     this.#waiters = undefined;
     for (const w of waiters) w();
   }
+}
+
+// The last run made, and the bytes it starts with: receivers in one room usually queued the very same run.
+let lastRun: Uint8Array = new Uint8Array(0);
+let lastRunFrom: Uint8Array = lastRun;
+
+/** The `length` bytes from where `first` starts, as one view (shared with the receiver before when it is the same). */
+function runOf(first: Uint8Array, length: number): Uint8Array {
+  if (first === lastRunFrom && length === lastRun.length) return lastRun;
+  lastRunFrom = first;
+  return lastRun = new Uint8Array(first.buffer, first.byteOffset, length);
 }
 
 // The last join of a flush: receivers in one room usually got the very same

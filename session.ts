@@ -161,7 +161,7 @@ export abstract class Session implements OutboxOwner, Receiver, LineListener {
     const bytes = delivery.bytes(this.dialect);
     if (bytes.length === 0) return;
     deliveries.inc();
-    this.outbox.push(bytes);
+    this.outbox.push(bytes, delivery.after(this.dialect));
   }
 
   /** Queues raw bytes (protocol negotiation), bypassing dialect and journal. */

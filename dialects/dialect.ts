@@ -18,6 +18,7 @@
  * @module
  */
 import type { ChatEvent } from "../events.ts";
+import { lineSlab } from "../byte_slab.ts";
 
 /** Turns events into bytes for one kind of client. */
 export interface Dialect {
@@ -50,7 +51,9 @@ export class Delivery {
   // Most deliveries meet one dialect: it is kept in two fields, the rest in an array.
   #first = -1;
   #firstBytes: Uint8Array = EMPTY;
+  #firstAfter: Uint8Array | undefined; // the bytes #firstBytes follow in the line slab
   #others: (Uint8Array | undefined)[] | undefined;
+  #othersAfter: (Uint8Array | undefined)[] | undefined; // what each of #others follows in the line slab
 
   /** Wraps an event; nothing is rendered until a receiver asks. */
   constructor(event: ChatEvent) {
@@ -63,10 +66,27 @@ export class Delivery {
     if (id === this.#first) return this.#firstBytes;
     if (this.#first === -1) {
       this.#first = id;
-      return this.#firstBytes = this.#render(dialect);
+      const bytes = this.#firstBytes = this.#render(dialect);
+      if (bytes === lineSlab.last) this.#firstAfter = lineSlab.before;
+      return bytes;
     }
     const others = this.#others ??= [];
-    return others[id] ??= this.#render(dialect);
+    let bytes = others[id];
+    if (bytes === undefined) {
+      bytes = others[id] = this.#render(dialect);
+      if (bytes === lineSlab.last) (this.#othersAfter ??= [])[id] = lineSlab.before;
+    }
+    return bytes;
+  }
+
+  /**
+   * The bytes that this delivery's bytes in `dialect` directly follow in
+   * memory, when they were rendered into the line slab right after them
+   * (undefined otherwise): a receiver that was just sent those can be sent
+   * both as one run (see `Outbox.push`).
+   */
+  after(dialect: Dialect): Uint8Array | undefined {
+    return dialect.id === this.#first ? this.#firstAfter : this.#othersAfter?.[dialect.id];
   }
 
   #render(dialect: Dialect): Uint8Array {

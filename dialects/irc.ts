@@ -27,7 +27,8 @@ import type { ChatEvent } from "../events.ts";
 import { type Dialect, dialectId } from "./dialect.ts";
 import { telnetLines } from "./telnet.ts";
 import { NOTICE_PREFIX } from "../format.ts";
-import { byteLength, encode, formatTags, MAX_LINE } from "../irc/message.ts";
+import { byteLength, formatTags, MAX_LINE } from "../irc/message.ts";
+import { lineSlab } from "../byte_slab.ts";
 import { FLAG, type RenderFlags } from "../irc/caps.ts";
 import { hostmask, SERVER } from "../irc/isupport.ts";
 import { splitText } from "../irc/split.ts";
@@ -124,7 +125,7 @@ export class IrcDialect implements Dialect {
 
   render(event: ChatEvent): Uint8Array {
     const text = this.lines(event);
-    return text === "" ? EMPTY : encode(text);
+    return text === "" ? EMPTY : lineSlab.encode(text);
   }
 
   /** The lines of a room event, each ending CR LF ("" for events meant for one receiver). */

@@ -16,12 +16,11 @@ import type { ChatEvent } from "../events.ts";
 import { type Dialect, dialectId } from "./dialect.ts";
 import { action, chat, countedList, historyLine, mailLine, names, notice, privateFrom, privateTo } from "../format.ts";
 import { ECHO_OFF, ECHO_ON } from "../telnet.ts";
+import { lineSlab } from "../byte_slab.ts";
 
-const encoder = new TextEncoder();
-
-/** Encodes a line for the wire (UTF-8, CRLF). */
+/** Encodes a line for the wire (UTF-8, CRLF), in a shared slab (lines encoded one after another lie side by side). */
 export function encodeLine(line: string): Uint8Array {
-  return encoder.encode(line + "\r\n");
+  return lineSlab.encode(line + "\r\n");
 }
 
 const EMPTY = new Uint8Array(0);

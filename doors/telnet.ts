@@ -363,7 +363,7 @@ export class TelnetDoor implements Door {
       type: "welcome",
       server: host.options.name,
       text: "Log in with: login <nick>    (help lists the commands)",
-    }).bytes(telnet);
+    }).bytes(telnet).slice(); // a copy: kept for the door's life, it must not keep a slab of lines alive
   }
 
   get scheme(): string {

@@ -11,6 +11,7 @@ import {
   TURN_SLACK,
   writesSent,
 } from "../outbox.ts";
+import { ByteSlab } from "../byte_slab.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -403,4 +404,83 @@ Deno.test("a flush that pacing holds back is counted in teaparty_flush_holds_tot
     flushPacing.cpuShare = saved.share;
     // (The pacer counts this load as growing until output comes later after a flush than the flush took.)
   }
+});
+
+Deno.test("lines rendered one after another into a slab go out as one view of the slab, not a copy", async () => {
+  const sink = new RecordingSink();
+  const { box } = outbox(sink);
+  const slab = new ByteSlab();
+  const one = slab.encode("one\r\n");
+  const two = slab.encode("two\r\n");
+  const three = slab.encode("three\r\n");
+  box.push(one);
+  box.push(two, one);
+  box.push(three, two);
+  await box.drained();
+  assert.deepEqual(sink.text, ["one\r\ntwo\r\nthree\r\n"]);
+  assert.equal(sink.given[0].buffer, one.buffer, "written from the slab itself");
+  assert.equal(sink.given[0].byteOffset, one.byteOffset);
+});
+
+Deno.test("bytes that do not follow the last ones pushed start a new chunk, in order", async () => {
+  const sink = new RecordingSink();
+  const { box } = outbox(sink);
+  const slab = new ByteSlab();
+  const one = slab.encode("one\r\n");
+  const two = slab.encode("two\r\n"); // skipped by this receiver (it ignores the sender)
+  const three = slab.encode("three\r\n");
+  const four = slab.encode("four\r\n");
+  box.push(one);
+  box.push(three, two);
+  box.push(bytes("[notice]\r\n")); // not from the slab
+  box.push(four, three); // follows three, but three was not the last pushed
+  await box.drained();
+  assert.deepEqual(sink.text, ["one\r\nthree\r\n[notice]\r\nfour\r\n"]);
+});
+
+Deno.test("a run of lines goes on after an earlier chunk and stays in order with what follows it", async () => {
+  const sink = new RecordingSink();
+  const { box } = outbox(sink);
+  const slab = new ByteSlab();
+  box.push(bytes("hello\r\n"));
+  const a = slab.encode("a\r\n");
+  const b = slab.encode("b\r\n");
+  box.push(a);
+  box.push(b, a);
+  box.push(bytes("bye\r\n"));
+  await box.drained();
+  assert.deepEqual(sink.text, ["hello\r\na\r\nb\r\nbye\r\n"]);
+});
+
+Deno.test("outboxes given the same run of slab lines in a flush write the same view", async () => {
+  const [one, two] = [new RecordingSink(), new RecordingSink()];
+  const a = outbox(one).box;
+  const b = outbox(two).box;
+  const slab = new ByteSlab();
+  const x = slab.encode("x\r\n");
+  const y = slab.encode("y\r\n");
+  for (const box of [a, b]) {
+    box.push(x);
+    box.push(y, x);
+  }
+  await Promise.all([a.drained(), b.drained()]);
+  assert.equal(one.given[0], two.given[0]);
+  assert.deepEqual([one.text, two.text], [["x\r\ny\r\n"], ["x\r\ny\r\n"]]);
+});
+
+Deno.test("bytes that lengthen a run cost no chunk overhead: the limit counts the run's bytes once", () => {
+  const limit = 40 * CHUNK_OVERHEAD;
+  const slab = new ByteSlab();
+  const apart = outbox(new RecordingSink(), limit);
+  const run = outbox(new RecordingSink(), limit);
+  let last: Uint8Array | undefined;
+  for (let i = 0; i < 200; i++) {
+    const line = slab.encode("abc");
+    apart.box.push(line); // each its own chunk
+    run.box.push(line, last);
+    last = line;
+  }
+  assert.equal(apart.events.overflows, 1, "200 chunks of 3 bytes pass 4 × 40 chunks' overhead");
+  assert.equal(run.events.overflows, 0, "one run of 600 bytes does not");
+  run.box.close();
 });

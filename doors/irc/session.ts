@@ -236,7 +236,7 @@ export class IrcSession extends Session {
       case "chat":
       case "action":
         this.#lastQuit = "";
-        return this.#push(delivery.bytes(this.dialect)); // a NOTICE too, when it was sent as one
+        return this.#push(delivery.bytes(this.dialect), delivery.after(this.dialect)); // a NOTICE too, when it was sent as one
       case "entered":
         this.#lastQuit = "";
         this.#kicked?.delete(`${e.room}\0${e.nick}`); // back in the room: a kick before is over
@@ -284,10 +284,10 @@ export class IrcSession extends Session {
     if (text !== "") this.#push(encode(text));
   }
 
-  #push(bytes: Uint8Array): void {
+  #push(bytes: Uint8Array, after?: Uint8Array): void {
     if (bytes.length === 0) return;
     deliveries.inc();
-    this.outbox.push(bytes);
+    this.outbox.push(bytes, after);
   }
 
   /** The lines of an event meant for this user alone. */

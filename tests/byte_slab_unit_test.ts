@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { ByteSlab, lineSlab } from "../byte_slab.ts";
+import { Delivery, type Dialect, dialectId } from "../dialects/dialect.ts";
+import { telnet } from "../dialects/telnet.ts";
+
+const decoder = new TextDecoder();
+
+Deno.test("texts encoded one after another lie side by side in one slab", () => {
+  const slab = new ByteSlab();
+  const a = slab.encode("alice: hi\r\n");
+  assert.equal(slab.last, a);
+  assert.equal(slab.before, undefined, "the first text starts the slab");
+  const b = slab.encode("bob: hello\r\n");
+  assert.equal(slab.before, a);
+  assert.equal(slab.last, b);
+  assert.equal(b.buffer, a.buffer);
+  assert.equal(b.byteOffset, a.byteOffset + a.length);
+  assert.equal(
+    decoder.decode(new Uint8Array(a.buffer, a.byteOffset, a.length + b.length)),
+    "alice: hi\r\nbob: hello\r\n",
+  );
+});
+
+Deno.test("a slab encodes every UTF-8 length right (one to four bytes a character)", () => {
+  const slab = new ByteSlab(64);
+  const text = "é ☕ 😀 a\r\n";
+  const bytes = slab.encode(text);
+  assert.deepEqual(bytes, new TextEncoder().encode(text));
+});
+
+Deno.test("a text that may not fit starts a new slab, and follows nothing", () => {
+  const slab = new ByteSlab(32);
+  const a = slab.encode("0123456789"); // 10 of 32 bytes; another 10 characters may need 30
+  const b = slab.encode("abcdefghij");
+  assert.equal(slab.before, undefined);
+  assert.notEqual(b.buffer, a.buffer);
+  assert.equal(b.byteOffset, 0);
+  assert.equal(decoder.decode(a), "0123456789", "the first slab's bytes are left as they were");
+  assert.equal(decoder.decode(b), "abcdefghij");
+});
+
+Deno.test("a text longer than a slab gets a slab of its own size", () => {
+  const slab = new ByteSlab(16);
+  const long = "x".repeat(100);
+  assert.equal(decoder.decode(slab.encode(long)), long);
+  assert.equal(decoder.decode(slab.encode("after")), "after");
+});
+
+Deno.test("a delivery says which bytes its rendering follows in the line slab, per dialect", () => {
+  const one = new Delivery({ type: "chat", room: "main", nick: "alice", text: "one", at: 0 });
+  const two = new Delivery({ type: "chat", room: "main", nick: "bob", text: "two", at: 0 });
+  const first = one.bytes(telnet);
+  const second = two.bytes(telnet);
+  assert.equal(two.after(telnet), first);
+  assert.equal(decoder.decode(second), "bob: two\r\n");
+  const shout: Dialect = { id: dialectId(), name: "shout", render: (e) => lineSlab.encode(e.type.toUpperCase()) };
+  const loud = two.bytes(shout); // a second dialect: rendered right after `second`
+  assert.equal(two.after(shout), second);
+  assert.equal(decoder.decode(loud), "CHAT");
+  const copied: Dialect = { id: dialectId(), name: "copied", render: () => new Uint8Array([65]) };
+  two.bytes(copied);
+  assert.equal(two.after(copied), undefined, "bytes made elsewhere follow nothing");
+});
