@@ -16,9 +16,8 @@
  */
 import type { ChatEvent } from "../events.ts";
 import { type Dialect, dialectId } from "./dialect.ts";
-import { textFrame } from "../wire/websocket.ts";
-
-const encoder = new TextEncoder();
+import { textFraming } from "../wire/websocket.ts";
+import { lineSlab } from "../byte_slab.ts";
 
 /** An event as the JSON text the WebSocket door sends. */
 export function eventJson(event: ChatEvent): string {
@@ -32,6 +31,6 @@ export const json: Dialect = {
   id: dialectId(),
   name: "json",
   render(event: ChatEvent): Uint8Array {
-    return textFrame(encoder.encode(eventJson(event)));
+    return lineSlab.encode(eventJson(event), textFraming); // one text frame, beside the frames rendered before it
   },
 };

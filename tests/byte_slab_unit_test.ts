@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ByteSlab, lineSlab } from "../byte_slab.ts";
 import { Delivery, type Dialect, dialectId } from "../dialects/dialect.ts";
 import { telnet } from "../dialects/telnet.ts";
+import { textFrame, textFraming } from "../wire/websocket.ts";
 
 const decoder = new TextDecoder();
 
@@ -60,4 +61,18 @@ Deno.test("a delivery says which bytes its rendering follows in the line slab, p
   const copied: Dialect = { id: dialectId(), name: "copied", render: () => new Uint8Array([65]) };
   two.bytes(copied);
   assert.equal(two.after(copied), undefined, "bytes made elsewhere follow nothing");
+});
+
+Deno.test("a framed text gets the header its length asks for, right after the text before it", () => {
+  const slab = new ByteSlab();
+  slab.encode("x");
+  for (const length of [0, 125, 126, 300, 65535, 65536]) {
+    const text = "é".repeat(length >> 1) + "a".repeat(length & 1);
+    const bytes = slab.encode(text, textFraming);
+    assert.deepEqual(bytes, textFrame(new TextEncoder().encode(text)), `a frame of ${length} bytes`);
+  }
+  const a = slab.encode("a", textFraming);
+  const b = slab.encode("b", textFraming);
+  assert.equal(slab.before, a);
+  assert.equal(b.byteOffset, a.byteOffset + a.length);
 });

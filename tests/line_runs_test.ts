@@ -6,17 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { ircJoin, ircLogin, startIrcServer } from "./irc_helpers.ts";
+import { doorPort } from "./helpers.ts";
+import { RawWebSocket } from "./ws_client.ts";
 
 const COUNT = 60;
 const linesOf = (who: string) => Array.from({ length: COUNT }, (_, i) => `${who} line ${i} ${"é".repeat(i % 7)}.`);
 
 Deno.test("lines of a busy room reach every member whole and in each sender's order, around lines one ignores", async () => {
-  await using chat = await startIrcServer();
+  await using chat = await startIrcServer({ httpPort: 0 });
   const alice = await chat.login("alice");
   const bob = await chat.login("bob");
   const carol = await chat.login("carol");
   const dave = await ircLogin(chat, "dave");
   await ircJoin(dave, "dave", "#main");
+  const eve = await RawWebSocket.connect(doorPort(chat, "http"));
+  await eve.sendText("login eve");
+  await eve.waitForEvent((e) => e.type === "entered" && e.nick === "eve");
   carol.send("/ignore bob");
   await carol.waitFor(/^\*\*\* You now ignore/);
   const [fromAlice, fromBob] = [linesOf("a"), linesOf("b")];
@@ -46,4 +51,10 @@ Deno.test("lines of a busy room reach every member whole and in each sender's or
   const text = (line: string) => line.slice(line.indexOf(" :", 1) + 2);
   assert.deepEqual(daveSaw.filter(ircOf("alice")).map(text), fromAlice);
   assert.deepEqual(daveSaw.filter(ircOf("bob")).map(text), fromBob);
+  const eveSaw: { nick: string; text: string }[] = [];
+  while (eveSaw.length < 2 * COUNT) eveSaw.push(await eve.waitForEvent((e) => e.type === "chat"));
+  assert.deepEqual(eveSaw.filter((e) => e.nick === "alice").map((e) => e.text), fromAlice);
+  assert.deepEqual(eveSaw.filter((e) => e.nick === "bob").map((e) => e.text), fromBob);
+  eve.close();
+  await eve.done;
 });

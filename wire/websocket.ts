@@ -155,27 +155,47 @@ export function upgradeResponse(headers: Map<string, string>): Upgrade {
   return { ok: true, bytes: encoder.encode(response) };
 }
 
+/** The length of an unmasked frame's header for a payload of `n` bytes. */
+function headLength(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/** Writes an unmasked frame's header for `n` payload bytes into `out` at `at`; returns its length. */
+function writeHead(opcode: number, n: number, out: Uint8Array, at: number): number {
+  const head = headLength(n);
+  out[at] = 0x80 | opcode; // FIN: server messages are never fragmented
+  if (head === 2) {
+    out[at + 1] = n;
+  } else if (head === 4) {
+    out[at + 1] = 126;
+    out[at + 2] = n >>> 8;
+    out[at + 3] = n & 0xff;
+  } else {
+    out[at + 1] = 127;
+    const view = new DataView(out.buffer, out.byteOffset);
+    view.setUint32(at + 2, Math.floor(n / 0x100000000));
+    view.setUint32(at + 6, n >>> 0);
+  }
+  return head;
+}
+
 /** An unmasked frame: header and payload in one allocation. */
 function frame(opcode: number, payload: Uint8Array): Uint8Array {
   const n = payload.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = new Uint8Array(head + n);
-  out[0] = 0x80 | opcode; // FIN: server messages are never fragmented
-  if (head === 2) {
-    out[1] = n;
-  } else if (head === 4) {
-    out[1] = 126;
-    out[2] = n >>> 8;
-    out[3] = n & 0xff;
-  } else {
-    out[1] = 127;
-    const view = new DataView(out.buffer);
-    view.setUint32(2, Math.floor(n / 0x100000000));
-    view.setUint32(6, n >>> 0);
-  }
-  out.set(payload, head);
+  const out = new Uint8Array(headLength(n) + n);
+  out.set(payload, writeHead(opcode, n, out, 0));
   return out;
 }
+
+/**
+ * The text frame's header, for encoding frames straight into a slab
+ * (`ByteSlab.encode`): at most 10 bytes, as long as the payload asks.
+ */
+export const textFraming = {
+  most: 10,
+  length: headLength,
+  write: (n: number, out: Uint8Array, at: number): number => writeHead(TEXT, n, out, at),
+};
 
 /**
  * A text frame (FIN, unmasked) carrying `payload`, which must be UTF-8.
