@@ -114,6 +114,17 @@ export const flushPacing: FlushPacing = new FlushPacing();
  */
 export const TURN_SLACK = 4;
 
+/**
+ * Most chunks queued behind a write still waiting on the client that may be
+ * views of other memory (a slab of lines, see byte_slab.ts, which each view
+ * keeps alive whole); later chunks are copies. A client that keeps up has a
+ * run or two queued behind its write; one that stopped reading then keeps
+ * at most this many 64 KB slabs alive (and the one its unfinished write
+ * holds) beyond what `--max-queue` counts, however long it takes to reach
+ * that limit.
+ */
+export const SHARED_CHUNKS = 4;
+
 /** Bytes counted for each queued chunk on top of its length (a typed array's own memory, roughly). */
 export const CHUNK_OVERHEAD = 96;
 /**
@@ -258,13 +269,19 @@ export class Outbox {
       this.#owner.overflowed();
       return false;
     }
-    if (extends_) this.#run += bytes.length;
-    else {
+    if (extends_) {
+      this.#run += bytes.length;
+      this.#last = bytes;
+    } else {
       if (count > 0) this.#endRun();
-      (this.#chunks ??= spareChunks.pop() ?? [])[this.#count++] = bytes;
+      // A view keeps its whole slab alive: behind a write still waiting on
+      // the client, only the first few chunks may be views; later ones are
+      // copies, which --max-queue counts in full (and which no run follows).
+      const copy = count >= SHARED_CHUNKS && this.#writing;
+      (this.#chunks ??= spareChunks.pop() ?? [])[this.#count++] = copy ? bytes.slice() : bytes;
       this.#run = bytes.length;
+      this.#last = copy ? undefined : bytes;
     }
-    this.#last = bytes;
     this.#queued += bytes.length;
     flushPacing.queued(bytes.length);
     if (!this.#writing) {

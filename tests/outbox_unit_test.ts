@@ -7,6 +7,7 @@ import {
   flushHolds,
   flushPacing,
   Outbox,
+  SHARED_CHUNKS,
   SPARE_CHUNK_SLOTS,
   TURN_SLACK,
   writesSent,
@@ -483,4 +484,27 @@ Deno.test("bytes that lengthen a run cost no chunk overhead: the limit counts th
   assert.equal(apart.events.overflows, 1, "200 chunks of 3 bytes pass 4 × 40 chunks' overhead");
   assert.equal(run.events.overflows, 0, "one run of 600 bytes does not");
   run.box.close();
+});
+
+Deno.test("behind a write still waiting on the client, chunks past SHARED_CHUNKS are copies, not views that keep a slab alive", async () => {
+  const sink = new GatedSink();
+  const { box } = outbox(sink, 1 << 20);
+  box.push(bytes("first\r\n")); // written, and the write waits on the client
+  await settle();
+  assert.deepEqual(sink.writes, ["first\r\n"]);
+  const sources = Array.from({ length: SHARED_CHUNKS + 2 }, (_, i) => new ByteSlab().encode(`line ${i}\r\n`));
+  for (const source of sources) box.push(source); // each from its own slab
+  const more = new ByteSlab();
+  const a = more.encode("a\r\n");
+  const b = more.encode("b\r\n");
+  box.push(a);
+  box.push(b, a); // follows a in memory, but a was queued as a copy: b is a chunk of its own
+  for (const source of [...sources, a, b]) source.fill(0x3f); // "?": what a view still shows, a copy does not
+  sink.release();
+  await settle();
+  sink.release();
+  await box.drained();
+  const kept = sources.slice(0, SHARED_CHUNKS).map((view) => "?".repeat(view.length)).join("");
+  const copied = Array.from({ length: 2 }, (_, i) => `line ${SHARED_CHUNKS + i}\r\n`).join("");
+  assert.deepEqual(sink.writes, ["first\r\n", kept + copied + "a\r\nb\r\n"]);
 });
