@@ -1,10 +1,11 @@
 /**
  * Encodes text into a shared slab of memory, one rendering after another,
- * so that lines (or WebSocket frames) rendered one after the other lie side by side: a receiver
- * that is sent a run of them (every line of a busy room, in order) can be
- * written the run as one view of the slab, without a chunk per line or a
- * copy (see `Outbox.push`). A new slab is started when the current one is
- * full; a slab lives while any of its views does.
+ * so that lines (or WebSocket frames) rendered one after the other lie side
+ * by side: a receiver that is sent a run of them (every line of a busy
+ * room, in order) can be written the run as one view of the slab, without a
+ * chunk per line or a copy (see `Outbox.push`). A new slab is started when
+ * the current one is full; a text that may need more than a slab gets memory
+ * of its own. A slab lives while any of its views does.
  *
  * @example
  * ```ts
@@ -20,7 +21,7 @@
 
 const encoder = new TextEncoder();
 
-/** Bytes in a slab (a longer text gets a slab of its own size). */
+/** Bytes in a slab (a text that may need more gets memory of its own, beside no other). */
 export const SLAB_BYTES = 64 * 1024;
 
 /** A header put before encoded text (a WebSocket frame's), whose length follows from the text's. */
@@ -29,7 +30,7 @@ export interface Framing {
   readonly most: number;
   /** The header's length before `n` bytes of text. */
   length(n: number): number;
-  /** Writes the header for `n` bytes of text into `out` at `at`. */
+  /** Writes the header for `n` bytes of text into `out` at `at`; returns its length. */
   write(n: number, out: Uint8Array, at: number): number;
 }
 
@@ -38,9 +39,10 @@ export class ByteSlab {
   #size: number;
   #slab: Uint8Array;
   #at = 0; // bytes of the current slab in use
+  #end: Uint8Array | undefined; // the last bytes encoded into the current slab (what the next ones there follow)
   /** The bytes the last {@linkcode encode} returned. */
   last: Uint8Array | undefined;
-  /** The bytes that the last {@linkcode encode}'s directly follow in memory (undefined: it started a slab). */
+  /** The bytes that the last {@linkcode encode}'s directly follow in memory (undefined: none). */
   before: Uint8Array | undefined;
 
   /** @param size bytes in each slab */
@@ -51,30 +53,38 @@ export class ByteSlab {
 
   /**
    * The UTF-8 bytes of `text`, in the slab right after the last text encoded
-   * (or at the start of a new slab); with `framing`, behind its header.
+   * there (or at the start of a new slab); with `framing`, behind its header.
    */
   encode(text: string, framing?: Framing): Uint8Array {
-    let before = this.last;
     const most = framing === undefined ? 0 : framing.most;
     const room = most + text.length * 3; // a UTF-16 code unit takes at most 3 bytes of UTF-8
+    if (room > this.#size) { // memory of its own: a big slab would be kept alive by every line after it
+      this.before = undefined;
+      return this.last = put(new Uint8Array(room), 0, text, framing).slice(); // as long as it is, no longer
+    }
     if (this.#at + room > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(this.#size, room));
+      this.#slab = new Uint8Array(this.#size);
       this.#at = 0;
-      before = undefined;
+      this.#end = undefined;
     }
-    const slab = this.#slab;
-    const start = this.#at;
-    let { written } = encoder.encodeInto(text, slab.subarray(start + most));
-    if (framing !== undefined) {
-      const head = framing.length(written);
-      if (head < most) slab.copyWithin(start + head, start + most, start + most + written);
-      framing.write(written, slab, start);
-      written += head;
-    }
-    this.#at = start + written;
-    this.before = before;
-    return this.last = slab.subarray(start, start + written);
+    const bytes = put(this.#slab, this.#at, text, framing);
+    this.#at += bytes.length;
+    this.before = this.#end;
+    return this.last = this.#end = bytes;
   }
+}
+
+/** Encodes `text` (behind `framing`'s header) into `slab` at `start`, which has room; returns those bytes. */
+function put(slab: Uint8Array, start: number, text: string, framing: Framing | undefined): Uint8Array {
+  const most = framing === undefined ? 0 : framing.most;
+  let { written } = encoder.encodeInto(text, slab.subarray(start + most));
+  if (framing !== undefined) {
+    const head = framing.length(written);
+    if (head < most) slab.copyWithin(start + head, start + most, start + most + written);
+    framing.write(written, slab, start);
+    written += head;
+  }
+  return slab.subarray(start, start + written);
 }
 
 /** The slab that the telnet, IRC and JSON dialects encode their renderings into (see `Delivery.after`). */

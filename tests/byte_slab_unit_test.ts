@@ -40,11 +40,20 @@ Deno.test("a text that may not fit starts a new slab, and follows nothing", () =
   assert.equal(decoder.decode(b), "abcdefghij");
 });
 
-Deno.test("a text longer than a slab gets a slab of its own size", () => {
-  const slab = new ByteSlab(16);
+Deno.test("a text that may need more than a slab gets memory of its own, and the lines around it still lie side by side", () => {
+  const slab = new ByteSlab(64);
+  const a = slab.encode("a\r\n");
   const long = "x".repeat(100);
-  assert.equal(decoder.decode(slab.encode(long)), long);
-  assert.equal(decoder.decode(slab.encode("after")), "after");
+  const big = slab.encode(long);
+  assert.equal(decoder.decode(big), long);
+  assert.equal(slab.before, undefined, "it follows nothing");
+  assert.notEqual(big.buffer, a.buffer);
+  assert.equal(big.buffer.byteLength, 100, "no longer than its bytes");
+  const b = slab.encode("b\r\n");
+  assert.equal(slab.before, a, "b follows a in the slab, the big text elsewhere");
+  assert.equal(b.byteOffset, a.byteOffset + a.length);
+  const frame = slab.encode("y".repeat(200), textFraming);
+  assert.deepEqual(frame, textFrame(new TextEncoder().encode("y".repeat(200))));
 });
 
 Deno.test("a delivery says which bytes its rendering follows in the line slab, per dialect", () => {
