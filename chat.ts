@@ -32,7 +32,7 @@ import { LoginThrottle } from "./login_throttle.ts";
 import { Ignores, User } from "./user.ts";
 import { LastSeen } from "./room_history.ts";
 import type { Session, SessionHost } from "./session.ts";
-import type { ChatEvent } from "./events.ts";
+import type { ChatEvent, PrivateEvent } from "./events.ts";
 import { Delivery } from "./dialects/dialect.ts";
 
 /** The most messages kept for one offline user; past it senders are told the mailbox is full. */
@@ -462,24 +462,16 @@ export class Chat implements SessionHost {
       const at = Date.now();
       await this.store.addMail(key, from.nick, text, at, action);
       // The sender's own copy, as for a message delivered at once (IRC echo-message, telnet, web).
-      const echo = { type: "private", from: from.nick, to: account.nick, text, at, echo: true } as const;
-      this.journal.tell(from, { ...echo, ...(notice ? { notice } : {}), ...(action ? { action } : {}) });
+      this.journal.tell(from, privateEvent(from.nick, account.nick, text, at, true, action, notice));
       return {
         sent: false,
         reply: `${account.nick} is offline; your message will be delivered when they next log in.`,
       };
     }
     const at = Date.now();
-    const message = {
-      type: "private",
-      from: from.nick,
-      to: other.nick,
-      text,
-      at,
-      ...(notice ? { notice } : {}),
-    } as const;
+    const message = (echo: boolean) => privateEvent(from.nick, other.nick, text, at, echo, action, notice);
     if (other.remote) { // another server's user: its server knows its ignores
-      if (!(await this.peers.deliver(other, { ...message, echo: false, ...(action ? { action } : {}) }))) {
+      if (!(await this.peers.deliver(other, message(false)))) {
         return {
           sent: false,
           error: true,
@@ -487,9 +479,9 @@ export class Chat implements SessionHost {
         };
       }
     } else if (!other.ignores?.has(from.key)) {
-      this.journal.tell(other, { ...message, echo: false, ...(action ? { action } : {}) });
+      this.journal.tell(other, message(false));
     }
-    this.journal.tell(from, { ...message, echo: true, ...(action ? { action } : {}) });
+    this.journal.tell(from, message(true));
     return { sent: true, to: other.nick };
   }
 
@@ -589,4 +581,20 @@ export class Chat implements SessionHost {
     );
     this.rooms.dispose();
   }
+}
+
+/** A private message event; `action` and `notice` appear only when set. */
+function privateEvent(
+  from: string,
+  to: string,
+  text: string,
+  at: number,
+  echo: boolean,
+  action: boolean,
+  notice: boolean,
+): PrivateEvent {
+  const event: PrivateEvent = { type: "private", from, to, text, at, echo };
+  if (notice) event.notice = true;
+  if (action) event.action = true;
+  return event;
 }
