@@ -1,7 +1,6 @@
 /**
- * Encodes text into a shared slab of memory, one rendering after another,
- * so that lines (or WebSocket frames) rendered one after the other lie side
- * by side: a receiver that is sent a run of them (every line of a busy
+ * Encodes text into a shared slab of memory, so that lines (or WebSocket
+ * frames) rendered one after another lie side by side: a receiver that is sent a run of them (every line of a busy
  * room, in order) can be written the run as one view of the slab, without a
  * chunk per line or a copy (see `Outbox.push`). A new slab is started when
  * the current one is full; a text that may need more than a slab gets memory
@@ -28,9 +27,7 @@ export const SLAB_BYTES = 64 * 1024;
 export interface Framing {
   /** The longest header. */
   readonly most: number;
-  /** The header's length before `n` bytes of text. */
-  length(n: number): number;
-  /** Writes the header for `n` bytes of text into `out` at `at`; returns its length. */
+  /** Writes the header for `n` bytes of text into `out` at `at`; returns its length (at most {@linkcode most}). */
   write(n: number, out: Uint8Array, at: number): number;
 }
 
@@ -40,15 +37,23 @@ export class ByteSlab {
   #slab: Uint8Array;
   #at = 0; // bytes of the current slab in use
   #end: Uint8Array | undefined; // the last bytes encoded into the current slab (what the next ones there follow)
-  /** The bytes the last {@linkcode encode} returned. */
-  last: Uint8Array | undefined;
-  /** The bytes that the last {@linkcode encode}'s directly follow in memory (undefined: none). */
-  before: Uint8Array | undefined;
+  #last: Uint8Array | undefined;
+  #before: Uint8Array | undefined;
 
   /** @param size bytes in each slab */
   constructor(size: number = SLAB_BYTES) {
     this.#size = size;
     this.#slab = new Uint8Array(size);
+  }
+
+  /** The bytes the last {@linkcode encode} returned. */
+  get last(): Uint8Array | undefined {
+    return this.#last;
+  }
+
+  /** The bytes that the last {@linkcode encode}'s directly follow in memory (undefined: none). */
+  get before(): Uint8Array | undefined {
+    return this.#before;
   }
 
   /**
@@ -59,8 +64,8 @@ export class ByteSlab {
     const most = framing === undefined ? 0 : framing.most;
     const room = most + text.length * 3; // a UTF-16 code unit takes at most 3 bytes of UTF-8
     if (room > this.#size) { // memory of its own: a big slab would be kept alive by every line after it
-      this.before = undefined;
-      return this.last = put(new Uint8Array(room), 0, text, framing).slice(); // as long as it is, no longer
+      this.#before = undefined;
+      return this.#last = put(new Uint8Array(room), 0, text, framing).slice(); // as long as it is, no longer
     }
     if (this.#at + room > this.#slab.length) {
       this.#slab = new Uint8Array(this.#size);
@@ -69,22 +74,19 @@ export class ByteSlab {
     }
     const bytes = put(this.#slab, this.#at, text, framing);
     this.#at += bytes.length;
-    this.before = this.#end;
-    return this.last = this.#end = bytes;
+    this.#before = this.#end;
+    return this.#last = this.#end = bytes;
   }
 }
 
 /** Encodes `text` (behind `framing`'s header) into `slab` at `start`, which has room; returns those bytes. */
 function put(slab: Uint8Array, start: number, text: string, framing: Framing | undefined): Uint8Array {
   const most = framing === undefined ? 0 : framing.most;
-  let { written } = encoder.encodeInto(text, slab.subarray(start + most));
-  if (framing !== undefined) {
-    const head = framing.length(written);
-    if (head < most) slab.copyWithin(start + head, start + most, start + most + written);
-    framing.write(written, slab, start);
-    written += head;
-  }
-  return slab.subarray(start, start + written);
+  const { written } = encoder.encodeInto(text, slab.subarray(start + most));
+  if (framing === undefined) return slab.subarray(start, start + written);
+  const head = framing.write(written, slab, start); // before the text: it fits in the room left for the longest
+  if (head < most) slab.copyWithin(start + head, start + most, start + most + written);
+  return slab.subarray(start, start + head + written);
 }
 
 /** The slab that the telnet, IRC and JSON dialects encode their renderings into (see `Delivery.after`). */

@@ -256,20 +256,20 @@ export class Outbox {
     // with no write waiting, the client took everything so far, and one
     // turn's output (many senders at once) may reach TURN_SLACK times that
     // before the next flush hands it over. What waits in all, the write
-    // included, never passes TURN_SLACK times the limit.
-    // Bytes that follow the last ones pushed in memory (lines rendered one
-    // after another into the line slab) lengthen the last chunk's run: a
+    // included, never passes TURN_SLACK times the limit. Bytes that follow
+    // the last ones pushed in memory (lines rendered one after another into
+    // the line slab) lengthen the last chunk's run and add no chunk: a
     // receiver of every line of a room queues one chunk a flush, not one a line.
     const count = this.#count;
-    const extends_ = after !== undefined && after === this.#last;
-    const cost = this.#queued + (extends_ ? count : count + 1) * CHUNK_OVERHEAD + bytes.length;
+    const lengthens = after !== undefined && after === this.#last;
+    const cost = this.#queued + (lengthens ? count : count + 1) * CHUNK_OVERHEAD + bytes.length;
     const most = this.#limit * TURN_SLACK;
     if (cost > (this.#writing ? Math.min(this.#limit, most - this.#inFlight) : most)) {
       this.close();
       this.#owner.overflowed();
       return false;
     }
-    if (extends_) {
+    if (lengthens) {
       this.#run += bytes.length;
       this.#last = bytes;
     } else {

@@ -193,7 +193,6 @@ function frame(opcode: number, payload: Uint8Array): Uint8Array {
  */
 export const textFraming = {
   most: 10,
-  length: headLength,
   write: (n: number, out: Uint8Array, at: number): number => writeHead(TEXT, n, out, at),
 };
 
