@@ -163,7 +163,7 @@ export async function account(args: string[]): Promise<number> {
   let store: ChatStore;
   if (redis !== undefined) {
     try {
-      const cluster = new RedisStore(redis);
+      const cluster = new RedisStore(redis, { givesIds: false }); // it stores no lines: the id counter stays
       store = cluster;
       await cluster.load();
     } catch (error) {

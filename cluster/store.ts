@@ -155,12 +155,19 @@ export class RedisStore implements ChatStore {
   #cmd: Redis | undefined;
   #sub: Redis | undefined;
   #watcher: RedisWatcher;
+  #givesIds: boolean;
 
-  /** A store on `url`; {@linkcode RedisStore.load} connects and reads it. */
-  constructor(url: string, options: { keep?: number; watcher?: RedisWatcher } = {}) {
+  /**
+   * A store on `url`; {@linkcode RedisStore.load} connects and reads it.
+   * `givesIds: false` for a store that never stores lines (the account
+   * tool): it leaves the cluster's message id counter as it is, where a
+   * node raises it to the clock's floor at connecting.
+   */
+  constructor(url: string, options: { keep?: number; watcher?: RedisWatcher; givesIds?: boolean } = {}) {
     this.path = url;
     this.#keep = options.keep ?? CLUSTER_KEEP;
     this.#watcher = options.watcher ?? {};
+    this.#givesIds = options.givesIds ?? true;
   }
 
   /** Connects (a one-line Error if Redis cannot be reached) and reads accounts, bans, mutes and topics. */
@@ -170,7 +177,7 @@ export class RedisStore implements ChatStore {
       down: this.#watcher.down,
       up: () => {
         this.#watcher.up?.();
-        this.raiseIds().catch(() => {}); // Redis may have come back empty: ids go on above the highest seen here
+        if (this.#givesIds) this.raiseIds().catch(() => {}); // Redis may have come back empty: ids go on above the highest seen here
       },
     }, "teaparty-store");
     try {
@@ -187,7 +194,7 @@ export class RedisStore implements ChatStore {
     }
     await this.#sub.subscribe(STORE_CHANNEL, (message: string) => this.#changed(message));
     await this.reread();
-    await this.raiseIds(); // Redis and every node may have restarted empty together: ids above any given before
+    if (this.#givesIds) await this.raiseIds(); // Redis and every node may have restarted empty together: ids above any given before
   }
 
   /** Reads accounts, bans, mutes and topics from Redis into the copy again. */

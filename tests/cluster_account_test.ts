@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { accountTool, runCli } from "./helpers.ts";
+import { MESSAGE_ID_KEY } from "../cluster/store.ts";
 import { CLUSTER_PERMISSIONS, clusterNode, freePort, redisMissing, RedisServer } from "./redis_helpers.ts";
 
 const ignore = redisMissing;
@@ -24,6 +25,8 @@ Deno.test({
     assert.match(made.stdout, /^account root created/);
     const listed = await accountTool(["--allow-net", REDIS_ENV], ["list", "--redis", redis.url]);
     assert.equal(listed.stdout.trim(), "root");
+    // The tool stores no lines: it leaves the message id counter alone (a node raises it to the clock's floor).
+    assert.equal((await redis.cli("EXISTS", MESSAGE_ID_KEY)).trim(), "0");
     await using node = await clusterNode(redis, ["--op", "root"]);
     const op = await node.connect();
     await op.waitFor(/Log in with/);

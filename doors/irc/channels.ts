@@ -39,7 +39,6 @@ import { CHANLIMIT, hostmask, KICKLEN, MODES, SERVER, TOPICLEN } from "../../irc
 import { channel, fit, lineTags, messageLines } from "../../dialects/irc.ts";
 import { telnetLines } from "../../dialects/telnet.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
-import { listReplies } from "./users.ts";
 import { splitText } from "../../irc/split.ts";
 import { checkNick, foldNick } from "../../nick.ts";
 import { isAddress } from "../../moderation.ts";
@@ -69,7 +68,7 @@ export function namesReply(s: IrcSession, room: Room, limit = Infinity): void {
     if (m === me && some) continue;
     names.push(prefixed(m as User));
   }
-  listReplies(s, RPL.NAMREPLY, ["=", chan], names);
+  s.numericList(RPL.NAMREPLY, ["=", chan], names);
   s.numeric(RPL.ENDOFNAMES, chan, "End of /NAMES list");
 }
 

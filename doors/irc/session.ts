@@ -52,7 +52,7 @@ import {
 import { FLAG, renderFlags } from "../../irc/caps.ts";
 import { hostmask, SERVER } from "../../irc/isupport.ts";
 import { ERR } from "../../irc/numerics.ts";
-import { splitText } from "../../irc/split.ts";
+import { splitText, splitWords } from "../../irc/split.ts";
 import { Utf8Check } from "../../irc/utf8.ts";
 
 /** One row of the IRC command table. */
@@ -191,6 +191,19 @@ export class IrcSession extends Session {
    */
   numeric(code: string, ...params: string[]): void {
     this.#out.push(formatReply(SERVER, code, [this.me, ...params], !TOKEN_LAST.has(code)) + "\r\n");
+  }
+
+  /**
+   * Queues a numeric whose last parameter is a list of words (nicks,
+   * channels): as many `code` lines as it takes for each to fit 512 bytes,
+   * cut between words ({@linkcode splitWords}). No words: no line, unless
+   * `always` (ISON and USERHOST answer with an empty list).
+   */
+  numericList(code: string, params: string[], words: Iterable<string>, always = false): void {
+    const head = `:${SERVER} ${code} ${[this.me, ...params].join(" ")} :`;
+    const lines = splitWords(words, MAX_LINE - 2 - byteLength(head));
+    if (lines.length === 0 && always) lines.push("");
+    for (const line of lines) this.numeric(code, ...params, line);
   }
 
   /** Queues a reply line that may echo what the client sent (PONG, CAP NAK, FAIL), made safe ({@linkcode formatReply}). */

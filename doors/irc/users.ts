@@ -30,9 +30,8 @@ import { AWAYLEN, MAX_TARGETS, SERVER, USER_HOST } from "../../irc/isupport.ts";
 import { channel } from "../../dialects/irc.ts";
 import { roomKey } from "../../room_name.ts";
 import { checkNick, foldNick } from "../../nick.ts";
-import { splitText, splitWords } from "../../irc/split.ts";
+import { splitText } from "../../irc/split.ts";
 import { nickMask } from "../../irc/mask.ts";
-import { byteLength, MAX_LINE } from "../../irc/message.ts";
 import { cleanIrcText } from "../../irc/formatting.ts";
 import { hasVisible } from "../../text.ts";
 import { clip } from "../../format.ts";
@@ -43,25 +42,6 @@ export function realnameOf(user: User): string {
   if (typeof link.realname === "string") return link.realname || user.nick;
   if (link instanceof Session) return `${link.door} user`;
   return "teaparty user";
-}
-
-/**
- * A numeric whose last parameter is a list of words (nicks, channels): as
- * many `code` lines as it takes for each to fit 512 bytes, cut between words
- * ({@linkcode splitWords}). No words: no line, unless `always` (ISON and
- * USERHOST answer with an empty list).
- */
-export function listReplies(
-  s: IrcSession,
-  code: string,
-  params: string[],
-  words: Iterable<string>,
-  always = false,
-): void {
-  const head = `:${SERVER} ${code} ${[s.me, ...params].join(" ")} :`;
-  const lines = splitWords(words, MAX_LINE - 2 - byteLength(head));
-  if (lines.length === 0 && always) lines.push("");
-  for (const line of lines) s.numeric(code, ...params, line);
 }
 
 /**
@@ -211,7 +191,7 @@ function whois(s: IrcSession, params: string[]): void {
   const n = other.nick;
   s.numeric(RPL.WHOISUSER, n, n, USER_HOST, "*", realnameOf(other));
   const rooms = [...other.rooms].map((r) => (other.operator ? "@" : "") + channel(r.name));
-  listReplies(s, RPL.WHOISCHANNELS, [n], rooms);
+  s.numericList(RPL.WHOISCHANNELS, [n], rooms);
   const link = other.link as { door?: string; ip?: string };
   s.numeric(RPL.WHOISSERVER, n, SERVER, `${chat.options.name} (through the ${link.door ?? "?"} door)`);
   if (other.operator) s.numeric(RPL.WHOISOPERATOR, n, "is a teaparty operator");
@@ -233,7 +213,7 @@ function ison(s: IrcSession, params: string[]): void {
       }
     }
   }
-  listReplies(s, RPL.ISON, [], present, true);
+  s.numericList(RPL.ISON, [], present, true);
 }
 
 function userhost(s: IrcSession, params: string[]): void {
@@ -242,7 +222,7 @@ function userhost(s: IrcSession, params: string[]): void {
     const u = s.chat.find(nick);
     if (u) out.push(`${u.nick}${u.operator ? "*" : ""}=${u.away ? "-" : "+"}${u.nick}@${USER_HOST}`);
   }
-  listReplies(s, RPL.USERHOST, [], out, true);
+  s.numericList(RPL.USERHOST, [], out, true);
 }
 
 /** The messaging and user commands. */
