@@ -223,7 +223,7 @@ export class Logger {
    * lines.length; // 22: twenty, "refused lines left out count=5 …", and the new one
    * ```
    */
-  often(level: "info" | "warn", event: string, fields?: LogFields): void {
+  often(level: "info" | "warn" | "error", event: string, fields?: LogFields): void {
     const n = order[level];
     if (n < this.#level) return;
     const now = this.#clock();

@@ -37,6 +37,7 @@ import { Counter, Metrics } from "./metrics.ts";
 import { deliveries, linesReceived, slowConsumers } from "./session.ts";
 import { bytesSent, flushesRun, flushHeldSeconds, flushHolds, flushPacing, writesSent } from "./outbox.ts";
 import { pollTurn } from "./poll_turn.ts";
+import { fdReserve } from "./fd_reserve.ts";
 import { failedLogins } from "./login.ts";
 import { chatRenderCounts, renderCounts } from "./dialects/dialect.ts";
 import { telnet } from "./dialects/telnet.ts";
@@ -87,7 +88,7 @@ export class ChatServer extends EventTarget implements DoorHost {
   #web: Promise<StaticFiles> | undefined;
   #listened = new Set<string>(); // event types someone listens to
   #stopping = false;
-  #polling = false; // holds one pollTurn.open()
+  #polling = false; // holds one pollTurn.open() and one fdReserve.open()
 
   /**
    * Creates a server and opens its database; call {@linkcode ChatServer.listen}
@@ -269,6 +270,7 @@ export class ChatServer extends EventTarget implements DoorHost {
       if (!await pollTurn.open()) {
         this.log.info("flushes go on without polling sockets between turns (no loopback socket)");
       }
+      fdReserve.open(); // a descriptor to answer a client with when there are none left
     }
     for (const door of this.#plannedDoors()) {
       try {
@@ -278,6 +280,7 @@ export class ChatServer extends EventTarget implements DoorHost {
         this.doors.length = 0;
         this.#polling = false;
         pollTurn.close();
+        fdReserve.close();
         const { host } = this.options;
         throw new Error(`cannot listen for ${door.scheme} on ${host}: ${listenProblem(error, this.options)}`);
       }
@@ -340,6 +343,7 @@ export class ChatServer extends EventTarget implements DoorHost {
     if (this.#polling) {
       this.#polling = false;
       pollTurn.close();
+      fdReserve.close();
     }
     this.log.tellLeftOut();
   }

@@ -21,6 +21,7 @@ import type { CommandTable } from "../commands/table.ts";
 import type { Gate } from "../gate.ts";
 import type { Connection, Session } from "../session.ts";
 import { listenTls } from "../wire/node_tls.ts";
+import { fdReserve, outOfDescriptors } from "../fd_reserve.ts";
 
 /** A listener for one kind of client. */
 export interface Door {
@@ -107,39 +108,77 @@ export async function openListener(
   });
 }
 
+/** What a door does with a connection it cannot let in for want of file descriptors: answer `reason` in its protocol and close it. */
+export type TurnAway = (conn: AcceptedConn, reason: string) => Promise<void>;
+
+/** The one-line answer to a connection accepted with the reserve descriptor ({@linkcode fdReserve}). */
+export const OUT_OF_DESCRIPTORS = "The server is full (out of file descriptors); please try again later.";
+
+/** How {@linkcode acceptLoop} runs. */
+export interface AcceptLoopOptions {
+  /** Where failures are logged. */
+  log: Logger;
+  /** The door's scheme, for the log. */
+  door: string;
+  /** Whether the listener is being closed (the loop then ends). */
+  stopping: () => boolean;
+  /** Before each accept: a promise to wait for, if the door is busy (connections wait in the backlog meanwhile). */
+  pace?: () => Promise<void> | undefined;
+  /** Answers a connection accepted with the reserve descriptor when there were none left (without: it waits in the backlog). */
+  turnAway?: TurnAway;
+}
+
 /**
  * Accepts connections until the listener is closed, handing each to
  * `admit`. Nothing that `admit` throws (synchronously or not) ends the loop;
- * an accept whose peer was gone is skipped at once; any other failing accept
- * (out of file descriptors) is logged and retried shortly.
- * With `pace`, each accept waits for the promise it may return (a door that
- * is busy lets further connections wait in the listener's backlog).
+ * an accept whose peer was gone is skipped at once. When the process is out
+ * of file descriptors, the reserve one ({@linkcode fdReserve}) is let go for
+ * the connection waiting, which `turnAway` answers and closes; any other
+ * failing accept (or one with no reserve) is logged and retried shortly.
  */
 export async function acceptLoop<C extends AcceptedConn>(
   listener: Listener<C>,
   admit: (conn: C) => void | Promise<void>,
-  log: Logger,
-  door: string,
-  stopping: () => boolean,
-  pace?: () => Promise<void> | undefined,
+  options: AcceptLoopOptions,
 ): Promise<void> {
+  const { log, door, stopping, pace, turnAway } = options;
+  let pending: Promise<C> | undefined; // an accept started while turning a client away, still waiting for its connection
+  let idle = false; // the last turn-away found no connection waiting
   while (!stopping()) {
-    const wait = pace?.();
+    const wait = pending ? undefined : pace?.();
     if (wait) await wait;
     if (stopping()) break;
     let conn: C;
     try {
-      conn = await listener.accept();
+      const accepting = pending ?? listener.accept();
+      pending = undefined;
+      conn = await accepting;
     } catch (error) {
       if (stopping() || error instanceof Deno.errors.BadResource) break;
       if (peerGone(error)) { // reset or closed before it was accepted: only that connection failed
         log.debug("accept failed: the peer was gone", { door, error: String(error) });
         continue;
       }
-      log.error("accept failed", { door, error: String(error) });
-      await new Promise((r) => setTimeout(r, 100)); // e.g. out of file descriptors
+      if (outOfDescriptors(error)) {
+        log.often("error", "accept failed: out of file descriptors", {
+          door,
+          error: String(error),
+          hint: "raise the open-files limit (ulimit -n) or lower --max-clients",
+        });
+        // Not twice in a row for nothing: an accept that failed at once again would make this loop spin.
+        if (turnAway && !idle && fdReserve.release()) {
+          const next = await turnAwayOne(listener, turnAway, log, door);
+          pending = next.accepting;
+          idle = !next.turned;
+          continue;
+        }
+      } else log.error("accept failed", { door, error: String(error) });
+      idle = false;
+      await new Promise((r) => setTimeout(r, 100)); // e.g. out of file descriptors, with no reserve
       continue;
     }
+    idle = false;
+    fdReserve.restore(); // taken again if it had to be given up (a no-op while held)
     try {
       const admitted = admit(conn);
       if (admitted instanceof Promise) admitted.catch((error) => admitFailed(conn, error, log, door));
@@ -147,6 +186,36 @@ export async function acceptLoop<C extends AcceptedConn>(
       admitFailed(conn, error, log, door);
     }
   }
+}
+
+// With the reserve descriptor let go: accepts the connection that waits (Deno tries a new accept at once, as it is
+// started), answers it, and takes the reserve again. At the limit an accept fails whether or not a connection waits
+// (Linux takes the descriptor first); with one free it waits for the next connection instead, which the loop goes on
+// with. Returns that accept, and whether a connection was turned away.
+async function turnAwayOne<C extends AcceptedConn>(
+  listener: Listener<C>,
+  turnAway: TurnAway,
+  log: Logger,
+  door: string,
+): Promise<{ accepting: Promise<C>; turned: boolean }> { // (in an object: a promise returned would be awaited)
+  const accepting = listener.accept(); // takes the descriptor let go, if a connection waits
+  fdReserve.restore(); // no descriptor left for it if one did
+  if (fdReserve.held) return { accepting, turned: false }; // none did (or one more became free: it is let in)
+  let conn: C;
+  try {
+    conn = await accepting;
+  } catch (error) { // the listener closed, or the accept failed another way: the loop sees to it
+    fdReserve.restore();
+    return { accepting: Promise.reject(error), turned: false };
+  }
+  try {
+    await turnAway(conn, OUT_OF_DESCRIPTORS);
+  } catch (error) {
+    admitFailed(conn, error, log, door);
+  }
+  const next = listener.accept(); // with the descriptor free again: waits for the next connection rather than failing
+  fdReserve.restore();
+  return { accepting: next, turned: true };
 }
 
 /**
@@ -199,11 +268,17 @@ export class DoorListener {
   #listener: Listener<AcceptedConn> | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
+  #turnAway: TurnAway | undefined;
 
-  /** A listener for a door of `scheme`, logging to `log`. */
-  constructor(scheme: string, log: Logger) {
+  /**
+   * A listener for a door of `scheme`, logging to `log`; `turnAway` answers
+   * a connection that the reserve descriptor let in when there were none
+   * left (see {@linkcode acceptLoop}).
+   */
+  constructor(scheme: string, log: Logger, turnAway?: TurnAway) {
     this.scheme = scheme;
     this.#log = log;
+    this.#turnAway = turnAway;
   }
 
   /**
@@ -218,7 +293,13 @@ export class DoorListener {
     pace?: () => Promise<void> | undefined,
   ): Promise<Deno.NetAddr> {
     this.#listener = await openListener(at.hostname, at.port, at.tls, this.#log, this.scheme, reusePort);
-    this.#loop = acceptLoop(this.#listener, admit, this.#log, this.scheme, () => this.#stopping, pace);
+    this.#loop = acceptLoop(this.#listener, admit, {
+      log: this.#log,
+      door: this.scheme,
+      stopping: () => this.#stopping,
+      pace,
+      turnAway: this.#turnAway,
+    });
     return this.addr;
   }
 

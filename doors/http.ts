@@ -95,7 +95,16 @@ export class HttpDoor implements Door {
   constructor(host: DoorHost, options: HttpDoorOptions) {
     this.host = host;
     this.#options = options;
-    this.#socket = new DoorListener(this.scheme, host.log);
+    this.#socket = new DoorListener(this.scheme, host.log, async (conn, why) => { // before its request was read
+      this.host.refused(socketAddress(conn), this.scheme, why);
+      await write(
+        conn,
+        httpResponse(503, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "10" }, `${why}\n`),
+      );
+      try {
+        conn.close();
+      } catch { /* gone */ }
+    });
     this.#proxies = host.options.trustProxy.map((text) => {
       const range = parseAddress(text);
       if ("error" in range) throw new Error(`trustProxy "${text}": ${range.error}`);

@@ -57,7 +57,7 @@ export class IrcDoor implements Door, IrcServer {
   constructor(host: DoorHost, options: IrcDoorOptions) {
     this.host = host;
     this.#options = options;
-    this.#socket = new DoorListener(this.scheme, host.log);
+    this.#socket = new DoorListener(this.scheme, host.log, (conn, why) => this.#refuse(conn, clientAddress(conn), why));
   }
 
   /** The chat engine. */
@@ -111,17 +111,22 @@ export class IrcDoor implements Door, IrcServer {
     }
   }
 
+  // Answers a connection that is not let in with its one-line reason, and closes it.
+  #refuse(conn: AcceptedConn, ip: string, refusal: string): Promise<void> {
+    this.host.refused(ip, this.scheme, refusal);
+    return conn.write(encode(`ERROR :${refusal}\r\n`)).then(() => {}, () => {}).finally(() => {
+      try {
+        conn.close();
+      } catch { /* gone */ }
+    });
+  }
+
   #admit(conn: AcceptedConn): void {
     const { gate, chat } = this.host;
     const ip = clientAddress(conn);
     const refusal = gate.admit(ip);
     if (refusal) {
-      this.host.refused(ip, this.scheme, refusal);
-      conn.write(encode(`ERROR :${refusal}\r\n`)).catch(() => {}).finally(() => {
-        try {
-          conn.close();
-        } catch { /* gone */ }
-      });
+      this.#refuse(conn, ip, refusal);
       return;
     }
     if (!this.#options.tls) {

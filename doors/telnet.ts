@@ -358,7 +358,7 @@ export class TelnetDoor implements Door {
   constructor(host: DoorHost, options: TelnetDoorOptions) {
     this.host = host;
     this.#options = options;
-    this.#socket = new DoorListener(this.scheme, host.log);
+    this.#socket = new DoorListener(this.scheme, host.log, (conn, why) => this.#refuse(conn, clientAddress(conn), why));
     this.greeting = new Delivery({
       type: "welcome",
       server: host.options.name,
@@ -387,17 +387,24 @@ export class TelnetDoor implements Door {
     await this.#socket.close();
   }
 
+  // Answers a connection that is not let in with its one-line reason, and closes it.
+  #refuse(conn: AcceptedConn, ip: string, refusal: string): Promise<void> {
+    this.host.refused(ip, this.scheme, refusal);
+    return conn.write(new Delivery({ type: "error", text: refusal }).bytes(telnet)).then(() => {}, () => {}).finally(
+      () => {
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      },
+    );
+  }
+
   #admit(conn: AcceptedConn): void {
     const { gate, chat } = this.host;
     const ip = clientAddress(conn);
     const refusal = gate.admit(ip);
     if (refusal) {
-      this.host.refused(ip, this.scheme, refusal);
-      conn.write(new Delivery({ type: "error", text: refusal }).bytes(telnet)).catch(() => {}).finally(() => {
-        try {
-          conn.close();
-        } catch { /* gone */ }
-      });
+      this.#refuse(conn, ip, refusal);
       return;
     }
     if (!this.#options.tls) { // (a TLS listener does both itself)

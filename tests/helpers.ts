@@ -407,10 +407,19 @@ export class ServerProcess implements AsyncDisposable {
   #waiters: (() => void)[] = [];
   #exited = false;
 
-  /** Spawns `main.ts` with `args` and `permissions`; does not wait for anything. */
-  constructor(args: string[], permissions: string[] = ["--allow-net"], options: { readStderr?: boolean } = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...permissions, "main.ts", ...args],
+  /**
+   * Spawns `main.ts` with `args` and `permissions`; does not wait for anything.
+   * `openFiles`: the process's open-files limit (`ulimit -n`, soft and hard).
+   */
+  constructor(
+    args: string[],
+    permissions: string[] = ["--allow-net"],
+    options: { readStderr?: boolean; openFiles?: number } = {},
+  ) {
+    const run = ["run", ...permissions, "main.ts", ...args];
+    const limited = options.openFiles !== undefined;
+    this.child = new Deno.Command(limited ? "sh" : Deno.execPath(), {
+      args: limited ? ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, Deno.execPath(), ...run] : run,
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",

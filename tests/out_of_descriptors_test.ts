@@ -1,0 +1,129 @@
+/**
+ * A server whose open-files limit (`ulimit -n`) is below what `--max-clients`
+ * allows for: past the limit, a new client on every door is told in one
+ * line (or an HTTP 503) that the server is full, rather than waiting
+ * unanswered in the listener's backlog; the clients already in go on, and
+ * once some leave, new ones are let in again.
+ */
+import assert from "node:assert/strict";
+import { ServerProcess, TestClient } from "./helpers.ts";
+import { FdReserve, fdReserve, outOfDescriptors } from "../fd_reserve.ts";
+
+const FULL = "*** The server is full (out of file descriptors); please try again later.";
+const OPEN_FILES = 64;
+
+/** The port a door printed (`listening on irc://127.0.0.1:PORT`). */
+async function printedPort(proc: ServerProcess, scheme: string): Promise<number> {
+  const line = await proc.waitForStdout(new RegExp(`^listening on ${scheme}://`));
+  return Number(/:(\d+)$/.exec(line)![1]);
+}
+
+/** Connects to the telnet door and returns the client with its first line. */
+async function telnet(port: number): Promise<{ client: TestClient; first: string }> {
+  const client = await TestClient.connect(port);
+  return { client, first: await client.waitFor(() => true) };
+}
+
+Deno.test("out of file descriptors: every door answers a new client that the server is full, and lets clients in again once some leave", async () => {
+  await using proc = new ServerProcess(
+    ["--port", "0", "--irc-port", "0", "--http-port", "0", "--host", "127.0.0.1", "--max-per-ip", "0"],
+    ["--allow-net", "--allow-read=web"],
+    { openFiles: OPEN_FILES },
+  );
+  const { port } = await proc.listening();
+  const ircPort = await printedPort(proc, "irc");
+  const httpPort = await printedPort(proc, "http");
+  const inside: TestClient[] = [];
+  try {
+    // Connect until the limit: each client is greeted, until one is told the server is full.
+    let refused: TestClient | undefined;
+    for (let i = 0; i < OPEN_FILES && !refused; i++) {
+      const { client, first } = await telnet(port);
+      if (first === FULL) refused = client;
+      else {
+        assert.match(first, /^\*\*\* Welcome to /);
+        inside.push(client);
+      }
+    }
+    assert.ok(refused, `no refusal after ${inside.length} clients`);
+    assert.ok(inside.length > 0 && inside.length < OPEN_FILES);
+    await refused.closed(); // and closed by the server
+    await proc.waitForLog(/accept failed: out of file descriptors door=telnet .*hint="raise the open-files limit/);
+    await proc.waitForLog(/refused .*door=telnet .*out of file descriptors/);
+
+    // The other doors, in their own protocol.
+    const irc = await TestClient.connect(ircPort);
+    assert.equal(
+      await irc.waitFor(() => true),
+      "ERROR :The server is full (out of file descriptors); please try again later.",
+    );
+    await irc.closed();
+    const http = await TestClient.connect(httpPort);
+    await http.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    await http.closed();
+    const response = new TextDecoder().decode(new Uint8Array(http.raw));
+    assert.match(response, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.match(response, /\r\nRetry-After: 10\r\n/);
+    assert.match(response, /\r\n\r\nThe server is full \(out of file descriptors\); please try again later\.\n$/);
+
+    // Those inside go on talking.
+    const [alice, bob] = inside;
+    await alice.send("login alice");
+    await alice.waitFor("*** alice has entered the room.");
+    await bob.send("login bob");
+    await bob.waitFor("*** bob has entered the room.");
+    await alice.send("say still here");
+    await bob.waitFor("alice: still here");
+
+    // Some leave: a new client is let in again (the server may not have seen them go at the first try).
+    for (const c of inside.splice(2, 3)) {
+      c.close();
+      await c.closed();
+    }
+    let again: TestClient | undefined;
+    for (let tries = 0; tries < 50 && !again; tries++) {
+      const { client, first } = await telnet(port);
+      if (first === FULL) await client.closed();
+      else {
+        assert.match(first, /^\*\*\* Welcome to /);
+        again = client;
+      }
+    }
+    assert.ok(again, "no client let in after three left");
+    inside.push(again);
+    await again.send("login carol");
+    await again.waitFor("*** carol has entered the room.");
+    await bob.waitFor("*** carol has entered the room.");
+  } finally {
+    for (const c of inside) c.close();
+  }
+});
+
+Deno.test("outOfDescriptors is true for EMFILE and ENFILE only", () => {
+  assert.equal(
+    outOfDescriptors(Object.assign(new Error("Too many open files (os error 24)"), { code: "EMFILE" })),
+    true,
+  );
+  assert.equal(outOfDescriptors(Object.assign(new Error("Too many open files in system"), { code: "ENFILE" })), true);
+  assert.equal(outOfDescriptors(new Deno.errors.ConnectionReset("reset")), false);
+  assert.equal(outOfDescriptors(undefined), false);
+});
+
+Deno.test("an FdReserve holds one descriptor while open, lets it go once, takes one again, and none after its last close", () => {
+  const reserve = new FdReserve();
+  assert.equal(reserve.held, false);
+  assert.equal(reserve.release(), false); // nothing held before open
+  assert.equal(reserve.open(), true);
+  assert.equal(reserve.open(), true); // a second user shares it
+  assert.equal(reserve.release(), true);
+  assert.equal(reserve.release(), false); // once
+  reserve.restore();
+  assert.equal(reserve.held, true);
+  reserve.close();
+  assert.equal(reserve.held, true); // one user left
+  reserve.close();
+  assert.equal(reserve.held, false);
+  reserve.restore();
+  assert.equal(reserve.held, false); // closed: not taken again
+  assert.equal(fdReserve.held, false); // the process's own is opened by a listening server only
+});
