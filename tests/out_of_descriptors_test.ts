@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { ServerProcess, TestClient } from "./helpers.ts";
 import { FdReserve, fdReserve, outOfDescriptors } from "../fd_reserve.ts";
+import { type AcceptedConn, acceptLoop, type Listener } from "../doors/door.ts";
+import { Logger } from "../log.ts";
 
 const FULL = "*** The server is full (out of file descriptors); please try again later.";
 const OPEN_FILES = 64;
@@ -126,4 +128,32 @@ Deno.test("an FdReserve holds one descriptor while open, lets it go once, takes 
   reserve.restore();
   assert.equal(reserve.held, false); // closed: not taken again
   assert.equal(fdReserve.held, false); // the process's own is opened by a listening server only
+});
+
+Deno.test("an accept that fails at once for want of descriptors, again and again, does not make the accept loop spin", async () => {
+  // Linux's accept takes a descriptor before it looks for a connection: at the limit it fails at once, forever.
+  const emfile = () => Object.assign(new Error("Too many open files (os error 24)"), { code: "EMFILE" });
+  const lines: string[] = [];
+  let accepts = 0;
+  const listener: Listener<AcceptedConn> = {
+    accept: () => (accepts++, Promise.reject(emfile())),
+    addr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
+    close() {},
+  };
+  fdReserve.open();
+  try {
+    const started = performance.now();
+    await acceptLoop(listener, () => assert.fail("nothing to admit"), {
+      log: new Logger("info", (line) => lines.push(line)),
+      door: "telnet",
+      stopping: () => accepts >= 7,
+      turnAway: () => assert.fail("nobody to turn away"),
+    });
+    // Each failure after one with the reserve let go waits 100 ms: seven accepts take at least three waits.
+    assert.ok(performance.now() - started >= 300, `7 accepts in ${(performance.now() - started).toFixed(1)} ms`);
+    assert.equal(fdReserve.held, true); // taken again every time
+    assert.ok(lines.every((l) => /accept failed: out of file descriptors/.test(l)), lines.join("\n"));
+  } finally {
+    fdReserve.close();
+  }
 });
