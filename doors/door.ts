@@ -169,6 +169,7 @@ export async function acceptLoop<C extends AcceptedConn>(
         if (turnAway && !idle && fdReserve.release()) {
           const next = await turnAwayOne(listener, turnAway, log, door);
           pending = next.accepting;
+          pending.catch(() => {}); // seen when awaited; none unhandled if the loop ends first
           idle = !next.turned;
           continue;
         }
@@ -186,6 +187,13 @@ export async function acceptLoop<C extends AcceptedConn>(
       admitFailed(conn, error, log, door);
     }
   }
+  pending?.then((conn) => closeQuietly(conn), () => {}); // an accept still waiting as the loop ended
+}
+
+function closeQuietly(conn: AcceptedConn): void {
+  try {
+    conn.close();
+  } catch { /* closed already */ }
 }
 
 // With the reserve descriptor let go: accepts the connection that waits (Deno tries a new accept at once, as it is
@@ -233,9 +241,7 @@ function admitFailed(conn: AcceptedConn, error: unknown, log: Logger, door: stri
   try {
     log.error("admitting a connection failed", { door, error: String(error) });
   } catch { /* logging failed too */ }
-  try {
-    conn.close();
-  } catch { /* already closed */ }
+  closeQuietly(conn);
 }
 
 /** Where a door listens. */
