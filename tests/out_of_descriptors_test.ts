@@ -134,7 +134,7 @@ Deno.test("an FdReserve holds one descriptor while open, lets it go once, takes 
   assert.equal(fdReserve.held, false); // the process's own is opened by a listening server only
 });
 
-Deno.test("an accept that fails at once for want of descriptors, again and again, does not make the accept loop spin", async () => {
+Deno.test("an accept that fails at once for want of descriptors, again and again, neither makes the accept loop spin nor is left unhandled when the loop ends", async () => {
   // Linux's accept takes a descriptor before it looks for a connection: at the limit it fails at once, forever.
   const emfile = () => Object.assign(new Error("Too many open files (os error 24)"), { code: "EMFILE" });
   const lines: string[] = [];
