@@ -34,6 +34,7 @@ export function outOfDescriptors(error: unknown): boolean {
 export class FdReserve {
   #spare: Deno.Listener | undefined;
   #users = 0; // open() calls not yet closed
+  #denied = false; // no loopback socket allowed (--allow-net for other addresses): never asked again
 
   /** Whether a descriptor is held in reserve now. */
   get held(): boolean {
@@ -63,10 +64,13 @@ export class FdReserve {
 
   /** Takes a descriptor into reserve again, if open and none is held (none may be free yet: then it stays empty until the next call). */
   restore(): void {
-    if (this.#spare || this.#users === 0) return;
+    if (this.#spare || this.#users === 0 || this.#denied) return;
     try {
       // Asked first: a terminal would otherwise be prompted for a permission the operator did not give.
-      if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") return;
+      if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") {
+        this.#denied = true;
+        return;
+      }
       this.#spare = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     } catch { /* none free, or not allowed: no reserve for now */ }
   }
