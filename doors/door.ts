@@ -190,6 +190,20 @@ export async function acceptLoop<C extends AcceptedConn>(
   pending?.then((conn) => closeQuietly(conn), () => {}); // an accept still waiting as the loop ended
 }
 
+/** Writes `bytes` to a connection whole (a write may take part of them); never rejects: a client gone is simply gone. */
+export async function writeWhole(conn: AcceptedConn, bytes: Uint8Array): Promise<void> {
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  } catch { /* the client went away */ }
+}
+
+/** Writes `bytes` (a refusal) to a connection that is not let in, and closes it; never rejects. */
+export async function answerAndClose(conn: AcceptedConn, bytes: Uint8Array): Promise<void> {
+  await writeWhole(conn, bytes);
+  closeQuietly(conn);
+}
+
 function closeQuietly(conn: AcceptedConn): void {
   try {
     conn.close();

@@ -20,7 +20,15 @@
  * ```
  * @module
  */
-import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
+import {
+  type AcceptedConn,
+  answerAndClose,
+  type Door,
+  type DoorHost,
+  DoorListener,
+  type TlsFiles,
+  writeWhole,
+} from "./door.ts";
 import { WebSocketSession } from "./websocket.ts";
 import { clientAddress as socketAddress } from "../session.ts";
 import {
@@ -95,15 +103,10 @@ export class HttpDoor implements Door {
   constructor(host: DoorHost, options: HttpDoorOptions) {
     this.host = host;
     this.#options = options;
-    this.#socket = new DoorListener(this.scheme, host.log, async (conn, why) => { // before its request was read
+    this.#socket = new DoorListener(this.scheme, host.log, (conn, why) => { // before its request was read
       this.host.refused(socketAddress(conn), this.scheme, why);
-      await write(
-        conn,
-        httpResponse(503, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "10" }, `${why}\n`),
-      );
-      try {
-        conn.close();
-      } catch { /* gone */ }
+      const headers = { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "10" };
+      return answerAndClose(conn, httpResponse(503, headers, `${why}\n`));
     });
     this.#proxies = host.options.trustProxy.map((text) => {
       const range = parseAddress(text);
@@ -231,41 +234,44 @@ export class HttpDoor implements Door {
       const ip = normalAddress(clientAddress(socketAddress(conn), request.headers, this.#trusted));
       const head = request.method === "HEAD";
       if (request.method !== "GET" && !head) {
-        return void await write(conn, httpResponse(405, { Allow: "GET, HEAD" }, "only GET and HEAD\n"));
+        return void await writeWhole(conn, httpResponse(405, { Allow: "GET, HEAD" }, "only GET and HEAD\n"));
       }
       const ban = request.path === "/ws" ? undefined : this.#banned(ip); // a WebSocket is told in the protocol
-      if (ban) return void await write(conn, httpResponse(403, {}, `${ban}\n`, head));
+      if (ban) return void await writeWhole(conn, httpResponse(403, {}, `${ban}\n`, head));
       switch (request.path) {
         case "/healthz":
-          return void await write(conn, httpResponse(200, { "Cache-Control": "no-store" }, "ok\n", head));
+          return void await writeWhole(conn, httpResponse(200, { "Cache-Control": "no-store" }, "ok\n", head));
         case "/metrics":
-          return void await write(
+          return void await writeWhole(
             conn,
             httpResponse(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }, this.#metrics(), head),
           );
         case "/ws":
           if (head) { // a WebSocket handshake is a GET (RFC 6455 section 4.1)
-            return void await write(
+            return void await writeWhole(
               conn,
               httpResponse(405, { Allow: "GET" }, "the WebSocket is opened with GET\n", head),
             );
           }
           if (request.version !== "HTTP/1.1") {
-            return void await write(conn, httpResponse(400, {}, "a WebSocket handshake needs HTTP/1.1 (RFC 6455)\n"));
+            return void await writeWhole(
+              conn,
+              httpResponse(400, {}, "a WebSocket handshake needs HTTP/1.1 (RFC 6455)\n"),
+            );
           }
           upgraded = await this.#upgrade(conn, ip, request.headers, request.rest);
           return;
         default: {
           const response = (await this.#options.web).respond(request);
           const headers = securityHeaders(request.headers.get("host"));
-          return void await write(conn, response ?? httpResponse(404, headers, "not found\n", head));
+          return void await writeWhole(conn, response ?? httpResponse(404, headers, "not found\n", head));
         }
       }
     } catch (error) {
       if (this.#evicted.has(conn)) {
         // closed to make room: nothing to answer
       } else if (error instanceof HttpError) {
-        await write(conn, httpResponse(error.status, {}, `${error.reason}\n`, error.method === "HEAD"));
+        await writeWhole(conn, httpResponse(error.status, {}, `${error.reason}\n`, error.method === "HEAD"));
       } else if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset)) {
         this.host.log.warn("http request failed", { error: String(error) });
       }
@@ -295,7 +301,7 @@ export class HttpDoor implements Door {
     const { options, gate, chat } = this.host;
     if (reachedPrivately(conn, this.#trusted) && !hostAllowed(headers.get("host"), options.allowOrigin)) {
       this.host.refused(ip, "websocket", `host name ${headers.get("host")} not allowed`);
-      await write(
+      await writeWhole(
         conn,
         httpResponse(403, {}, "this host name may not open the WebSocket: add its origin with --allow-origin\n"),
       );
@@ -303,12 +309,12 @@ export class HttpDoor implements Door {
     }
     if (!originAllowed(headers, { secure: this.#options.tls !== undefined, allowOrigin: options.allowOrigin })) {
       this.host.refused(ip, "websocket", `origin ${headers.get("origin")} not allowed`);
-      await write(conn, httpResponse(403, {}, "this origin may not open the WebSocket (see --allow-origin)\n"));
+      await writeWhole(conn, httpResponse(403, {}, "this origin may not open the WebSocket (see --allow-origin)\n"));
       return false;
     }
     const upgrade = upgradeResponse(headers);
     if (!upgrade.ok) {
-      await write(conn, httpResponse(upgrade.status, upgrade.headers, `${upgrade.reason}\n`));
+      await writeWhole(conn, httpResponse(upgrade.status, upgrade.headers, `${upgrade.reason}\n`));
       return false;
     }
     const ban = this.#banned(ip);
@@ -317,12 +323,12 @@ export class HttpDoor implements Door {
       // Browsers show no HTTP error for a WebSocket: say it in the protocol, then close: 1008 (policy) for a ban,
       // which a page must not retry, 1013 (try again later) for a limit.
       this.host.refused(ip, "websocket", refusal);
-      await write(conn, upgrade.bytes);
-      await write(conn, textFrame(encoder.encode(eventJson({ type: "error", text: refusal }))));
-      await write(conn, closeFrame(ban ? 1008 : 1013, refusal.slice(0, 120)));
+      await writeWhole(conn, upgrade.bytes);
+      await writeWhole(conn, textFrame(encoder.encode(eventJson({ type: "error", text: refusal }))));
+      await writeWhole(conn, closeFrame(ban ? 1008 : 1013, refusal.slice(0, 120)));
       return false;
     }
-    await write(conn, upgrade.bytes);
+    await writeWhole(conn, upgrade.bytes);
     let session: WebSocketSession;
     try {
       session = new WebSocketSession(this, chat, conn, ip, rest);
@@ -335,13 +341,6 @@ export class HttpDoor implements Door {
     session.run(); // the gate is left when the session closes
     return true;
   }
-}
-
-async function write(conn: AcceptedConn, bytes: Uint8Array): Promise<void> {
-  try {
-    let off = 0;
-    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-  } catch { /* the client went away */ }
 }
 
 /**

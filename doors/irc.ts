@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
+import { type AcceptedConn, answerAndClose, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
 import { clientAddress } from "../session.ts";
 import type { Chat } from "../chat.ts";
 import type { CommandTable } from "../commands/table.ts";
@@ -114,11 +114,7 @@ export class IrcDoor implements Door, IrcServer {
   // Answers a connection that is not let in with its one-line reason, and closes it.
   #refuse(conn: AcceptedConn, ip: string, refusal: string): Promise<void> {
     this.host.refused(ip, this.scheme, refusal);
-    return conn.write(encode(`ERROR :${refusal}\r\n`)).then(() => {}, () => {}).finally(() => {
-      try {
-        conn.close();
-      } catch { /* gone */ }
-    });
+    return answerAndClose(conn, encode(`ERROR :${refusal}\r\n`));
   }
 
   #admit(conn: AcceptedConn): void {

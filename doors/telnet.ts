@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { type AcceptedConn, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
+import { type AcceptedConn, answerAndClose, type Door, type DoorHost, DoorListener, type TlsFiles } from "./door.ts";
 import { clientAddress, Session } from "../session.ts";
 import { encodeLine, telnet, telnetLines } from "../dialects/telnet.ts";
 import { Delivery } from "../dialects/dialect.ts";
@@ -390,13 +390,7 @@ export class TelnetDoor implements Door {
   // Answers a connection that is not let in with its one-line reason, and closes it.
   #refuse(conn: AcceptedConn, ip: string, refusal: string): Promise<void> {
     this.host.refused(ip, this.scheme, refusal);
-    return conn.write(new Delivery({ type: "error", text: refusal }).bytes(telnet)).then(() => {}, () => {}).finally(
-      () => {
-        try {
-          conn.close();
-        } catch { /* gone */ }
-      },
-    );
+    return answerAndClose(conn, new Delivery({ type: "error", text: refusal }).bytes(telnet));
   }
 
   #admit(conn: AcceptedConn): void {
