@@ -151,9 +151,9 @@ export class TestClient {
     return new TestClient(conn);
   }
 
-  /** Connects to 127.0.0.1:port. */
-  static async connect(port: number): Promise<TestClient> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  /** Connects to `hostname` (127.0.0.1 unless told):port. */
+  static async connect(port: number, hostname = "127.0.0.1"): Promise<TestClient> {
+    const conn = await Deno.connect({ hostname, port });
     conn.setNoDelay(true);
     return new TestClient(conn);
   }

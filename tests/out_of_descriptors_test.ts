@@ -105,6 +105,41 @@ Deno.test("out of file descriptors: every door answers a new client that the ser
   assert.ok(!proc.stderr.some((l) => /Uncaught/.test(l)), proc.stderr.join("\n"));
 });
 
+Deno.test("out of file descriptors with no reserve (--allow-net without 127.0.0.1): a client past the limit waits, and is let in once descriptors are free", async () => {
+  const host = "127.0.0.2"; // loopback too, but not the address the reserve asks for
+  await using proc = new ServerProcess(["--port", "0", "--host", host, "--max-per-ip", "0"], [`--allow-net=${host}`], {
+    openFiles: OPEN_FILES,
+  });
+  const { port } = await proc.listening();
+  const inside: TestClient[] = [];
+  const outOf = /accept failed: out of file descriptors/;
+  const greeted = (c: TestClient) => c.lines.some((l) => /^\*\*\* Welcome to /.test(l));
+  try {
+    // Connect until the server says it is out of descriptors (the last of these may be waiting in the backlog).
+    while (!proc.stderr.some((l) => outOf.test(l))) {
+      assert.ok(inside.length < OPEN_FILES, "never out of descriptors");
+      const client = await TestClient.connect(port, host);
+      inside.push(client);
+      await Promise.race([client.waitFor(/^\*\*\* Welcome to /), proc.waitForLog(outOf)]);
+    }
+    const late = await TestClient.connect(port, host); // past the limit, with no reserve to answer it
+    // Two leave: the ones waiting are let in, the late one too, greeted as anyone.
+    for (const c of inside.filter(greeted).slice(0, 2)) {
+      inside.splice(inside.indexOf(c), 1);
+      c.close();
+      await c.closed();
+    }
+    inside.push(late);
+    await late.waitFor(/^\*\*\* Welcome to /);
+    await late.send("login dora");
+    await late.waitFor("*** dora has entered the room.");
+  } finally {
+    for (const c of inside) c.close();
+  }
+  proc.kill("SIGTERM");
+  assert.equal((await proc.exited()).code, 0, proc.stderr.join("\n"));
+});
+
 Deno.test("outOfDescriptors is true for EMFILE and ENFILE only", () => {
   assert.equal(
     outOfDescriptors(Object.assign(new Error("Too many open files (os error 24)"), { code: "EMFILE" })),
