@@ -226,9 +226,9 @@ async function turnAwayOne<C extends AcceptedConn>(
   let conn: C;
   try {
     conn = await accepting;
-  } catch (error) { // the listener closed, or the accept failed another way: the loop sees to it
+  } catch { // the listener closed, or the accept failed another way: the loop sees to it, awaiting it again
     fdReserve.restore();
-    return { accepting: Promise.reject(error), turned: false };
+    return { accepting, turned: false };
   }
   try {
     await turnAway(conn, OUT_OF_DESCRIPTORS);

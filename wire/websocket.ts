@@ -29,6 +29,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import type { Framing } from "../byte_slab.ts";
 
 /** The GUID of RFC 6455 section 1.3, appended to the client's key. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -191,7 +192,7 @@ function frame(opcode: number, payload: Uint8Array): Uint8Array {
  * The text frame's header, for encoding frames straight into a slab
  * (`ByteSlab.encode`): at most 10 bytes, as long as the payload asks.
  */
-export const textFraming = {
+export const textFraming: Framing = {
   most: 10,
   write: (n: number, out: Uint8Array, at: number): number => writeHead(TEXT, n, out, at),
 };
